@@ -1,0 +1,221 @@
+// cloud_svc: the coordinator. Accepts connector tunnels on --tunnel_addr and
+// serves the backend's typed services on --backend_addr.
+
+#include <grpcpp/security/server_credentials.h>
+#include <grpcpp/server.h>
+#include <grpcpp/server_builder.h>
+#include <sys/stat.h>
+
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <sstream>
+
+#include "absl/flags/flag.h"
+#include "absl/flags/parse.h"
+#include "absl/flags/usage.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/strip.h"
+#include "cloud_svc/admin_service.h"
+#include "cloud_svc/authenticator.h"
+#include "cloud_svc/connector_identity.h"
+#include "cloud_svc/directory_service.h"
+#include "cloud_svc/registrar.h"
+#include "cloud_svc/router.h"
+#include "cloud_svc/session_registry.h"
+#include "cloud_svc/store/sqlite_store.h"
+#include "cloud_svc/tunnel_service.h"
+#include "common/grpc_server.h"
+#include "common/log.h"
+#include "common/status_macros.h"
+#include "common/termination.h"
+#include "common/version.h"
+#include "dirbridge/v1/auth.grpc.pb.h"
+#include "dirbridge/v1/deployment.grpc.pb.h"
+#include "dirbridge/v1/keys.grpc.pb.h"
+#include "dirbridge/v1/mappings.grpc.pb.h"
+
+ABSL_FLAG(std::string, backend_addr, "127.0.0.1:50051",
+          "Listener for the cloud backend, operators, grpcurl / buf curl.");
+ABSL_FLAG(std::string, tunnel_addr, "0.0.0.0:50052",
+          "Listener for connectors (ConnectorTunnel.Register and Connect).");
+ABSL_FLAG(std::string, data_dir, "./cloud-data",
+          "Directory for the SQLite store (created with mode 0700).");
+ABSL_FLAG(std::string, backend_tls_cert, "",
+          "PEM certificate chain for the listeners; required unless --insecure.");
+ABSL_FLAG(std::string, backend_tls_key, "",
+          "PEM private key for --backend_tls_cert.");
+ABSL_FLAG(bool, insecure, false,
+          "Plaintext gRPC on both listeners. Local stacks only.");
+ABSL_FLAG(std::string, operator_token_file, "",
+          "File holding the operator token, which may create tenants. "
+          "Without it, Admin.CreateTenant is refused.");
+ABSL_FLAG(absl::Duration, heartbeat_interval, absl::Seconds(10),
+          "How often the cloud pings each connector; 3 missed pings mark it "
+          "Not Connected.");
+ABSL_FLAG(absl::Duration, registration_key_ttl, absl::Hours(24),
+          "Default lifetime of a registration key.");
+ABSL_FLAG(absl::Duration, drain_timeout, absl::Seconds(10),
+          "On SIGTERM, how long in-flight calls may take to finish.");
+ABSL_FLAG(std::string, ports_file, "",
+          "If set, the bound ports are written there as `backend=N` and "
+          "`tunnel=N` lines (useful with port 0).");
+ABSL_FLAG(std::string, log_level, "info", "trace, debug, info, warn, error.");
+
+namespace dirbridge::cloud {
+namespace {
+
+absl::StatusOr<std::string> ReadFile(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return absl::FailedPreconditionError(absl::StrCat("cannot read \"", path, "\""));
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+absl::Status WritePortsFile(const std::string& path, int backend, int tunnel) {
+  std::string tmp = path + ".tmp";
+  {
+    std::ofstream out(tmp);
+    out << "backend=" << backend << "\ntunnel=" << tunnel << "\n";
+    if (!out) return absl::InternalError(absl::StrCat("cannot write \"", tmp, "\""));
+  }
+  std::error_code ec;
+  std::filesystem::rename(tmp, path, ec);
+  if (ec) return absl::InternalError(absl::StrCat("cannot write \"", path, "\": ", ec.message()));
+  return absl::OkStatus();
+}
+
+absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> ListenerCredentials() {
+  if (absl::GetFlag(FLAGS_insecure)) return grpc::InsecureServerCredentials();
+  std::string cert_file = absl::GetFlag(FLAGS_backend_tls_cert);
+  std::string key_file = absl::GetFlag(FLAGS_backend_tls_key);
+  if (cert_file.empty() || key_file.empty()) {
+    return absl::FailedPreconditionError(
+        "--backend_tls_cert and --backend_tls_key are required unless --insecure");
+  }
+  ASSIGN_OR_RETURN(std::string cert, ReadFile(cert_file));
+  ASSIGN_OR_RETURN(std::string key, ReadFile(key_file));
+  grpc::SslServerCredentialsOptions options;
+  options.pem_key_cert_pairs.push_back({std::move(key), std::move(cert)});
+  return grpc::SslServerCredentials(options);
+}
+
+absl::Status Run() {
+  std::string data_dir = absl::GetFlag(FLAGS_data_dir);
+  std::error_code ec;
+  std::filesystem::create_directories(data_dir, ec);
+  if (ec) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("cannot create --data_dir \"", data_dir, "\": ", ec.message()));
+  }
+  chmod(data_dir.c_str(), 0700);
+
+  std::string operator_token;
+  if (std::string f = absl::GetFlag(FLAGS_operator_token_file); !f.empty()) {
+    ASSIGN_OR_RETURN(operator_token, ReadFile(f));
+    operator_token = std::string(absl::StripAsciiWhitespace(operator_token));
+    if (operator_token.size() < 16) {
+      return absl::FailedPreconditionError(absl::StrCat(
+          "--operator_token_file \"", f, "\" holds fewer than 16 characters"));
+    }
+  }
+  if (absl::GetFlag(FLAGS_heartbeat_interval) < absl::Milliseconds(50)) {
+    return absl::InvalidArgumentError("--heartbeat_interval must be at least 50ms");
+  }
+  ASSIGN_OR_RETURN(auto creds, ListenerCredentials());
+  if (absl::GetFlag(FLAGS_insecure)) {
+    spdlog::warn("event=insecure_listeners note=\"plaintext gRPC on both listeners; "
+                 "local stacks only\"");
+  }
+
+  ASSIGN_OR_RETURN(std::unique_ptr<SqliteStore> store,
+                   SqliteStore::Open(data_dir + "/cloud.db"));
+  SessionLimits limits;
+  limits.heartbeat_interval = absl::GetFlag(FLAGS_heartbeat_interval);
+  SessionRegistry registry(store.get(), limits);
+  Router router(&registry);
+  Authenticator auth(store.get(), operator_token);
+  Registrar registrar(store.get(), absl::GetFlag(FLAGS_registration_key_ttl));
+  CredentialAuthenticator connector_auth(store.get());
+
+  AdminService admin(store.get(), &auth, &registrar, &registry, &router);
+  DirectoryService directory(&auth, &router);
+  v1::Auth::CallbackService auth_service;
+  v1::Keys::CallbackService keys_service;
+  v1::Mappings::CallbackService mappings_service;
+  v1::Deployment::CallbackService deployment_service;
+  TunnelService tunnel(&registrar, &connector_auth, &registry);
+
+  EnableReflectionAndHealth();
+  int backend_port = 0;
+  grpc::ServerBuilder backend_builder;
+  backend_builder.AddListeningPort(absl::GetFlag(FLAGS_backend_addr), creds, &backend_port);
+  backend_builder.RegisterService(&admin);
+  backend_builder.RegisterService(&directory);
+  backend_builder.RegisterService(&auth_service);
+  backend_builder.RegisterService(&keys_service);
+  backend_builder.RegisterService(&mappings_service);
+  backend_builder.RegisterService(&deployment_service);
+  std::unique_ptr<grpc::Server> backend_server = backend_builder.BuildAndStart();
+  if (!backend_server || backend_port == 0) {
+    return absl::UnavailableError(absl::StrCat(
+        "cannot listen on --backend_addr ", absl::GetFlag(FLAGS_backend_addr)));
+  }
+
+  int tunnel_port = 0;
+  grpc::ServerBuilder tunnel_builder;
+  tunnel_builder.AddListeningPort(absl::GetFlag(FLAGS_tunnel_addr), creds, &tunnel_port);
+  tunnel_builder.RegisterService(&tunnel);
+  tunnel_builder.SetMaxReceiveMessageSize(static_cast<int>(limits.max_frame_bytes));
+  // Connectors send keepalive pings; allow them, and notice dead peers.
+  tunnel_builder.AddChannelArgument(GRPC_ARG_KEEPALIVE_TIME_MS, 20000);
+  tunnel_builder.AddChannelArgument(GRPC_ARG_KEEPALIVE_TIMEOUT_MS, 10000);
+  tunnel_builder.AddChannelArgument(GRPC_ARG_KEEPALIVE_PERMIT_WITHOUT_CALLS, 1);
+  tunnel_builder.AddChannelArgument(GRPC_ARG_HTTP2_MIN_RECV_PING_INTERVAL_WITHOUT_DATA_MS, 5000);
+  tunnel_builder.AddChannelArgument(GRPC_ARG_HTTP2_MAX_PING_STRIKES, 0);
+  std::unique_ptr<grpc::Server> tunnel_server = tunnel_builder.BuildAndStart();
+  if (!tunnel_server || tunnel_port == 0) {
+    backend_server->Shutdown();
+    return absl::UnavailableError(absl::StrCat(
+        "cannot listen on --tunnel_addr ", absl::GetFlag(FLAGS_tunnel_addr)));
+  }
+  if (std::string f = absl::GetFlag(FLAGS_ports_file); !f.empty()) {
+    RETURN_IF_ERROR(WritePortsFile(f, backend_port, tunnel_port));
+  }
+  spdlog::info("event=started version={} backend_port={} tunnel_port={} data_dir=\"{}\"",
+               kVersion, backend_port, tunnel_port, data_dir);
+
+  int sig = WaitForTermination();
+  absl::Time drain = absl::Now() + absl::GetFlag(FLAGS_drain_timeout);
+  spdlog::info("event=stopping signal={} note=\"draining in-flight calls\"", sig);
+  // Backend calls in flight still need their tunnels: drain them first.
+  backend_server->Shutdown(absl::ToChronoTime(drain));
+  registry.CloseAll(absl::UnavailableError("cloud_svc is shutting down"));
+  registry.WaitUntilEmpty(absl::Now() + absl::Seconds(2));
+  tunnel_server->Shutdown(absl::ToChronoTime(absl::Now() + absl::Seconds(1)));
+  spdlog::info("event=stopped");
+  return absl::OkStatus();
+}
+
+}  // namespace
+}  // namespace dirbridge::cloud
+
+int main(int argc, char** argv) {
+  absl::SetProgramUsageMessage(
+      "dirbridge coordinator.\n\n"
+      "  cloud_svc --insecure --operator_token_file FILE [--backend_addr ...]\n\n"
+      "Backend services (Admin, Directory, Auth, Keys, Mappings, Deployment) "
+      "listen on --backend_addr;\nconnectors dial --tunnel_addr. Both offer "
+      "gRPC reflection and grpc.health.v1.");
+  absl::ParseCommandLine(argc, argv);
+  dirbridge::BlockTerminationSignals();
+  dirbridge::InitLogging("cloud_svc", absl::GetFlag(FLAGS_log_level));
+  absl::Status st = dirbridge::cloud::Run();
+  if (!st.ok()) {
+    spdlog::critical("event=fatal error=\"{}\"", st.message());
+    std::cerr << "cloud_svc: " << st.message() << "\n";
+    return 1;
+  }
+  return 0;
+}

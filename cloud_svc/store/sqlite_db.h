@@ -1,0 +1,67 @@
+#ifndef DIRBRIDGE_CLOUD_SVC_STORE_SQLITE_DB_H_
+#define DIRBRIDGE_CLOUD_SVC_STORE_SQLITE_DB_H_
+
+#include <sqlite3.h>
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "absl/status/status.h"
+#include "absl/strings/string_view.h"
+#include "absl/status/statusor.h"
+
+namespace dirbridge::cloud {
+
+// A prepared statement with positional binds (1-based, as in SQLite).
+// Not thread-safe; the owning store serialises access to its connection.
+class SqliteStatement {
+ public:
+  SqliteStatement(sqlite3* db, sqlite3_stmt* stmt) : db_(db), stmt_(stmt) {}
+  ~SqliteStatement() { sqlite3_finalize(stmt_); }
+  SqliteStatement(const SqliteStatement&) = delete;
+  SqliteStatement& operator=(const SqliteStatement&) = delete;
+
+  SqliteStatement& Bind(int i, absl::string_view text);
+  SqliteStatement& Bind(int i, int64_t value);
+  SqliteStatement& BindBlob(int i, absl::string_view blob);
+  SqliteStatement& BindNull(int i);
+
+  // Next row: true with a row, false when done; an error otherwise.
+  absl::StatusOr<bool> Step();
+  // Runs a statement that returns no rows.
+  absl::Status Run();
+
+  std::string Text(int column) const;
+  int64_t Int(int column) const;
+  bool IsNull(int column) const;
+
+ private:
+  sqlite3* db_;
+  sqlite3_stmt* stmt_;
+};
+
+// One SQLite connection. The schema advances through numbered migrations,
+// each applied once in its own transaction and recorded in user_version.
+class SqliteDb {
+ public:
+  static absl::StatusOr<std::unique_ptr<SqliteDb>> Open(const std::string& path);
+  ~SqliteDb();
+
+  absl::StatusOr<std::unique_ptr<SqliteStatement>> Prepare(absl::string_view sql);
+  absl::Status Exec(absl::string_view sql);
+  absl::Status Migrate(const char* const* migrations, int count);
+  int Changes() const { return sqlite3_changes(db_); }
+
+ private:
+  explicit SqliteDb(sqlite3* db) : db_(db) {}
+  sqlite3* db_;
+};
+
+absl::Status SqliteError(sqlite3* db, absl::string_view what);
+
+}  // namespace dirbridge::cloud
+
+#endif  // DIRBRIDGE_CLOUD_SVC_STORE_SQLITE_DB_H_

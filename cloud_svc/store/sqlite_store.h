@@ -1,0 +1,65 @@
+#ifndef DIRBRIDGE_CLOUD_SVC_STORE_SQLITE_STORE_H_
+#define DIRBRIDGE_CLOUD_SVC_STORE_SQLITE_STORE_H_
+
+#include <memory>
+#include <string>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/synchronization/mutex.h"
+#include "cloud_svc/store/sqlite_db.h"
+#include "cloud_svc/store/store.h"
+
+namespace dirbridge::cloud {
+
+// The default Store: one SQLite file (WAL) under --data_dir.
+class SqliteStore : public Store {
+ public:
+  // Opens or creates the file and brings its schema up to date.
+  static absl::StatusOr<std::unique_ptr<SqliteStore>> Open(const std::string& path);
+
+  absl::Status CreateTenant(const TenantRecord& tenant,
+                            absl::string_view token_hash) override;
+  absl::StatusOr<TenantRecord> TenantByTokenHash(
+      absl::string_view token_hash) override;
+  absl::Status CreateConnector(const ConnectorRecord& connector) override;
+  absl::StatusOr<ConnectorRecord> GetConnector(
+      absl::string_view tenant_id, absl::string_view connector_id) override;
+  absl::StatusOr<std::vector<ConnectorRecord>> ListConnectors(
+      absl::string_view tenant_id) override;
+  absl::Status DeleteConnector(absl::string_view tenant_id,
+                               absl::string_view connector_id) override;
+  absl::Status SetRegistrationKey(absl::string_view tenant_id,
+                                  absl::string_view connector_id,
+                                  absl::string_view key_hash,
+                                  absl::Time expires_at) override;
+  absl::StatusOr<ConnectorRecord> RedeemRegistrationKey(
+      absl::string_view key_hash, absl::Time now,
+      absl::string_view credential_hash) override;
+  absl::StatusOr<ConnectorRecord> ConnectorByCredentialHash(
+      absl::string_view credential_hash) override;
+  absl::Status RecordConnection(const ConnectorRecord& connector) override;
+  absl::Status TouchConnector(absl::string_view tenant_id,
+                              absl::string_view connector_id,
+                              absl::Time last_seen, bool ldap_ok) override;
+  absl::Status RaiseAlert(const AlertRecord& alert) override;
+  absl::Status ClearAlerts(absl::string_view tenant_id, AlertKind kind,
+                           absl::string_view connector_id,
+                           absl::string_view mapping_id,
+                           absl::Time cleared_at) override;
+  absl::StatusOr<std::vector<AlertRecord>> ListAlerts(
+      absl::string_view tenant_id, bool active_only) override;
+
+ private:
+  explicit SqliteStore(std::unique_ptr<SqliteDb> db) : db_(std::move(db)) {}
+  absl::StatusOr<ConnectorRecord> OneConnector(absl::string_view where_sql,
+                                               absl::string_view a,
+                                               absl::string_view b)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+
+  absl::Mutex mu_;
+  std::unique_ptr<SqliteDb> db_ ABSL_GUARDED_BY(mu_);
+};
+
+}  // namespace dirbridge::cloud
+
+#endif  // DIRBRIDGE_CLOUD_SVC_STORE_SQLITE_STORE_H_

@@ -1,0 +1,47 @@
+#include "cloud_svc/tunnel_service.h"
+
+#include "cloud_svc/routed_unary.h"
+#include "common/grpc_status.h"
+#include "common/log.h"
+
+namespace dirbridge::cloud {
+namespace {
+
+// Ends a stream that is refused before it starts.
+class RefusedStream
+    : public grpc::ServerBidiReactor<v1::ConnectorFrame, v1::CloudFrame> {
+ public:
+  explicit RefusedStream(const absl::Status& why) { Finish(ToGrpcStatus(why)); }
+  void OnDone() override { delete this; }
+};
+
+}  // namespace
+
+grpc::ServerUnaryReactor* TunnelService::Register(
+    grpc::CallbackServerContext* context, const v1::RegisterRequest* request,
+    v1::RegisterResponse* response) {
+  absl::StatusOr<v1::RegisterResponse> out = registrar_->Redeem(*request);
+  if (!out.ok()) {
+    spdlog::warn("event=registration_refused peer={}", context->peer());
+    return FinishWith(context, out.status());
+  }
+  *response = std::move(*out);
+  return FinishWith(context, absl::OkStatus());
+}
+
+grpc::ServerBidiReactor<v1::ConnectorFrame, v1::CloudFrame>* TunnelService::Connect(
+    grpc::CallbackServerContext* context) {
+  absl::StatusOr<ConnectorIdentity> id = authenticator_->Identify(*context);
+  if (!id.ok()) {
+    spdlog::warn("event=tunnel_refused peer={} reason=\"{}\"", context->peer(),
+                 id.status().message());
+    return new RefusedStream(id.status());
+  }
+  std::shared_ptr<Session> session =
+      Session::Start(context, registry_, *id, registry_->limits());
+  registry_->Adopt(session);
+  session->Begin();
+  return session.get();
+}
+
+}  // namespace dirbridge::cloud

@@ -1,0 +1,32 @@
+#ifndef DIRBRIDGE_CLOUD_SVC_TUNNEL_SERVICE_H_
+#define DIRBRIDGE_CLOUD_SVC_TUNNEL_SERVICE_H_
+
+#include "cloud_svc/connector_identity.h"
+#include "cloud_svc/registrar.h"
+#include "cloud_svc/session_registry.h"
+#include "dirbridge/v1/tunnel.grpc.pb.h"
+
+namespace dirbridge::cloud {
+
+// The connectors' listener: registration, and one tunnel stream each.
+class TunnelService : public v1::ConnectorTunnel::CallbackService {
+ public:
+  TunnelService(Registrar* registrar, ConnectorAuthenticator* authenticator,
+                SessionRegistry* registry)
+      : registrar_(registrar), authenticator_(authenticator), registry_(registry) {}
+
+  grpc::ServerUnaryReactor* Register(grpc::CallbackServerContext* context,
+                                     const v1::RegisterRequest* request,
+                                     v1::RegisterResponse* response) override;
+  grpc::ServerBidiReactor<v1::ConnectorFrame, v1::CloudFrame>* Connect(
+      grpc::CallbackServerContext* context) override;
+
+ private:
+  Registrar* const registrar_;
+  ConnectorAuthenticator* const authenticator_;
+  SessionRegistry* const registry_;
+};
+
+}  // namespace dirbridge::cloud
+
+#endif  // DIRBRIDGE_CLOUD_SVC_TUNNEL_SERVICE_H_

@@ -1,0 +1,32 @@
+#ifndef DIRBRIDGE_CONNECTOR_SVC_CONFIG_H_
+#define DIRBRIDGE_CONNECTOR_SVC_CONFIG_H_
+
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "connector_svc/ldap/ldap_config.h"
+
+namespace dirbridge::connector {
+
+// The connector's config file (YAML, see deploy/connector.example.yaml).
+// Immutable once loaded.
+struct ConnectorConfig {
+  std::string cloud_address;
+  bool cloud_insecure = false;
+  std::string cloud_ca_file;  // PEM; empty: the identity's pinned CA or system roots
+  std::string state_dir;
+  absl::Duration reconnect_max_backoff = absl::Seconds(60);
+  absl::Duration drain_timeout = absl::Seconds(10);
+  int worker_threads = 16;
+  std::string log_level = "info";
+  LdapConfig ldap;
+};
+
+// Reads and validates the file. Every problem is listed in one
+// FAILED_PRECONDITION, each naming its key; unknown keys are problems too.
+absl::StatusOr<ConnectorConfig> LoadConfig(const std::string& path);
+
+}  // namespace dirbridge::connector
+
+#endif  // DIRBRIDGE_CONNECTOR_SVC_CONFIG_H_

@@ -1,0 +1,44 @@
+#ifndef DIRBRIDGE_CONNECTOR_SVC_DISPATCHER_H_
+#define DIRBRIDGE_CONNECTOR_SVC_DISPATCHER_H_
+
+#include <functional>
+#include <memory>
+#include <string>
+
+#include "common/thread_pool.h"
+#include "connector_svc/call.h"
+#include "connector_svc/ldap/directory.h"
+#include "dirbridge/v1/tunnel.pb.h"
+
+namespace dirbridge::connector {
+
+// Turns a CallRequest into a CallResult: a switch on the request's oneof,
+// each case a handler that runs on the worker pool, never on the stream's
+// thread. Knows nothing of gRPC streams; tests drive it directly.
+class Dispatcher {
+ public:
+  using Reply = std::function<void(v1::CallResult)>;
+
+  Dispatcher(Directory* directory, int threads)
+      : directory_(directory), pool_(threads) {}
+
+  // Runs the call's handler off the caller's thread; `reply` gets the
+  // result once (with call_id set), unless the call was cancelled.
+  void Dispatch(v1::CallRequest request, std::shared_ptr<Call> call, Reply reply);
+
+  // Runs the handler here and now (tests, `check`).
+  v1::CallResult Handle(const v1::CallRequest& request, Call& call);
+
+  // Which connector this is, for echo answers.
+  void set_connector_id(std::string id);
+
+ private:
+  Directory* const directory_;
+  absl::Mutex mu_;
+  std::string connector_id_ ABSL_GUARDED_BY(mu_);
+  ThreadPool pool_;  // last: its threads stop before the members they use
+};
+
+}  // namespace dirbridge::connector
+
+#endif  // DIRBRIDGE_CONNECTOR_SVC_DISPATCHER_H_

@@ -1,0 +1,66 @@
+#ifndef DIRBRIDGE_CONNECTOR_SVC_LDAP_LDAP_CONNECTION_H_
+#define DIRBRIDGE_CONNECTOR_SVC_LDAP_LDAP_CONNECTION_H_
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/status/statusor.h"
+#include "connector_svc/ldap/directory.h"
+#include "connector_svc/ldap/ldap_config.h"
+
+typedef struct ldap LDAP;
+typedef struct ldapmsg LDAPMessage;
+
+namespace dirbridge::connector {
+
+struct LdapEntry {
+  std::string dn;
+  // Attribute names lower-cased; values as the server sent them.
+  absl::flat_hash_map<std::string, std::vector<std::string>> attributes;
+
+  // First value of `name` (lower-case), or "".
+  std::string First(const std::string& name) const;
+};
+
+enum class LdapScope { kBase, kOneLevel, kSubtree };
+
+// One connection to one LDAP server, bound as the service account (or not
+// bound at all, for a user's own bind). Every operation is asynchronous
+// underneath and waits in short slices, so that a deadline or cancellation
+// ends it with ldap_abandon_ext even when the server has stopped answering.
+// Not thread-safe: one user at a time (the pool sees to it).
+class LdapConnection {
+ public:
+  // Connects to `uri` (StartTLS when configured) and binds with the service
+  // account. UNAVAILABLE when the server cannot be reached.
+  static absl::StatusOr<std::unique_ptr<LdapConnection>> Open(
+      const LdapConfig& config, const std::string& uri, const OpContext& ctx);
+  ~LdapConnection();
+
+  absl::StatusOr<std::vector<LdapEntry>> Search(
+      const std::string& base, LdapScope scope, const std::string& filter,
+      const std::vector<std::string>& attributes, const OpContext& ctx);
+
+  const std::string& uri() const { return uri_; }
+  // False once an operation failed in a way that leaves the connection in
+  // doubt (server gone, operation abandoned): the pool drops it.
+  bool usable() const { return usable_; }
+
+ private:
+  LdapConnection(LDAP* ld, std::string uri) : ld_(ld), uri_(std::move(uri)) {}
+  absl::Status SimpleBind(const std::string& dn, const std::string& password,
+                          const OpContext& ctx);
+  // Waits for the result of msgid; abandons it past the deadline.
+  absl::StatusOr<LDAPMessage*> Wait(int msgid, const OpContext& ctx, bool all);
+  absl::Status Error(int rc, const std::string& what);
+
+  LDAP* ld_;
+  std::string uri_;
+  bool usable_ = true;
+};
+
+}  // namespace dirbridge::connector
+
+#endif  // DIRBRIDGE_CONNECTOR_SVC_LDAP_LDAP_CONNECTION_H_

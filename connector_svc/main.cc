@@ -1,0 +1,244 @@
+// connector_svc: runs next to the customer's directory, dials out to
+// cloud_svc and answers what comes down the tunnel.
+
+#include <grpcpp/create_channel.h>
+#include <grpcpp/security/credentials.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <fstream>
+#include <iostream>
+#include <sstream>
+#include <thread>
+
+#include "absl/flags/flag.h"
+#include "absl/flags/parse.h"
+#include "absl/flags/usage.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "absl/strings/strip.h"
+#include "common/log.h"
+#include "common/status_macros.h"
+#include "common/termination.h"
+#include "common/version.h"
+#include "connector_svc/config.h"
+#include "connector_svc/dispatcher.h"
+#include "connector_svc/identity.h"
+#include "connector_svc/ldap/ldap_directory.h"
+#include "connector_svc/tunnel_client.h"
+#include "dirbridge/v1/tunnel.grpc.pb.h"
+
+ABSL_FLAG(std::string, cloud, "", "register: cloud_svc tunnel address, HOST:PORT.");
+ABSL_FLAG(std::string, key, "",
+          "register: the one-time registration key from Admin.GetRegistrationKey. "
+          "Prefer --key_file or $DIRBRIDGE_REGISTRATION_KEY: argv is visible to "
+          "every user of the machine.");
+ABSL_FLAG(std::string, key_file, "", "register: file holding the registration key.");
+ABSL_FLAG(std::string, state_dir, "", "register: the connector's state directory.");
+ABSL_FLAG(std::string, ca_sha256, "",
+          "register: SHA-256 of the cloud's tunnel CA, as GetRegistrationKey "
+          "returned it.");
+ABSL_FLAG(std::string, cloud_ca, "", "register: PEM file of the CA to trust for the cloud.");
+ABSL_FLAG(bool, insecure, false, "register: plaintext gRPC (local stacks only).");
+ABSL_FLAG(std::string, config, "", "run, check: the connector's YAML config file.");
+ABSL_FLAG(int, protocol_revision, static_cast<int>(dirbridge::kProtocolRevision),
+          "run: the tunnel protocol revision to offer (for upgrade testing).");
+ABSL_FLAG(std::string, log_level, "",
+          "trace, debug, info, warn, error (overrides the config's log_level).");
+
+namespace dirbridge::connector {
+namespace {
+
+constexpr char kUsage[] =
+    "dirbridge connector.\n\n"
+    "  connector_svc register --cloud HOST:PORT --key KEY --state_dir DIR\n"
+    "                         [--ca_sha256 HASH | --cloud_ca FILE | --insecure]\n"
+    "      One time: trade a registration key for this connector's identity.\n"
+    "  connector_svc run --config FILE\n"
+    "      Dial out to the cloud and serve until SIGTERM (which drains).\n"
+    "  connector_svc check --config FILE\n"
+    "      Self-test: connect and bind to LDAP, read the rootDSE. Exit 0 when\n"
+    "      all pass.\n"
+    "  connector_svc keys export|import|rotate\n"
+    "      KEK backup and rotation.\n";
+
+std::string Hostname() {
+  char buf[256] = {0};
+  if (gethostname(buf, sizeof(buf) - 1) != 0) return "unknown";
+  return buf;
+}
+
+absl::StatusOr<std::string> ReadSmallFile(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return absl::FailedPreconditionError(absl::StrCat("cannot read \"", path, "\""));
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return std::string(absl::StripAsciiWhitespace(ss.str()));
+}
+
+absl::StatusOr<std::shared_ptr<grpc::ChannelCredentials>> CloudCredentials(
+    bool insecure, const std::string& ca_file) {
+  if (insecure) return grpc::InsecureChannelCredentials();
+  grpc::SslCredentialsOptions options;
+  if (!ca_file.empty()) {
+    ASSIGN_OR_RETURN(options.pem_root_certs, ReadSmallFile(ca_file));
+  }
+  return grpc::SslCredentials(options);
+}
+
+absl::Status Register() {
+  std::string cloud = absl::GetFlag(FLAGS_cloud);
+  std::string state_dir = absl::GetFlag(FLAGS_state_dir);
+  std::string key = absl::GetFlag(FLAGS_key);
+  if (key.empty() && !absl::GetFlag(FLAGS_key_file).empty()) {
+    ASSIGN_OR_RETURN(key, ReadSmallFile(absl::GetFlag(FLAGS_key_file)));
+  }
+  if (key.empty()) {
+    if (const char* env = std::getenv("DIRBRIDGE_REGISTRATION_KEY")) key = env;
+  }
+  std::vector<std::string> problems;
+  if (cloud.empty()) problems.push_back("--cloud HOST:PORT is required");
+  if (state_dir.empty()) problems.push_back("--state_dir DIR is required");
+  if (key.empty()) problems.push_back("--key, --key_file or $DIRBRIDGE_REGISTRATION_KEY is required");
+  if (!absl::GetFlag(FLAGS_ca_sha256).empty()) {
+    problems.push_back(
+        "--ca_sha256: this build's cloud has no tunnel CA to pin yet; use "
+        "--cloud_ca FILE (TLS) or --insecure (local stacks)");
+  }
+  if (!problems.empty()) {
+    return absl::InvalidArgumentError(absl::StrJoin(problems, "; "));
+  }
+  RETURN_IF_ERROR(EnsureStateDir(state_dir));
+  ASSIGN_OR_RETURN(auto creds, CloudCredentials(absl::GetFlag(FLAGS_insecure),
+                                                absl::GetFlag(FLAGS_cloud_ca)));
+  auto stub = v1::ConnectorTunnel::NewStub(grpc::CreateChannel(cloud, creds));
+  grpc::ClientContext ctx;
+  ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(15));
+  v1::RegisterRequest req;
+  req.set_registration_key(key);
+  req.set_hostname(Hostname());
+  req.set_version(kVersion);
+  v1::RegisterResponse resp;
+  grpc::Status st = stub->Register(&ctx, req, &resp);
+  if (!st.ok()) {
+    return absl::Status(static_cast<absl::StatusCode>(st.error_code()),
+                        absl::StrCat("register with ", cloud, ": ", st.error_message()));
+  }
+  Identity id{resp.connector_id(), resp.tenant_id(), cloud, resp.credential()};
+  RETURN_IF_ERROR(SaveIdentity(state_dir, id));
+  std::cout << "registered connector " << id.connector_id << " (tenant "
+            << id.tenant_id << "); identity written to " << state_dir
+            << "/identity\n";
+  return absl::OkStatus();
+}
+
+absl::StatusOr<ConnectorConfig> Config() {
+  std::string path = absl::GetFlag(FLAGS_config);
+  if (path.empty()) return absl::InvalidArgumentError("--config FILE is required");
+  return LoadConfig(path);
+}
+
+absl::Status Run() {
+  ASSIGN_OR_RETURN(ConnectorConfig config, Config());
+  std::string level = absl::GetFlag(FLAGS_log_level);
+  InitLogging("connector_svc", level.empty() ? config.log_level : level);
+  RETURN_IF_ERROR(EnsureStateDir(config.state_dir));
+  ASSIGN_OR_RETURN(Identity identity, LoadIdentity(config.state_dir));
+  ASSIGN_OR_RETURN(auto directory, LdapDirectory::New(config.ldap));
+  ASSIGN_OR_RETURN(auto creds, CloudCredentials(config.cloud_insecure, config.cloud_ca_file));
+  if (config.cloud_insecure) {
+    spdlog::warn("event=insecure_tunnel note=\"plaintext gRPC to the cloud; local stacks only\"");
+  }
+  {
+    // A first look at LDAP, so the log says at once whether it is reachable;
+    // the connector serves either way and reports its health to the cloud.
+    OpContext probe{absl::Now() + std::min(config.ldap.timeout, absl::Seconds(5)), nullptr};
+    absl::StatusOr<NamingContexts> nc = directory->ListNamingContexts(probe);
+    if (nc.ok()) {
+      spdlog::info("event=ldap_ok naming_contexts={}", nc->naming_contexts.size());
+    } else {
+      spdlog::warn("event=ldap_unreachable error=\"{}\"", nc.status().message());
+    }
+  }
+  Dispatcher dispatcher(directory.get(), config.worker_threads);
+  TunnelOptions options;
+  options.address = config.cloud_address.empty() ? identity.cloud_address
+                                                 : config.cloud_address;
+  options.credentials = creds;
+  options.identity = identity;
+  options.hostname = Hostname();
+  options.max_backoff = config.reconnect_max_backoff;
+  options.protocol_revision = static_cast<unsigned>(absl::GetFlag(FLAGS_protocol_revision));
+  options.min_protocol_revision = std::min(kMinProtocolRevision, options.protocol_revision);
+  TunnelClient client(options, &dispatcher, directory.get());
+  spdlog::info("event=started version={} connector={} cloud={}", kVersion,
+               identity.connector_id, options.address);
+  std::thread signals([&client, drain = config.drain_timeout] {
+    int sig = WaitForTermination();
+    spdlog::info("event=stopping signal={} note=\"draining in-flight calls\"", sig);
+    client.Stop(absl::Now() + drain);
+  });
+  client.Run();
+  signals.join();
+  spdlog::info("event=stopped");
+  return absl::OkStatus();
+}
+
+absl::Status Check() {
+  ASSIGN_OR_RETURN(ConnectorConfig config, Config());
+  std::cout << "config: ok\n";
+  ASSIGN_OR_RETURN(auto directory, LdapDirectory::New(config.ldap));
+  OpContext ctx{absl::Now() + config.ldap.timeout, nullptr};
+  absl::StatusOr<NamingContexts> nc = directory->ListNamingContexts(ctx);
+  if (!nc.ok()) {
+    std::cout << "ldap connect + bind + rootDSE: FAIL: " << nc.status().message() << "\n";
+    return absl::UnavailableError("check failed");
+  }
+  std::cout << "ldap connect + bind + rootDSE: ok (" << nc->naming_contexts.size()
+            << " naming contexts)\n";
+  for (const std::string& n : nc->naming_contexts) std::cout << "  " << n << "\n";
+  absl::StatusOr<Identity> id = LoadIdentity(config.state_dir);
+  if (!id.ok()) {
+    std::cout << "identity: FAIL: " << id.status().message() << "\n";
+    return absl::FailedPreconditionError("check failed");
+  }
+  std::cout << "identity: ok (connector " << id->connector_id << ")\n";
+  return absl::OkStatus();
+}
+
+}  // namespace
+}  // namespace dirbridge::connector
+
+int main(int argc, char** argv) {
+  absl::SetProgramUsageMessage(dirbridge::connector::kUsage);
+  std::vector<char*> args = absl::ParseCommandLine(argc, argv);
+  dirbridge::BlockTerminationSignals();
+  if (args.size() < 2) {
+    std::cerr << dirbridge::connector::kUsage << "\nRun with --help for every flag.\n";
+    return 2;
+  }
+  std::string command = args[1];
+  absl::Status st;
+  if (command == "register") {
+    dirbridge::InitLogging("connector_svc", "warn");
+    st = dirbridge::connector::Register();
+  } else if (command == "run") {
+    st = dirbridge::connector::Run();
+  } else if (command == "check") {
+    dirbridge::InitLogging("connector_svc", "error");
+    st = dirbridge::connector::Check();
+  } else if (command == "keys") {
+    st = absl::UnimplementedError(
+        "`keys` is not built yet: this connector has no key-encryption key to "
+        "export, import or rotate");
+  } else {
+    std::cerr << "connector_svc: unknown command \"" << command << "\"\n\n"
+              << dirbridge::connector::kUsage;
+    return 2;
+  }
+  if (!st.ok()) {
+    std::cerr << "connector_svc " << command << ": " << st.message() << "\n";
+    return 1;
+  }
+  return 0;
+}

@@ -1,0 +1,72 @@
+#ifndef DIRBRIDGE_CONNECTOR_SVC_TUNNEL_CLIENT_H_
+#define DIRBRIDGE_CONNECTOR_SVC_TUNNEL_CLIENT_H_
+
+#include <grpcpp/channel.h>
+#include <grpcpp/security/credentials.h>
+
+#include <memory>
+#include <string>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/time/time.h"
+#include "connector_svc/dispatcher.h"
+#include "connector_svc/identity.h"
+#include "connector_svc/ldap/directory.h"
+
+namespace dirbridge::connector {
+
+struct TunnelOptions {
+  std::string address;
+  std::shared_ptr<grpc::ChannelCredentials> credentials;
+  Identity identity;
+  std::string hostname;
+  absl::Duration initial_backoff = absl::Milliseconds(250);
+  absl::Duration max_backoff = absl::Seconds(60);
+  // Protocol revisions this connector offers in Hello.
+  unsigned protocol_revision;
+  unsigned min_protocol_revision;
+};
+
+class TunnelStream;
+
+// Dials out to the cloud and keeps one tunnel stream open: when it ends, a
+// new one is opened after a jittered exponential backoff (reset by every
+// stream the cloud accepted). Never gives up. Thread-safe.
+class TunnelClient {
+ public:
+  TunnelClient(TunnelOptions options, Dispatcher* dispatcher, Directory* directory);
+  ~TunnelClient();
+
+  // Serves until Stop; returns once the last stream has drained.
+  void Run();
+  // Staged stop: Goaway, in-flight calls finish until `drain_deadline`, then
+  // the stream closes and Run returns.
+  void Stop(absl::Time drain_deadline);
+
+  // Called by streams.
+  void StreamEnded();
+  void StreamAccepted();
+
+  // For tests and logs: how many streams the cloud accepted so far.
+  int sessions() const;
+
+ private:
+  absl::Duration NextBackoff(absl::Duration current);
+
+  const TunnelOptions options_;
+  Dispatcher* const dispatcher_;
+  Directory* const directory_;
+  std::shared_ptr<grpc::Channel> channel_;
+
+  mutable absl::Mutex mu_;
+  bool stopping_ ABSL_GUARDED_BY(mu_) = false;
+  absl::Time drain_deadline_ ABSL_GUARDED_BY(mu_);
+  bool stream_ended_ ABSL_GUARDED_BY(mu_) = false;
+  bool accepted_ ABSL_GUARDED_BY(mu_) = false;
+  int sessions_ ABSL_GUARDED_BY(mu_) = 0;
+};
+
+}  // namespace dirbridge::connector
+
+#endif  // DIRBRIDGE_CONNECTOR_SVC_TUNNEL_CLIENT_H_
