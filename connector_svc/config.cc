@@ -22,8 +22,13 @@ class Checker {
   void KnownKeys(const YAML::Node& node, const std::string& where,
                  const std::set<std::string>& known) {
     if (!node || !node.IsMap()) return;
+    std::set<std::string> seen;
     for (const auto& kv : node) {
       std::string key = kv.first.as<std::string>();
+      // yaml-cpp keeps the first of two equal keys; say so instead.
+      if (!seen.insert(key).second) {
+        Problem(absl::StrCat("duplicate key \"", where, key, "\""));
+      }
       if (!known.contains(key)) {
         Problem(absl::StrCat("unknown key \"", where, key, "\""));
       }

@@ -132,6 +132,8 @@ void TunnelStream::StartCallFrame(v1::CallRequest& request) {
     call->AddCredit(initial_credits_);
     calls_[request.call_id()] = call;
   }
+  spdlog::debug("event=call_start call_id={} kind={} timeout_ms={}", request.call_id(),
+                static_cast<int>(request.request_case()), request.timeout_ms());
   std::shared_ptr<TunnelStream> self = shared_from_this();
   dispatcher_->Dispatch(std::move(request), std::move(call),
                         [self](v1::CallResult result) { self->Answer(std::move(result)); });

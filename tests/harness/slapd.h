@@ -1,0 +1,66 @@
+#ifndef DIRBRIDGE_TESTS_HARNESS_SLAPD_H_
+#define DIRBRIDGE_TESTS_HARNESS_SLAPD_H_
+
+#include <signal.h>
+
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "tests/harness/process.h"
+
+namespace dirbridge::testing {
+
+struct SlapdOptions {
+  std::string suffix = "dc=example,dc=com";
+  // More databases, each with its own naming context.
+  std::vector<std::string> extra_suffixes;
+  // Generated entries: ou=people with this many inetOrgPerson users
+  // (uid=user00001 …, password "pw-<uid>"), ou=groups with groups.
+  int users = 20;
+  int groups = 3;
+  // Extra LDIF appended to the generated data.
+  std::string extra_ldif;
+  // Extra lines for slapd.conf's global section.
+  std::string extra_global_config;
+};
+
+// A real OpenLDAP slapd on 127.0.0.1, loaded with slapadd, in a temp dir.
+class Slapd {
+ public:
+  static constexpr char kServiceDn[] = "cn=svc,dc=example,dc=com";
+  static constexpr char kServicePassword[] = "svc-secret";
+
+  explicit Slapd(SlapdOptions options = {}) : options_(std::move(options)) {}
+  ~Slapd() { Stop(); }
+
+  absl::Status Start();
+  // Starts again on the same port and data (after Stop or Kill).
+  absl::Status Restart();
+  void Stop();
+  void Freeze() { process_.Signal(SIGSTOP); }
+  void Thaw() { process_.Signal(SIGCONT); }
+
+  int port() const { return port_; }
+  std::string uri() const;
+  const std::string& dir() const { return dir_; }
+  const SlapdOptions& options() const { return options_; }
+
+  // ldapsearch as the service account; its output (-LLL).
+  absl::StatusOr<std::string> Search(const std::string& base, const std::string& scope,
+                                     const std::string& filter,
+                                     const std::vector<std::string>& attrs) const;
+
+ private:
+  absl::Status Launch();
+  std::string GenerateLdif() const;
+
+  SlapdOptions options_;
+  std::string dir_;
+  int port_ = 0;
+  Process process_;
+};
+
+}  // namespace dirbridge::testing
+
+#endif  // DIRBRIDGE_TESTS_HARNESS_SLAPD_H_

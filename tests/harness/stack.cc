@@ -1,0 +1,168 @@
+#include "tests/harness/stack.h"
+
+#include <grpcpp/create_channel.h>
+#include <grpcpp/security/credentials.h>
+
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
+
+namespace dirbridge::testing {
+
+std::string CloudBinary() { return DIRBRIDGE_CLOUD_SVC_BIN; }
+std::string ConnectorBinary() { return DIRBRIDGE_CONNECTOR_SVC_BIN; }
+
+std::unique_ptr<grpc::ClientContext> Ctx(const std::string& token, absl::Duration timeout) {
+  auto ctx = std::make_unique<grpc::ClientContext>();
+  if (!token.empty()) ctx->AddMetadata("authorization", "Bearer " + token);
+  ctx->set_deadline(absl::ToChronoTime(absl::Now() + timeout));
+  return ctx;
+}
+
+std::string CloudSvc::tunnel_address() const {
+  return absl::StrCat("127.0.0.1:", tunnel_port_);
+}
+
+absl::Status CloudSvc::Start(Options options) {
+  options_ = std::move(options);
+  dir_ = MakeTempDir("cloud");
+  data_dir_ = dir_ + "/data";
+  operator_token_ = "operator-token-for-tests-0123456789";
+  WriteFile(dir_ + "/operator.token", operator_token_ + "\n", 0600);
+  return Launch("127.0.0.1:0", "127.0.0.1:0");
+}
+
+absl::Status CloudSvc::Restart() {
+  process_.Kill();
+  return Launch(absl::StrCat("127.0.0.1:", backend_port_),
+                absl::StrCat("127.0.0.1:", tunnel_port_));
+}
+
+absl::Status CloudSvc::Launch(const std::string& backend_addr,
+                              const std::string& tunnel_addr) {
+  std::string ports = dir_ + "/ports";
+  std::remove(ports.c_str());
+  std::vector<std::string> argv = {
+      CloudBinary(), "--insecure", "--backend_addr", backend_addr, "--tunnel_addr",
+      tunnel_addr, "--data_dir", data_dir_, "--operator_token_file",
+      dir_ + "/operator.token", "--ports_file", ports, "--heartbeat_interval",
+      absl::FormatDuration(options_.heartbeat), "--log_level", "debug"};
+  argv.insert(argv.end(), options_.extra_flags.begin(), options_.extra_flags.end());
+  absl::Status st = process_.Start(argv, dir_ + "/cloud.log");
+  if (!st.ok()) return st;
+  if (!WaitFor([&] { return !ReadFileOrEmpty(ports).empty(); }, absl::Seconds(10))) {
+    return absl::UnavailableError(absl::StrCat("cloud_svc did not start: ", process_.Log()));
+  }
+  for (absl::string_view line : absl::StrSplit(ReadFileOrEmpty(ports), '\n', absl::SkipEmpty())) {
+    std::pair<std::string, std::string> kv = absl::StrSplit(line, '=');
+    int port = 0;
+    if (!absl::SimpleAtoi(kv.second, &port)) continue;
+    if (kv.first == "backend") backend_port_ = port;
+    if (kv.first == "tunnel") tunnel_port_ = port;
+  }
+  channel_ = grpc::CreateChannel(absl::StrCat("127.0.0.1:", backend_port_),
+                                 grpc::InsecureChannelCredentials());
+  admin_ = v1::Admin::NewStub(channel_);
+  directory_ = v1::Directory::NewStub(channel_);
+  tunnel_channel_ = grpc::CreateChannel(tunnel_address(), grpc::InsecureChannelCredentials());
+  tunnel_ = v1::ConnectorTunnel::NewStub(tunnel_channel_);
+  return absl::OkStatus();
+}
+
+absl::StatusOr<Tenant> CloudSvc::CreateTenant(const std::string& name) {
+  v1::CreateTenantRequest req;
+  req.set_name(name);
+  v1::CreateTenantResponse resp;
+  grpc::Status st = admin_->CreateTenant(Ctx(operator_token_).get(), req, &resp);
+  if (!st.ok()) return absl::InternalError(st.error_message());
+  return Tenant{resp.tenant_id(), resp.token()};
+}
+
+absl::StatusOr<v1::Connector> CloudSvc::GetConnector(const std::string& token,
+                                                     const std::string& connector_id) {
+  v1::ListConnectorsResponse resp;
+  grpc::Status st = admin_->ListConnectors(Ctx(token).get(), {}, &resp);
+  if (!st.ok()) {
+    return absl::Status(static_cast<absl::StatusCode>(st.error_code()), st.error_message());
+  }
+  for (const v1::Connector& c : resp.connectors()) {
+    if (c.connector_id() == connector_id) return c;
+  }
+  return absl::NotFoundError("no such connector");
+}
+
+bool CloudSvc::WaitForStatus(const std::string& token, const std::string& connector_id,
+                             v1::ConnectorStatus status, absl::Duration timeout) {
+  return WaitFor(
+      [&] {
+        absl::StatusOr<v1::Connector> c = GetConnector(token, connector_id);
+        return c.ok() && c->status() == status;
+      },
+      timeout);
+}
+
+absl::StatusOr<std::vector<v1::Alert>> CloudSvc::Alerts(const std::string& token,
+                                                        bool active_only) {
+  v1::ListAlertsRequest req;
+  req.set_active_only(active_only);
+  v1::ListAlertsResponse resp;
+  grpc::Status st = admin_->ListAlerts(Ctx(token).get(), req, &resp);
+  if (!st.ok()) return absl::InternalError(st.error_message());
+  return std::vector<v1::Alert>(resp.alerts().begin(), resp.alerts().end());
+}
+
+absl::Status ConnectorSvc::Register(const std::string& tenant_token,
+                                    const std::string& name) {
+  dir_ = MakeTempDir("connector");
+  state_dir_ = dir_ + "/state";
+  v1::CreateConnectorRequest creq;
+  creq.set_name(name);
+  v1::Connector c;
+  grpc::Status st = cloud_->admin().CreateConnector(Ctx(tenant_token).get(), creq, &c);
+  if (!st.ok()) return absl::InternalError(st.error_message());
+  connector_id_ = c.connector_id();
+  v1::GetRegistrationKeyRequest kreq;
+  kreq.set_connector_id(connector_id_);
+  v1::GetRegistrationKeyResponse key;
+  st = cloud_->admin().GetRegistrationKey(Ctx(tenant_token).get(), kreq, &key);
+  if (!st.ok()) return absl::InternalError(st.error_message());
+  int code = 0;
+  absl::StatusOr<std::string> out =
+      RunCommand({ConnectorBinary(), "register", "--cloud", cloud_->tunnel_address(),
+                  "--state_dir", state_dir_, "--insecure"},
+                 &code, {"DIRBRIDGE_REGISTRATION_KEY=" + key.registration_key()});
+  if (!out.ok()) return out.status();
+  if (code != 0) return absl::InternalError(absl::StrCat("register failed: ", *out));
+  WriteFile(dir_ + "/bind-password", Slapd::kServicePassword, 0600);
+  WriteConfig({slapd_->uri()});
+  return absl::OkStatus();
+}
+
+void ConnectorSvc::SetLdapUris(const std::vector<std::string>& uris) { WriteConfig(uris); }
+
+void ConnectorSvc::WriteConfig(const std::vector<std::string>& uris) {
+  config_path_ = dir_ + "/connector.yaml";
+  WriteFile(config_path_,
+            absl::StrCat("cloud:\n  address: ", cloud_->tunnel_address(),
+                         "\n  insecure: true\n"
+                         "state_dir: ", state_dir_, "\n"
+                         "tunnel:\n  reconnect_max_backoff: 1s\n  drain_timeout: 5s\n"
+                         "ldap:\n  uris: [", absl::StrJoin(uris, ", "), "]\n"
+                         "  tls: none\n"
+                         "  bind_dn: ", Slapd::kServiceDn, "\n"
+                         "  bind_password_file: ", dir_, "/bind-password\n"
+                         "  base_dn: ", slapd_->options().suffix, "\n"
+                         "  profile: openldap\n"
+                         "  timeout: 5s\n"
+                         "  connect_timeout: 1s\n"));
+}
+
+absl::Status ConnectorSvc::Run(const std::vector<std::string>& extra_flags) {
+  std::vector<std::string> argv = {ConnectorBinary(), "run", "--config", config_path_,
+                                   "--log_level", "debug"};
+  argv.insert(argv.end(), extra_flags.begin(), extra_flags.end());
+  return process_.Start(argv, dir_ + "/connector.log");
+}
+
+}  // namespace dirbridge::testing

@@ -1,0 +1,120 @@
+#ifndef DIRBRIDGE_TESTS_HARNESS_STACK_H_
+#define DIRBRIDGE_TESTS_HARNESS_STACK_H_
+
+#include <grpcpp/channel.h>
+#include <grpcpp/client_context.h>
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "dirbridge/v1/admin.grpc.pb.h"
+#include "dirbridge/v1/directory.grpc.pb.h"
+#include "dirbridge/v1/tunnel.grpc.pb.h"
+#include "tests/harness/process.h"
+#include "tests/harness/slapd.h"
+
+namespace dirbridge::testing {
+
+struct Tenant {
+  std::string tenant_id;
+  std::string token;
+};
+
+// A ClientContext carrying a bearer token and a deadline.
+std::unique_ptr<grpc::ClientContext> Ctx(const std::string& token,
+                                         absl::Duration timeout = absl::Seconds(10));
+
+// A real cloud_svc process on loopback ports it picked itself (port 0).
+class CloudSvc {
+ public:
+  struct Options {
+    absl::Duration heartbeat = absl::Milliseconds(200);
+    std::vector<std::string> extra_flags;
+  };
+  ~CloudSvc() { process_.Kill(); }
+
+  absl::Status Start(Options options);
+  absl::Status Start() { return Start(Options{}); }
+  // Starts again on the same data dir and the same ports.
+  absl::Status Restart();
+  void Signal(int sig) { process_.Signal(sig); }
+  void Kill() { process_.Kill(); }
+  Process& process() { return process_; }
+
+  int backend_port() const { return backend_port_; }
+  int tunnel_port() const { return tunnel_port_; }
+  std::string tunnel_address() const;
+  const std::string& data_dir() const { return data_dir_; }
+  const std::string& operator_token() const { return operator_token_; }
+
+  v1::Admin::Stub& admin() { return *admin_; }
+  v1::Directory::Stub& directory() { return *directory_; }
+  v1::ConnectorTunnel::Stub& tunnel() { return *tunnel_; }
+  std::shared_ptr<grpc::Channel> channel() { return channel_; }
+
+  absl::StatusOr<Tenant> CreateTenant(const std::string& name);
+  absl::StatusOr<v1::Connector> GetConnector(const std::string& token,
+                                             const std::string& connector_id);
+  // Waits for the connector to show `status` in ListConnectors.
+  bool WaitForStatus(const std::string& token, const std::string& connector_id,
+                     v1::ConnectorStatus status, absl::Duration timeout);
+  absl::StatusOr<std::vector<v1::Alert>> Alerts(const std::string& token, bool active_only);
+
+ private:
+  absl::Status Launch(const std::string& backend_addr, const std::string& tunnel_addr);
+
+  Options options_;
+  std::string dir_;
+  std::string data_dir_;
+  std::string operator_token_;
+  int backend_port_ = 0;
+  int tunnel_port_ = 0;
+  Process process_;
+  std::shared_ptr<grpc::Channel> channel_;
+  std::unique_ptr<v1::Admin::Stub> admin_;
+  std::unique_ptr<v1::Directory::Stub> directory_;
+  std::shared_ptr<grpc::Channel> tunnel_channel_;
+  std::unique_ptr<v1::ConnectorTunnel::Stub> tunnel_;
+};
+
+// A real connector_svc process registered with a CloudSvc, serving a Slapd.
+class ConnectorSvc {
+ public:
+  ConnectorSvc(CloudSvc* cloud, const Slapd* slapd) : cloud_(cloud), slapd_(slapd) {}
+  ~ConnectorSvc() { process_.Kill(); }
+
+  // CreateConnector + GetRegistrationKey + `connector_svc register`, then
+  // writes a config for `run`.
+  absl::Status Register(const std::string& tenant_token, const std::string& name);
+  absl::Status Run(const std::vector<std::string>& extra_flags = {});
+  void Signal(int sig) { process_.Signal(sig); }
+  void Kill() { process_.Kill(); }
+  Process& process() { return process_; }
+
+  const std::string& connector_id() const { return connector_id_; }
+  const std::string& config_path() const { return config_path_; }
+  const std::string& state_dir() const { return state_dir_; }
+  // Rewrites the config with these LDAP URIs.
+  void SetLdapUris(const std::vector<std::string>& uris);
+
+ private:
+  void WriteConfig(const std::vector<std::string>& uris);
+
+  CloudSvc* const cloud_;
+  const Slapd* const slapd_;
+  std::string dir_;
+  std::string state_dir_;
+  std::string config_path_;
+  std::string connector_id_;
+  Process process_;
+};
+
+std::string CloudBinary();
+std::string ConnectorBinary();
+
+}  // namespace dirbridge::testing
+
+#endif  // DIRBRIDGE_TESTS_HARNESS_STACK_H_
