@@ -190,7 +190,10 @@ absl::Status Run() {
   absl::Time drain = absl::Now() + absl::GetFlag(FLAGS_drain_timeout);
   spdlog::info("event=stopping signal={} note=\"draining in-flight calls\"", sig);
   // Backend calls in flight still need their tunnels: drain them first.
-  backend_server->Shutdown(absl::ToChronoTime(drain));
+  if (!router.Drain(drain)) {
+    spdlog::warn("event=drain_timeout note=\"cancelling calls still in flight\"");
+  }
+  backend_server->Shutdown(absl::ToChronoTime(absl::Now() + absl::Milliseconds(500)));
   registry.CloseAll(absl::UnavailableError("cloud_svc is shutting down"));
   registry.WaitUntilEmpty(absl::Now() + absl::Seconds(2));
   tunnel_server->Shutdown(absl::ToChronoTime(absl::Now() + absl::Seconds(1)));

@@ -48,6 +48,21 @@ std::shared_ptr<RoutedCall> Router::Call(const std::string& tenant_id,
                                          v1::CallRequest request,
                                          const RouteOptions& options,
                                          CallHandlers handlers) {
+  {
+    absl::MutexLock lock(&mu_);
+    if (draining_) {
+      handlers.on_done(absl::UnavailableError("cloud_svc is shutting down"));
+      return std::make_shared<RoutedCall>();
+    }
+    ++in_flight_;
+  }
+  // Counted until its one outcome is delivered.
+  handlers.on_done = [this, done = std::move(handlers.on_done)](
+                         absl::StatusOr<v1::CallResult> result) {
+    done(std::move(result));
+    absl::MutexLock lock(&mu_);
+    --in_flight_;
+  };
   auto attempt = std::make_shared<Attempt>();
   attempt->tenant_id = tenant_id;
   attempt->request = std::move(request);
@@ -57,6 +72,13 @@ std::shared_ptr<RoutedCall> Router::Call(const std::string& tenant_id,
   std::shared_ptr<RoutedCall> call = attempt->call;
   Send(std::move(attempt));
   return call;
+}
+
+bool Router::Drain(absl::Time deadline) {
+  absl::MutexLock lock(&mu_);
+  draining_ = true;
+  auto idle = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) { return in_flight_ == 0; };
+  return mu_.AwaitWithDeadline(absl::Condition(&idle), deadline);
 }
 
 void Router::Send(std::shared_ptr<Attempt> attempt) {

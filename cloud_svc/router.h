@@ -55,11 +55,20 @@ class Router {
                                    const RouteOptions& options,
                                    CallHandlers handlers);
 
+  // Shutdown, first stage: new calls get UNAVAILABLE; waits until the calls
+  // in flight have their answers, or the deadline. True when none is left.
+  // (gRPC's own Server::Shutdown also waits for idle client channels to go
+  // away, which a backend with a pooled channel never does.)
+  bool Drain(absl::Time deadline);
+
  private:
   struct Attempt;
   void Send(std::shared_ptr<Attempt> attempt);
 
   SessionRegistry* const registry_;
+  absl::Mutex mu_;
+  bool draining_ ABSL_GUARDED_BY(mu_) = false;
+  int in_flight_ ABSL_GUARDED_BY(mu_) = 0;
 };
 
 }  // namespace dirbridge::cloud

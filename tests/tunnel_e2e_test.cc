@@ -231,6 +231,31 @@ TEST_F(TunnelTest, SigtermOnConnectorDrainsTheCallInFlight) {
   EXPECT_EQ(*code, 0);
 }
 
+TEST_F(TunnelTest, SigtermOnCloudDrainsTheCallInFlight) {
+  slapd_->Freeze();
+  v1::ListNamingContextsResponse resp;
+  grpc::Status st;
+  std::thread call([&] { st = ListNamingContexts(&resp, absl::Seconds(6)); });
+  ASSERT_TRUE(WaitFor([&] {
+    return connector_->process().Log().find("event=call_start") != std::string::npos;
+  }, absl::Seconds(5)));
+  cloud_.Signal(SIGTERM);
+  ASSERT_TRUE(WaitFor([&] {
+    return cloud_.process().Log().find("event=stopping") != std::string::npos;
+  }, absl::Seconds(5)));
+  // New calls are turned away while the old one drains.
+  v1::PingConnectorResponse pong;
+  grpc::Status late = cloud_.admin().PingConnector(Ctx(tenant_.token).get(), {}, &pong);
+  EXPECT_EQ(late.error_code(), grpc::StatusCode::UNAVAILABLE);
+  slapd_->Thaw();
+  call.join();
+  EXPECT_TRUE(st.ok()) << st.error_message();
+  EXPECT_EQ(resp.naming_contexts_size(), 2);
+  absl::StatusOr<int> code = cloud_.process().Wait(absl::Seconds(10));
+  ASSERT_TRUE(code.ok());
+  EXPECT_EQ(*code, 0);
+}
+
 TEST_F(TunnelTest, SigtermOnCloudStopsCleanly) {
   cloud_.Signal(SIGTERM);
   absl::StatusOr<int> code = cloud_.process().Wait(absl::Seconds(15));
