@@ -20,17 +20,38 @@ void Dispatcher::set_connector_id(std::string id) {
 }
 
 void Dispatcher::Dispatch(v1::CallRequest request, std::shared_ptr<Call> call,
-                          Reply reply) {
+                          Reply reply, Emit emit) {
   pool_.Schedule([this, request = std::move(request), call = std::move(call),
-                  reply = std::move(reply)]() {
+                  reply = std::move(reply), emit = std::move(emit)]() {
     if (call->cancelled()) return;
-    v1::CallResult result = Handle(request, *call);
+    v1::CallResult result = Handle(request, *call, emit);
     if (call->cancelled()) return;  // the cloud stopped waiting
     reply(std::move(result));
   });
 }
 
-v1::CallResult Dispatcher::Handle(const v1::CallRequest& request, Call& call) {
+absl::Status Dispatcher::SearchUsers(const v1::SearchUsersRequest& request, Call& call,
+                                     const Emit& emit) {
+  OpContext ctx = call.op_context();
+  return directory_->SearchUsers(
+      request.base_dn(), request.group_dn(), static_cast<int>(request.page_size()), ctx,
+      [&](std::vector<v1::User>&& users) -> absl::Status {
+        // Wait for the cloud to have room: memory stays bounded on both sides.
+        if (!call.TakeCredit()) {
+          if (call.cancelled()) return absl::CancelledError("the cloud cancelled the search");
+          return absl::DeadlineExceededError(
+              "deadline passed while the caller was still reading earlier chunks");
+        }
+        v1::ResultChunk chunk;
+        chunk.set_call_id(call.id());
+        for (v1::User& u : users) *chunk.mutable_search_users()->add_users() = std::move(u);
+        emit(std::move(chunk));
+        return absl::OkStatus();
+      });
+}
+
+v1::CallResult Dispatcher::Handle(const v1::CallRequest& request, Call& call,
+                                  const Emit& emit) {
   v1::CallResult result;
   result.set_call_id(request.call_id());
   OpContext ctx = call.op_context();
@@ -54,6 +75,42 @@ v1::CallResult Dispatcher::Handle(const v1::CallRequest& request, Call& call) {
       auto* out = result.mutable_list_naming_contexts();
       for (const std::string& n : nc->naming_contexts) out->add_naming_contexts(n);
       out->set_default_naming_context(nc->default_naming_context);
+      break;
+    }
+    case v1::CallRequest::kListOrganizationalUnits: {
+      auto units = directory_->ListOrganizationalUnits(
+          request.list_organizational_units().base_dn(), ctx);
+      if (!units.ok()) {
+        SetStatus(result, units.status());
+        break;
+      }
+      auto* out = result.mutable_list_organizational_units();
+      for (v1::OrganizationalUnit& u : *units) *out->add_units() = std::move(u);
+      break;
+    }
+    case v1::CallRequest::kListGroups: {
+      auto groups = directory_->ListGroups(request.list_groups().base_dn(),
+                                           request.list_groups().name_prefix(), ctx);
+      if (!groups.ok()) {
+        SetStatus(result, groups.status());
+        break;
+      }
+      auto* out = result.mutable_list_groups();
+      for (v1::Group& g : *groups) *out->add_groups() = std::move(g);
+      break;
+    }
+    case v1::CallRequest::kGetUser: {
+      absl::StatusOr<v1::User> user = directory_->GetUser(request.get_user().username(), ctx);
+      if (!user.ok()) {
+        SetStatus(result, user.status());
+        break;
+      }
+      *result.mutable_get_user() = std::move(*user);
+      break;
+    }
+    case v1::CallRequest::kSearchUsers: {
+      absl::Status st = SearchUsers(request.search_users(), call, emit);
+      if (!st.ok()) SetStatus(result, st);
       break;
     }
     case v1::CallRequest::REQUEST_NOT_SET:

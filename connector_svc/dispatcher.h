@@ -18,21 +18,27 @@ namespace dirbridge::connector {
 class Dispatcher {
  public:
   using Reply = std::function<void(v1::CallResult)>;
+  // Sends one streamed chunk; the handler has taken its credit.
+  using Emit = std::function<void(v1::ResultChunk)>;
 
   Dispatcher(Directory* directory, int threads)
       : directory_(directory), pool_(threads) {}
 
   // Runs the call's handler off the caller's thread; `reply` gets the
   // result once (with call_id set), unless the call was cancelled.
-  void Dispatch(v1::CallRequest request, std::shared_ptr<Call> call, Reply reply);
+  void Dispatch(v1::CallRequest request, std::shared_ptr<Call> call, Reply reply,
+                Emit emit);
 
-  // Runs the handler here and now (tests, `check`).
-  v1::CallResult Handle(const v1::CallRequest& request, Call& call);
+  // Runs the handler here and now (tests).
+  v1::CallResult Handle(const v1::CallRequest& request, Call& call, const Emit& emit);
 
   // Which connector this is, for echo answers.
   void set_connector_id(std::string id);
 
  private:
+  absl::Status SearchUsers(const v1::SearchUsersRequest& request, Call& call,
+                           const Emit& emit);
+
   Directory* const directory_;
   absl::Mutex mu_;
   std::string connector_id_ ABSL_GUARDED_BY(mu_);

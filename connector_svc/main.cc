@@ -57,8 +57,8 @@ constexpr char kUsage[] =
     "  connector_svc run --config FILE\n"
     "      Dial out to the cloud and serve until SIGTERM (which drains).\n"
     "  connector_svc check --config FILE\n"
-    "      Self-test: connect and bind to LDAP, read the rootDSE. Exit 0 when\n"
-    "      all pass.\n"
+    "      Self-test: connect and bind to LDAP, read the rootDSE, count the\n"
+    "      users under the base DN (none is a warning). Exit 0 when all pass.\n"
     "  connector_svc keys export|import|rotate\n"
     "      KEK backup and rotation.\n";
 
@@ -197,6 +197,19 @@ absl::Status Check() {
   std::cout << "ldap connect + bind + rootDSE: ok (" << nc->naming_contexts.size()
             << " naming contexts)\n";
   for (const std::string& n : nc->naming_contexts) std::cout << "  " << n << "\n";
+  OpContext count_ctx{absl::Now() + std::max(config.ldap.timeout, absl::Seconds(60)), nullptr};
+  absl::StatusOr<int64_t> users = directory->CountUsers(count_ctx);
+  if (!users.ok()) {
+    std::cout << "users under " << config.ldap.base_dn << ": FAIL: " << users.status().message()
+              << "\n";
+    return absl::UnavailableError("check failed");
+  } else if (*users == 0) {
+    std::cout << "users under " << config.ldap.base_dn
+              << ": WARNING: none visible; the bind account may not be allowed to read "
+                 "that subtree, or the profile's user filter does not match\n";
+  } else {
+    std::cout << "users under " << config.ldap.base_dn << ": ok (" << *users << ")\n";
+  }
   absl::StatusOr<Identity> id = LoadIdentity(config.state_dir);
   if (!id.ok()) {
     std::cout << "identity: FAIL: " << id.status().message() << "\n";

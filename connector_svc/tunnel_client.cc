@@ -75,7 +75,10 @@ void TunnelClient::Run() {
     hello.set_version(kVersion);
     hello.set_hostname(options_.hostname);
     hello.add_capabilities("echo");
-    hello.add_capabilities("list_naming_contexts");
+    for (const char* c : {"list_naming_contexts", "list_organizational_units",
+                          "list_groups", "search_users", "get_user"}) {
+      hello.add_capabilities(c);
+    }
     hello.set_ldap_ok(directory_->Healthy());
     auto stream = std::make_shared<TunnelStream>(this, dispatcher_, directory_);
     stream->Start(stub.get(), hello, options_.identity);

@@ -135,8 +135,10 @@ void TunnelStream::StartCallFrame(v1::CallRequest& request) {
   spdlog::debug("event=call_start call_id={} kind={} timeout_ms={}", request.call_id(),
                 static_cast<int>(request.request_case()), request.timeout_ms());
   std::shared_ptr<TunnelStream> self = shared_from_this();
-  dispatcher_->Dispatch(std::move(request), std::move(call),
-                        [self](v1::CallResult result) { self->Answer(std::move(result)); });
+  dispatcher_->Dispatch(
+      std::move(request), std::move(call),
+      [self](v1::CallResult result) { self->Answer(std::move(result)); },
+      [self](v1::ResultChunk chunk) { self->SendChunk(std::move(chunk)); });
 }
 
 void TunnelStream::Answer(v1::CallResult result) {
@@ -147,6 +149,14 @@ void TunnelStream::Answer(v1::CallResult result) {
   *frame.mutable_result() = std::move(result);
   Send(std::move(frame));
   MaybeWritesDoneLocked();
+}
+
+void TunnelStream::SendChunk(v1::ResultChunk chunk) {
+  absl::MutexLock lock(&mu_);
+  if (!calls_.contains(chunk.call_id())) return;
+  v1::ConnectorFrame frame;
+  *frame.mutable_chunk() = std::move(chunk);
+  Send(std::move(frame));
 }
 
 void TunnelStream::Send(v1::ConnectorFrame frame) {

@@ -49,6 +49,7 @@ class TunnelStream : public grpc::ClientBidiReactor<v1::ConnectorFrame, v1::Clou
   void HandleFrame(v1::CloudFrame& frame);
   void StartCallFrame(v1::CallRequest& request);
   void Answer(v1::CallResult result);
+  void SendChunk(v1::ResultChunk chunk);
   void Send(v1::ConnectorFrame frame) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void MaybeWritesDoneLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 

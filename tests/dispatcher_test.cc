@@ -19,11 +19,12 @@ class DispatcherTest : public ::testing::Test {
 
   v1::CallResult Run(const v1::CallRequest& req, absl::Duration timeout = absl::Seconds(5)) {
     Call call(req.call_id(), absl::Now() + timeout);
-    return dispatcher_.Handle(req, call);
+    return dispatcher_.Handle(req, call, [this](v1::ResultChunk c) { chunks_.push_back(std::move(c)); });
   }
 
   FakeDirectory directory_;
   Dispatcher dispatcher_;
+  std::vector<v1::ResultChunk> chunks_;
 };
 
 TEST_F(DispatcherTest, EchoCarriesPayloadAndConnectorId) {
@@ -85,7 +86,8 @@ TEST_F(DispatcherTest, CancelledCallSendsNoReply) {
   req.mutable_list_naming_contexts();
   auto call = std::make_shared<Call>(9, absl::Now() + absl::Seconds(30));
   absl::Notification replied;
-  dispatcher_.Dispatch(req, call, [&](v1::CallResult) { replied.Notify(); });
+  dispatcher_.Dispatch(req, call, [&](v1::CallResult) { replied.Notify(); },
+                       [](v1::ResultChunk) {});
   call->Cancel();
   // A reply after a cancel would be written to a call the cloud forgot.
   EXPECT_FALSE(replied.WaitForNotificationWithTimeout(absl::Milliseconds(300)));

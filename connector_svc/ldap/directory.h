@@ -5,8 +5,11 @@
 #include <string>
 #include <vector>
 
+#include <functional>
+
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
+#include "dirbridge/v1/directory.pb.h"
 
 namespace dirbridge::connector {
 
@@ -33,6 +36,30 @@ class Directory {
 
   // The rootDSE's namingContexts and defaultNamingContext.
   virtual absl::StatusOr<NamingContexts> ListNamingContexts(const OpContext& ctx) = 0;
+
+  // Organizational units in the subtree under base_dn.
+  virtual absl::StatusOr<std::vector<v1::OrganizationalUnit>> ListOrganizationalUnits(
+      const std::string& base_dn, const OpContext& ctx) = 0;
+
+  // Groups under base_dn whose name starts with name_prefix (any, if empty).
+  virtual absl::StatusOr<std::vector<v1::Group>> ListGroups(
+      const std::string& base_dn, const std::string& name_prefix, const OpContext& ctx) = 0;
+
+  // Users under base_dn (members of group_dn, nested groups included, if
+  // set), handed to `sink` one page of at most page_size users at a time; an
+  // error from the sink stops the search and is returned.
+  using UserSink = std::function<absl::Status(std::vector<v1::User>&&)>;
+  virtual absl::Status SearchUsers(const std::string& base_dn, const std::string& group_dn,
+                                   int page_size, const OpContext& ctx,
+                                   const UserSink& sink) = 0;
+
+  // Exactly one user by username: uid / sAMAccountName, user@domain (UPN),
+  // or DOMAIN\user. NOT_FOUND when none matches.
+  virtual absl::StatusOr<v1::User> GetUser(const std::string& username,
+                                           const OpContext& ctx) = 0;
+
+  // How many users are visible under the base DN (connector_svc check).
+  virtual absl::StatusOr<int64_t> CountUsers(const OpContext& ctx) = 0;
 
   // Whether the last operation reached a server.
   virtual bool Healthy() const = 0;

@@ -1,6 +1,9 @@
 #ifndef DIRBRIDGE_CONNECTOR_SVC_LDAP_FAKE_DIRECTORY_H_
 #define DIRBRIDGE_CONNECTOR_SVC_LDAP_FAKE_DIRECTORY_H_
 
+#include <algorithm>
+#include <vector>
+
 #include "absl/synchronization/mutex.h"
 #include "connector_svc/ldap/directory.h"
 
@@ -40,6 +43,57 @@ class FakeDirectory : public Directory {
     return naming_contexts_;
   }
 
+  void AddUser(v1::User user) {
+    absl::MutexLock lock(&mu_);
+    users_.push_back(std::move(user));
+  }
+
+  absl::StatusOr<std::vector<v1::OrganizationalUnit>> ListOrganizationalUnits(
+      const std::string&, const OpContext&) override {
+    absl::MutexLock lock(&mu_);
+    if (!failure_.ok()) return failure_;
+    return std::vector<v1::OrganizationalUnit>{};
+  }
+
+  absl::StatusOr<std::vector<v1::Group>> ListGroups(const std::string&, const std::string&,
+                                                    const OpContext&) override {
+    absl::MutexLock lock(&mu_);
+    if (!failure_.ok()) return failure_;
+    return std::vector<v1::Group>{};
+  }
+
+  // Pages of the users added, in order; sink runs without the lock held.
+  absl::Status SearchUsers(const std::string&, const std::string&, int page_size,
+                           const OpContext&, const UserSink& sink) override {
+    std::vector<v1::User> all;
+    {
+      absl::MutexLock lock(&mu_);
+      if (!failure_.ok()) return failure_;
+      all = users_;
+    }
+    for (size_t i = 0; i < all.size(); i += page_size) {
+      std::vector<v1::User> page(all.begin() + i,
+                                 all.begin() + std::min(all.size(), i + page_size));
+      absl::Status st = sink(std::move(page));
+      if (!st.ok()) return st;
+    }
+    return absl::OkStatus();
+  }
+
+  absl::StatusOr<v1::User> GetUser(const std::string& username, const OpContext&) override {
+    absl::MutexLock lock(&mu_);
+    if (!failure_.ok()) return failure_;
+    for (const v1::User& u : users_) {
+      if (u.username() == username) return u;
+    }
+    return absl::NotFoundError("fake: no such user");
+  }
+
+  absl::StatusOr<int64_t> CountUsers(const OpContext&) override {
+    absl::MutexLock lock(&mu_);
+    return static_cast<int64_t>(users_.size());
+  }
+
   bool Healthy() const override {
     absl::MutexLock lock(&mu_);
     return failure_.ok();
@@ -50,6 +104,7 @@ class FakeDirectory : public Directory {
   NamingContexts naming_contexts_ ABSL_GUARDED_BY(mu_);
   absl::Status failure_ ABSL_GUARDED_BY(mu_);
   bool hang_ ABSL_GUARDED_BY(mu_) = false;
+  std::vector<v1::User> users_ ABSL_GUARDED_BY(mu_);
 };
 
 }  // namespace dirbridge::connector

@@ -3,9 +3,12 @@
 #include <ldap.h>
 
 #include <algorithm>
+#include <optional>
 
+#include "absl/cleanup/cleanup.h"
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
+#include "connector_svc/ldap/ldap_dn.h"
 
 namespace dirbridge::connector {
 namespace {
@@ -78,6 +81,15 @@ std::string LdapEntry::First(const std::string& name) const {
 
 absl::StatusOr<std::unique_ptr<LdapConnection>> LdapConnection::Open(
     const LdapConfig& config, const std::string& uri, const OpContext& ctx) {
+  absl::StatusOr<std::unique_ptr<LdapConnection>> conn = OpenUnbound(config, uri, ctx);
+  if (!conn.ok()) return conn;
+  absl::Status bind = (*conn)->SimpleBind(config.bind_dn, config.bind_password, ctx);
+  if (!bind.ok()) return bind;
+  return conn;
+}
+
+absl::StatusOr<std::unique_ptr<LdapConnection>> LdapConnection::OpenUnbound(
+    const LdapConfig& config, const std::string& uri, const OpContext& ctx) {
   LDAP* ld = nullptr;
   int rc = ldap_initialize(&ld, uri.c_str());
   if (rc != LDAP_SUCCESS) {
@@ -124,8 +136,12 @@ absl::StatusOr<std::unique_ptr<LdapConnection>> LdapConnection::Open(
       return absl::UnavailableError(st.message());
     }
   }
-  absl::Status bind = conn->SimpleBind(config.bind_dn, config.bind_password, ctx);
-  if (!bind.ok()) return bind;
+  // libldap connects lazily; connect now so that a dead server is found
+  // here, where the next URI can be tried.
+  rc = ldap_connect(ld);
+  if (rc != LDAP_SUCCESS) {
+    return CodeToStatus(LDAP_SERVER_DOWN, absl::StrCat("connect to ", uri), "");
+  }
   return conn;
 }
 
@@ -196,23 +212,11 @@ absl::Status LdapConnection::Error(int rc, const std::string& what) {
   return CodeToStatus(rc, what, "");
 }
 
-absl::StatusOr<std::vector<LdapEntry>> LdapConnection::Search(
-    const std::string& base, LdapScope scope, const std::string& filter,
-    const std::vector<std::string>& attributes, const OpContext& ctx) {
-  std::vector<char*> attrs;
-  for (const std::string& a : attributes) attrs.push_back(const_cast<char*>(a.c_str()));
-  attrs.push_back(nullptr);
-  int msgid = 0;
-  int rc = ldap_search_ext(ld_, base.c_str(), ToLdapScope(scope), filter.c_str(),
-                           attrs.data(), 0, nullptr, nullptr, nullptr,
-                           LDAP_NO_LIMIT, &msgid);
-  if (rc != LDAP_SUCCESS) return Error(rc, absl::StrCat("search under \"", base, "\""));
-  absl::StatusOr<LDAPMessage*> res = Wait(msgid, ctx, true);
-  if (!res.ok()) return res.status();
-  MessagePtr all(*res);
-
-  std::vector<LdapEntry> out;
-  for (LDAPMessage* m = ldap_first_message(ld_, all.get()); m != nullptr;
+absl::Status LdapConnection::ParseResults(LDAPMessage* chain, const std::string& base,
+                                          std::vector<LdapEntry>* out,
+                                          struct berval* cookie) {
+  absl::Status final_status = absl::InternalError("ldap: the search had no final result");
+  for (LDAPMessage* m = ldap_first_message(ld_, chain); m != nullptr;
        m = ldap_next_message(ld_, m)) {
     int type = ldap_msgtype(m);
     if (type == LDAP_RES_SEARCH_ENTRY) {
@@ -232,20 +236,165 @@ absl::StatusOr<std::vector<LdapEntry>> LdapConnection::Search(
         ldap_memfree(a);
       }
       if (ber) ber_free(ber, 0);
-      out.push_back(std::move(entry));
+      out->push_back(std::move(entry));
     } else if (type == LDAP_RES_SEARCH_RESULT) {
       int result = 0;
       char* diag = nullptr;
-      rc = ldap_parse_result(ld_, m, &result, nullptr, &diag, nullptr, nullptr, 0);
+      LDAPControl** ctrls = nullptr;
+      int rc = ldap_parse_result(ld_, m, &result, nullptr, &diag, nullptr, &ctrls, 0);
       std::string detail = diag ? diag : "";
       ldap_memfree(diag);
-      if (rc != LDAP_SUCCESS) return Error(rc, "reading a search result");
-      if (result != LDAP_SUCCESS) {
-        return CodeToStatus(result, absl::StrCat("search under \"", base, "\""), detail);
+      if (rc != LDAP_SUCCESS) {
+        ldap_controls_free(ctrls);
+        return Error(rc, "reading a search result");
+      }
+      if (cookie != nullptr) {
+        cookie->bv_len = 0;
+        LDAPControl* page = ldap_control_find(LDAP_CONTROL_PAGEDRESULTS, ctrls, nullptr);
+        ber_int_t estimate = 0;
+        if (page != nullptr) {
+          struct berval c = {0, nullptr};
+          if (ldap_parse_pageresponse_control(ld_, page, &estimate, &c) == LDAP_SUCCESS) {
+            ber_memfree(cookie->bv_val);
+            *cookie = c;
+          }
+        }
+      }
+      ldap_controls_free(ctrls);
+      if (result == LDAP_SIZELIMIT_EXCEEDED) {
+        final_status = absl::ResourceExhaustedError(absl::StrCat(
+            "ldap: search under \"", base,
+            "\" hit the server's size limit; raise it for the service account "
+            "(OpenLDAP: limits ... size=unlimited; AD: MaxPageSize)"));
+      } else if (result != LDAP_SUCCESS) {
+        final_status = CodeToStatus(result, absl::StrCat("search under \"", base, "\""), detail);
+      } else {
+        final_status = absl::OkStatus();
       }
     }
+    // Referrals (LDAP_RES_SEARCH_REFERENCE) are not chased unless configured;
+    // libldap chases them itself when it is.
+  }
+  return final_status;
+}
+
+absl::StatusOr<std::vector<LdapEntry>> LdapConnection::Search(
+    const std::string& base, LdapScope scope, const std::string& filter,
+    const std::vector<std::string>& attributes, const OpContext& ctx) {
+  std::vector<char*> attrs;
+  for (const std::string& a : attributes) attrs.push_back(const_cast<char*>(a.c_str()));
+  attrs.push_back(nullptr);
+  int msgid = 0;
+  int rc = ldap_search_ext(ld_, base.c_str(), ToLdapScope(scope), filter.c_str(),
+                           attrs.data(), 0, nullptr, nullptr, nullptr,
+                           LDAP_NO_LIMIT, &msgid);
+  if (rc != LDAP_SUCCESS) return Error(rc, absl::StrCat("search under \"", base, "\""));
+  absl::StatusOr<LDAPMessage*> res = Wait(msgid, ctx, true);
+  if (!res.ok()) return res.status();
+  MessagePtr all(*res);
+  std::vector<LdapEntry> out;
+  absl::Status st = ParseResults(all.get(), base, &out, nullptr);
+  if (!st.ok()) return st;
+  for (LdapEntry& e : out) {
+    absl::Status ranged = CompleteRanges(e, ctx);
+    if (!ranged.ok()) return ranged;
   }
   return out;
+}
+
+absl::Status LdapConnection::SearchPaged(const std::string& base, LdapScope scope,
+                                         const std::string& filter,
+                                         const std::vector<std::string>& attributes,
+                                         int page_size, const OpContext& ctx,
+                                         const PageSink& on_page) {
+  std::vector<char*> attrs;
+  for (const std::string& a : attributes) attrs.push_back(const_cast<char*>(a.c_str()));
+  attrs.push_back(nullptr);
+  struct berval cookie = {0, nullptr};
+  auto free_cookie = absl::MakeCleanup([&cookie] { ber_memfree(cookie.bv_val); });
+  do {
+    LDAPControl* page = nullptr;
+    int rc = ldap_create_page_control(ld_, page_size, cookie.bv_len ? &cookie : nullptr,
+                                      0, &page);
+    if (rc != LDAP_SUCCESS) return Error(rc, "making the paged-results control");
+    LDAPControl* ctrls[] = {page, nullptr};
+    int msgid = 0;
+    rc = ldap_search_ext(ld_, base.c_str(), ToLdapScope(scope), filter.c_str(),
+                         attrs.data(), 0, ctrls, nullptr, nullptr, LDAP_NO_LIMIT, &msgid);
+    ldap_control_free(page);
+    if (rc != LDAP_SUCCESS) return Error(rc, absl::StrCat("search under \"", base, "\""));
+    absl::StatusOr<LDAPMessage*> res = Wait(msgid, ctx, true);
+    if (!res.ok()) return res.status();
+    MessagePtr all(*res);
+    std::vector<LdapEntry> entries;
+    absl::Status st = ParseResults(all.get(), base, &entries, &cookie);
+    if (!st.ok()) return st;
+    for (LdapEntry& e : entries) {
+      st = CompleteRanges(e, ctx);
+      if (!st.ok()) return st;
+    }
+    st = on_page(std::move(entries));
+    if (!st.ok()) {
+      // The server keeps the paging state until the connection ends or a
+      // new search begins; a fresh connection is the sure way to drop it.
+      if (cookie.bv_len > 0) usable_ = false;
+      return st;
+    }
+  } while (cookie.bv_len > 0);
+  return absl::OkStatus();
+}
+
+absl::Status LdapConnection::CompleteRanges(LdapEntry& entry, const OpContext& ctx) {
+  std::vector<std::string> ranged;
+  for (const auto& [name, values] : entry.attributes) {
+    if (name.find(";range=") != std::string::npos) ranged.push_back(name);
+  }
+  for (const std::string& name : ranged) {
+    std::optional<AttributeRange> r = ParseAttributeRange(name);
+    if (!r) continue;
+    std::vector<std::string> values = std::move(entry.attributes[name]);
+    entry.attributes.erase(name);
+    std::optional<uint64_t> high = r->high;
+    while (high) {
+      std::string next = absl::StrCat(r->attribute, ";range=", *high + 1, "-*");
+      absl::StatusOr<std::vector<LdapEntry>> more =
+          Search(entry.dn, LdapScope::kBase, "(objectClass=*)", {next}, ctx);
+      if (!more.ok()) return more.status();
+      high.reset();
+      if (more->empty()) break;
+      for (auto& [n, vals] : more->front().attributes) {
+        std::optional<AttributeRange> nr = ParseAttributeRange(n);
+        if (!nr || nr->attribute != r->attribute) continue;
+        values.insert(values.end(), vals.begin(), vals.end());
+        high = nr->high;
+      }
+    }
+    std::vector<std::string>& dest = entry.attributes[r->attribute];
+    dest.insert(dest.end(), values.begin(), values.end());
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<int> LdapConnection::BindAs(const std::string& dn,
+                                           const std::string& password,
+                                           const OpContext& ctx, std::string* diagnostic) {
+  struct berval cred;
+  cred.bv_val = const_cast<char*>(password.data());
+  cred.bv_len = password.size();
+  int msgid = 0;
+  int rc = ldap_sasl_bind(ld_, dn.c_str(), LDAP_SASL_SIMPLE, &cred, nullptr, nullptr,
+                          &msgid);
+  if (rc != LDAP_SUCCESS) return Error(rc, absl::StrCat("bind at ", uri_));
+  absl::StatusOr<LDAPMessage*> res = Wait(msgid, ctx, true);
+  if (!res.ok()) return res.status();
+  MessagePtr msg(*res);
+  int result = 0;
+  char* diag = nullptr;
+  rc = ldap_parse_result(ld_, msg.get(), &result, nullptr, &diag, nullptr, nullptr, 0);
+  if (diagnostic) *diagnostic = diag ? diag : "";
+  ldap_memfree(diag);
+  if (rc != LDAP_SUCCESS) return Error(rc, absl::StrCat("bind at ", uri_));
+  return result;
 }
 
 }  // namespace dirbridge::connector

@@ -1,6 +1,7 @@
 #ifndef DIRBRIDGE_CONNECTOR_SVC_LDAP_LDAP_CONNECTION_H_
 #define DIRBRIDGE_CONNECTOR_SVC_LDAP_LDAP_CONNECTION_H_
 
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -12,6 +13,7 @@
 
 typedef struct ldap LDAP;
 typedef struct ldapmsg LDAPMessage;
+struct berval;
 
 namespace dirbridge::connector {
 
@@ -37,11 +39,30 @@ class LdapConnection {
   // account. UNAVAILABLE when the server cannot be reached.
   static absl::StatusOr<std::unique_ptr<LdapConnection>> Open(
       const LdapConfig& config, const std::string& uri, const OpContext& ctx);
+  // Connected (and TLS set up) but not bound: for binds as a user.
+  static absl::StatusOr<std::unique_ptr<LdapConnection>> OpenUnbound(
+      const LdapConfig& config, const std::string& uri, const OpContext& ctx);
   ~LdapConnection();
 
   absl::StatusOr<std::vector<LdapEntry>> Search(
       const std::string& base, LdapScope scope, const std::string& filter,
       const std::vector<std::string>& attributes, const OpContext& ctx);
+
+  // A search read page by page with the paged-results control (RFC 2696),
+  // so that neither side holds more than one page. `on_page` gets each page;
+  // an error from it stops the search and is returned. Attributes the
+  // server sent in ranges (AD's member;range=0-1499) arrive complete.
+  using PageSink = std::function<absl::Status(std::vector<LdapEntry>&&)>;
+  absl::Status SearchPaged(const std::string& base, LdapScope scope,
+                           const std::string& filter,
+                           const std::vector<std::string>& attributes, int page_size,
+                           const OpContext& ctx, const PageSink& on_page);
+
+  // Simple bind as `dn` on this connection (a user's own bind). The
+  // result code of the server, with its diagnostic message, is returned in
+  // `diagnostic`; transport failures are an error status.
+  absl::StatusOr<int> BindAs(const std::string& dn, const std::string& password,
+                             const OpContext& ctx, std::string* diagnostic);
 
   const std::string& uri() const { return uri_; }
   // False once an operation failed in a way that leaves the connection in
@@ -55,6 +76,11 @@ class LdapConnection {
   // Waits for the result of msgid; abandons it past the deadline.
   absl::StatusOr<LDAPMessage*> Wait(int msgid, const OpContext& ctx, bool all);
   absl::Status Error(int rc, const std::string& what);
+  // Entries of a result chain into `out`; the final result's status.
+  absl::Status ParseResults(LDAPMessage* chain, const std::string& base,
+                            std::vector<LdapEntry>* out, ::berval* cookie);
+  // Reads the rest of every ranged attribute of `entry`.
+  absl::Status CompleteRanges(LdapEntry& entry, const OpContext& ctx);
 
   LDAP* ld_;
   std::string uri_;

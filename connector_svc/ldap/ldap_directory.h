@@ -8,6 +8,8 @@
 
 #include "absl/base/thread_annotations.h"
 #include "absl/synchronization/mutex.h"
+#include "absl/container/flat_hash_set.h"
+#include "connector_svc/ldap/attribute_map.h"
 #include "connector_svc/ldap/directory.h"
 #include "connector_svc/ldap/ldap_config.h"
 #include "connector_svc/ldap/ldap_connection.h"
@@ -22,10 +24,32 @@ class LdapDirectory : public Directory {
   static absl::StatusOr<std::unique_ptr<LdapDirectory>> New(const LdapConfig& config);
 
   absl::StatusOr<NamingContexts> ListNamingContexts(const OpContext& ctx) override;
+  absl::StatusOr<std::vector<v1::OrganizationalUnit>> ListOrganizationalUnits(
+      const std::string& base_dn, const OpContext& ctx) override;
+  absl::StatusOr<std::vector<v1::Group>> ListGroups(const std::string& base_dn,
+                                                    const std::string& name_prefix,
+                                                    const OpContext& ctx) override;
+  absl::Status SearchUsers(const std::string& base_dn, const std::string& group_dn,
+                           int page_size, const OpContext& ctx,
+                           const UserSink& sink) override;
+  absl::StatusOr<v1::User> GetUser(const std::string& username,
+                                   const OpContext& ctx) override;
+  absl::StatusOr<int64_t> CountUsers(const OpContext& ctx) override;
+
+  const LdapConfig& config() const { return config_; }
+  const AttributeMap& attributes() const { return map_; }
   bool Healthy() const override { return healthy_.load(); }
 
  private:
-  explicit LdapDirectory(LdapConfig config) : config_(std::move(config)) {}
+  LdapDirectory(LdapConfig config, AttributeMap map)
+      : config_(std::move(config)), map_(std::move(map)) {}
+
+  // Every DN that is a member of group_dn, through nested groups, read
+  // from the groups' member attribute (for servers without the in-chain
+  // rule). NOT_FOUND when group_dn does not exist.
+  absl::StatusOr<absl::flat_hash_set<std::string>> ExpandGroup(LdapConnection& conn,
+                                                               const std::string& group_dn,
+                                                               const OpContext& ctx);
 
   using Op = std::function<absl::Status(LdapConnection&)>;
   // Runs op on a pooled connection; once more on a fresh one when the pooled
@@ -37,6 +61,7 @@ class LdapDirectory : public Directory {
   absl::StatusOr<std::unique_ptr<LdapConnection>> Dial(const OpContext& ctx);
 
   const LdapConfig config_;
+  const AttributeMap map_;
   std::atomic<bool> healthy_{false};
   absl::Mutex mu_;
   std::vector<std::unique_ptr<LdapConnection>> idle_ ABSL_GUARDED_BY(mu_);

@@ -5,6 +5,8 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 
+#include <algorithm>
+
 namespace dirbridge::testing {
 namespace {
 
@@ -18,6 +20,18 @@ std::string DcOf(const std::string& suffix) {
 }  // namespace
 
 std::string Slapd::uri() const { return absl::StrCat("ldap://127.0.0.1:", port_); }
+std::string Slapd::ldaps_uri() const {
+  return absl::StrCat("ldaps://127.0.0.1:", ldaps_port_);
+}
+
+std::string Slapd::UserDn(int i) const {
+  return absl::StrFormat("uid=user%05d,ou=dept%d,ou=people,%s", i, i % options_.ous,
+                         options_.suffix);
+}
+
+std::string Slapd::GroupDn(const std::string& cn) const {
+  return absl::StrCat("cn=", cn, ",ou=groups,", options_.suffix);
+}
 
 std::string Slapd::GenerateLdif() const {
   const std::string& s = options_.suffix;
@@ -28,27 +42,71 @@ std::string Slapd::GenerateLdif() const {
       "cn: svc\nsn: svc\nuserPassword: ", kServicePassword, "\n\n",
       "dn: ou=people,", s, "\nobjectClass: organizationalUnit\nou: people\n\n",
       "dn: ou=groups,", s, "\nobjectClass: organizationalUnit\nou: groups\n\n");
+  for (int k = 0; k < options_.ous; ++k) {
+    absl::StrAppend(&out, "dn: ou=dept", k, ",ou=people,", s,
+                    "\nobjectClass: organizationalUnit\nou: dept", k, "\n\n");
+  }
+  auto group_of = [&](int i) { return (i - 1) % std::max(1, options_.groups) + 1; };
   for (int i = 1; i <= options_.users; ++i) {
     std::string uid = absl::StrFormat("user%05d", i);
-    absl::StrAppend(&out, "dn: uid=", uid, ",ou=people,", s,
-                    "\nobjectClass: inetOrgPerson\nuid: ", uid, "\ncn: User ", i,
-                    "\nsn: ", i, "\ndisplayName: User ", i, "\nmail: ", uid,
-                    "@example.com\nuserPassword: pw-", uid, "\n\n");
+    absl::StrAppend(&out, "dn: ", UserDn(i), "\nobjectClass: inetOrgPerson\nuid: ", uid,
+                    "\ncn: User ", i, "\nsn: ", i, "\ndisplayName: User ", i,
+                    "\nmail: ", uid, "@example.com\nuserPassword: pw-", uid, "\n");
+    if (options_.groups > 0) {
+      absl::StrAppend(&out, "memberOf: ", GroupDn(absl::StrCat("group", group_of(i))), "\n");
+    }
+    if (i <= 3) absl::StrAppend(&out, "memberOf: ", GroupDn("nested-inner"), "\n");
+    if (i == 4) absl::StrAppend(&out, "memberOf: ", GroupDn("nested-outer"), "\n");
+    absl::StrAppend(&out, "\n");
   }
   for (int g = 1; g <= options_.groups; ++g) {
-    absl::StrAppend(&out, "dn: cn=group", g, ",ou=groups,", s,
+    absl::StrAppend(&out, "dn: ", GroupDn(absl::StrCat("group", g)),
                     "\nobjectClass: groupOfNames\ncn: group", g, "\n");
     int members = 0;
     for (int i = g; i <= options_.users; i += options_.groups) {
-      absl::StrAppend(&out, "member: uid=", absl::StrFormat("user%05d", i),
-                      ",ou=people,", s, "\n");
+      absl::StrAppend(&out, "member: ", UserDn(i), "\n");
       ++members;
     }
     if (members == 0) absl::StrAppend(&out, "member: cn=svc,", s, "\n");
     absl::StrAppend(&out, "\n");
   }
-  absl::StrAppend(&out, options_.extra_ldif);
+  absl::StrAppend(&out, "dn: ", GroupDn("nested-inner"),
+                  "\nobjectClass: groupOfNames\ncn: nested-inner\n");
+  for (int i = 1; i <= std::min(3, options_.users); ++i) {
+    absl::StrAppend(&out, "member: ", UserDn(i), "\n");
+  }
+  if (options_.users == 0) absl::StrAppend(&out, "member: cn=svc,", s, "\n");
+  absl::StrAppend(&out, "\ndn: ", GroupDn("nested-outer"),
+                  "\nobjectClass: groupOfNames\ncn: nested-outer\nmember: ",
+                  GroupDn("nested-inner"), "\n");
+  if (options_.users >= 4) absl::StrAppend(&out, "member: ", UserDn(4), "\n");
+  absl::StrAppend(&out, "\n", options_.extra_ldif);
   return out;
+}
+
+absl::Status Slapd::MakeCertificates() {
+  auto run = [](const std::vector<std::string>& argv) -> absl::Status {
+    int code = 0;
+    absl::StatusOr<std::string> out = RunCommand(argv, &code);
+    if (!out.ok()) return out.status();
+    if (code != 0) return absl::InternalError(absl::StrCat("openssl: ", *out));
+    return absl::OkStatus();
+  };
+  for (const std::string& ca : {std::string("ca"), std::string("other-ca")}) {
+    absl::Status st = run({"openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt",
+                           "ec_paramgen_curve:prime256v1", "-nodes", "-days", "2",
+                           "-subj", "/CN=dirbridge test " + ca, "-keyout",
+                           dir_ + "/" + ca + "-key.pem", "-out", dir_ + "/" + ca + ".pem"});
+    if (!st.ok()) return st;
+  }
+  WriteFile(dir_ + "/san.ext", "subjectAltName=IP:127.0.0.1,DNS:localhost\n");
+  absl::Status st = run({"openssl", "req", "-newkey", "ec", "-pkeyopt",
+                         "ec_paramgen_curve:prime256v1", "-nodes", "-subj", "/CN=127.0.0.1",
+                         "-keyout", dir_ + "/server-key.pem", "-out", dir_ + "/server.csr"});
+  if (!st.ok()) return st;
+  return run({"openssl", "x509", "-req", "-in", dir_ + "/server.csr", "-CA", ca_file(),
+              "-CAkey", dir_ + "/ca-key.pem", "-CAcreateserial", "-days", "2", "-extfile",
+              dir_ + "/san.ext", "-out", dir_ + "/server.pem"});
 }
 
 absl::Status Slapd::Start() {
@@ -61,7 +119,10 @@ absl::Status Slapd::Start() {
       "include /etc/ldap/schema/nis.schema\n"
       "modulepath /usr/lib/ldap\n"
       "moduleload back_mdb\n"
-      "pidfile ", dir_, "/slapd.pid\n",
+      "moduleload memberof\n"
+      "pidfile ", dir_, "/slapd.pid\n"
+      // Imports read whole directories: no size limit for the tests' reads.
+      "sizelimit unlimited\n",
       options_.extra_global_config, "\n",
       "access to attrs=userPassword by self write by anonymous auth by * none\n"
       "access to * by * read\n");
@@ -73,7 +134,14 @@ absl::Status Slapd::Start() {
     mkdir(db.c_str(), 0700);
     absl::StrAppend(&conf, "database mdb\nmaxsize 1073741824\nsuffix \"", suffixes[i],
                     "\"\nrootdn \"cn=admin,", suffixes[i], "\"\nrootpw admin-secret\n",
-                    "directory ", db, "\nindex objectClass,uid,cn,member eq\n\n");
+                    "directory ", db, "\nindex objectClass,uid,cn,member,memberOf eq\n",
+                    "overlay memberof\n\n");
+  }
+  if (options_.tls) {
+    absl::Status st = MakeCertificates();
+    if (!st.ok()) return st;
+    absl::StrAppend(&conf, "TLSCACertificateFile ", ca_file(), "\nTLSCertificateFile ", dir_,
+                    "/server.pem\nTLSCertificateKeyFile ", dir_, "/server-key.pem\n");
   }
   WriteFile(dir_ + "/slapd.conf", conf);
   WriteFile(dir_ + "/data.ldif", GenerateLdif());
@@ -100,6 +168,7 @@ absl::Status Slapd::Start() {
   // slapd cannot listen on port 0 and report it: pick one, retry if taken.
   for (int attempt = 0; attempt < 5; ++attempt) {
     port_ = PickFreePort();
+    ldaps_port_ = options_.tls ? PickFreePort() : 0;
     if (Launch().ok()) return absl::OkStatus();
   }
   return absl::InternalError(absl::StrCat("slapd did not start; log: ",
@@ -107,9 +176,10 @@ absl::Status Slapd::Start() {
 }
 
 absl::Status Slapd::Launch() {
-  absl::Status st = process_.Start(
-      {"slapd", "-d", "0", "-f", dir_ + "/slapd.conf", "-h", uri()},
-      dir_ + "/slapd.log");
+  std::string urls = uri();
+  if (options_.tls) absl::StrAppend(&urls, " ", ldaps_uri());
+  absl::Status st = process_.Start({"slapd", "-d", "0", "-f", dir_ + "/slapd.conf", "-h", urls},
+                                   dir_ + "/slapd.log");
   if (!st.ok()) return st;
   if (!WaitFor([this] { return PortAcceptsConnections(port_); }, absl::Seconds(10))) {
     process_.Kill();

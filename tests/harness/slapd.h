@@ -15,10 +15,17 @@ struct SlapdOptions {
   std::string suffix = "dc=example,dc=com";
   // More databases, each with its own naming context.
   std::vector<std::string> extra_suffixes;
-  // Generated entries: ou=people with this many inetOrgPerson users
-  // (uid=user00001 …, password "pw-<uid>"), ou=groups with groups.
+  // Generated entries: ou=people with `ous` department OUs (ou=deptK) and
+  // this many inetOrgPerson users (uid=user00001 … in ou=dept<i % ous>,
+  // password "pw-<uid>"); ou=groups with cn=group1 … (user i in group
+  // (i-1) % groups + 1), and cn=nested-outer ⊃ {cn=nested-inner, user 4},
+  // cn=nested-inner ⊃ {users 1..3}. memberOf is kept by the memberof overlay
+  // and written for the generated users.
   int users = 20;
   int groups = 3;
+  int ous = 4;
+  // TLS: a CA made for the test; StartTLS on uri(), ldaps on ldaps_uri().
+  bool tls = false;
   // Extra LDIF appended to the generated data.
   std::string extra_ldif;
   // Extra lines for slapd.conf's global section.
@@ -43,6 +50,13 @@ class Slapd {
 
   int port() const { return port_; }
   std::string uri() const;
+  std::string ldaps_uri() const;
+  // PEM of the CA that signed the server's certificate, and of another CA.
+  std::string ca_file() const { return dir_ + "/ca.pem"; }
+  std::string other_ca_file() const { return dir_ + "/other-ca.pem"; }
+
+  std::string UserDn(int i) const;
+  std::string GroupDn(const std::string& cn) const;
   const std::string& dir() const { return dir_; }
   const SlapdOptions& options() const { return options_; }
 
@@ -53,11 +67,13 @@ class Slapd {
 
  private:
   absl::Status Launch();
+  absl::Status MakeCertificates();
   std::string GenerateLdif() const;
 
   SlapdOptions options_;
   std::string dir_;
   int port_ = 0;
+  int ldaps_port_ = 0;
   Process process_;
 };
 

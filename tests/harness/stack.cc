@@ -135,24 +135,24 @@ absl::Status ConnectorSvc::Register(const std::string& tenant_token,
   if (!out.ok()) return out.status();
   if (code != 0) return absl::InternalError(absl::StrCat("register failed: ", *out));
   WriteFile(dir_ + "/bind-password", Slapd::kServicePassword, 0600);
-  WriteConfig({slapd_->uri()});
+  SetLdapUris({slapd_->uri()});
   return absl::OkStatus();
 }
 
-void ConnectorSvc::SetLdapUris(const std::vector<std::string>& uris) { WriteConfig(uris); }
-
-void ConnectorSvc::WriteConfig(const std::vector<std::string>& uris) {
+void ConnectorSvc::SetLdap(const Ldap& ldap) {
   config_path_ = dir_ + "/connector.yaml";
   WriteFile(config_path_,
             absl::StrCat("cloud:\n  address: ", cloud_->tunnel_address(),
                          "\n  insecure: true\n"
                          "state_dir: ", state_dir_, "\n"
                          "tunnel:\n  reconnect_max_backoff: 1s\n  drain_timeout: 5s\n"
-                         "ldap:\n  uris: [", absl::StrJoin(uris, ", "), "]\n"
-                         "  tls: none\n"
+                         "ldap:\n  uris: [", absl::StrJoin(ldap.uris, ", "), "]\n"
+                         "  tls: ", ldap.tls, "\n",
+                         ldap.ca_file.empty() ? "" : absl::StrCat("  ca_file: ", ldap.ca_file, "\n"),
                          "  bind_dn: ", Slapd::kServiceDn, "\n"
                          "  bind_password_file: ", dir_, "/bind-password\n"
-                         "  base_dn: ", slapd_->options().suffix, "\n"
+                         "  base_dn: ",
+                         ldap.base_dn.empty() ? slapd_->options().suffix : ldap.base_dn, "\n"
                          "  profile: openldap\n"
                          "  timeout: 5s\n"
                          "  connect_timeout: 1s\n"));

@@ -97,11 +97,21 @@ class ConnectorSvc {
   const std::string& connector_id() const { return connector_id_; }
   const std::string& config_path() const { return config_path_; }
   const std::string& state_dir() const { return state_dir_; }
-  // Rewrites the config with these LDAP URIs.
-  void SetLdapUris(const std::vector<std::string>& uris);
+  // Rewrites the config's ldap section (takes effect at the next Run).
+  struct Ldap {
+    std::vector<std::string> uris;
+    std::string tls = "none";
+    std::string ca_file;
+    std::string base_dn;  // empty: the slapd's suffix
+  };
+  void SetLdap(const Ldap& ldap);
+  void SetLdapUris(const std::vector<std::string>& uris) {
+    Ldap ldap;
+    ldap.uris = uris;
+    SetLdap(ldap);
+  }
 
  private:
-  void WriteConfig(const std::vector<std::string>& uris);
 
   CloudSvc* const cloud_;
   const Slapd* const slapd_;
