@@ -15,6 +15,13 @@ bool Call::TakeCredit() {
   return true;
 }
 
+bool Call::TryTakeCredit() {
+  absl::MutexLock lock(&mu_);
+  if (credits_ <= 0) return false;
+  --credits_;
+  return true;
+}
+
 void Call::AddCredit(uint32_t n) {
   absl::MutexLock lock(&mu_);
   credits_ += n;

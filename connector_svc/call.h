@@ -26,6 +26,8 @@ class Call {
   // Streamed chunks: each takes one credit. Blocks until one is there;
   // false when the call was cancelled or its deadline passed first.
   bool TakeCredit();
+  // Takes a credit if one is there, without waiting.
+  bool TryTakeCredit();
   void AddCredit(uint32_t n);
 
  private:

@@ -9,6 +9,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/strip.h"
+#include "connector_svc/ldap/attribute_map.h"
 
 namespace dirbridge::connector {
 namespace {
@@ -170,6 +171,8 @@ void LoadLdap(const YAML::Node& node, Checker& c, LdapConfig& ldap) {
       ldap.attributes[kv.first.as<std::string>()] =
           kv.second.IsScalar() ? kv.second.as<std::string>() : "";
     }
+    absl::Status st = ResolveAttributeMap(ldap.profile, ldap.attributes).status();
+    if (!st.ok()) c.Problem(std::string(st.message()));
   }
 }
 

@@ -33,15 +33,20 @@ void Dispatcher::Dispatch(v1::CallRequest request, std::shared_ptr<Call> call,
 absl::Status Dispatcher::SearchUsers(const v1::SearchUsersRequest& request, Call& call,
                                      const Emit& emit) {
   OpContext ctx = call.op_context();
+  int64_t chunks = 0;
   return directory_->SearchUsers(
       request.base_dn(), request.group_dn(), static_cast<int>(request.page_size()), ctx,
       [&](std::vector<v1::User>&& users) -> absl::Status {
         // Wait for the cloud to have room: memory stays bounded on both sides.
-        if (!call.TakeCredit()) {
-          if (call.cancelled()) return absl::CancelledError("the cloud cancelled the search");
-          return absl::DeadlineExceededError(
-              "deadline passed while the caller was still reading earlier chunks");
+        if (!call.TryTakeCredit()) {
+          spdlog::debug("event=credit_wait call_id={} chunks_sent={}", call.id(), chunks);
+          if (!call.TakeCredit()) {
+            if (call.cancelled()) return absl::CancelledError("the cloud cancelled the search");
+            return absl::DeadlineExceededError(
+                "deadline passed while the caller was still reading earlier chunks");
+          }
         }
+        ++chunks;
         v1::ResultChunk chunk;
         chunk.set_call_id(call.id());
         for (v1::User& u : users) *chunk.mutable_search_users()->add_users() = std::move(u);

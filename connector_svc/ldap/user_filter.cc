@@ -13,24 +13,27 @@ absl::StatusOr<std::string> UserLookupFilter(const AttributeMap& map,
     return absl::InvalidArgumentError("username is longer than 1024 bytes");
   }
   if (!IsValidUtf8(username)) return absl::InvalidArgumentError("username is not valid UTF-8");
-  std::string match;
+  // The name as typed always counts (a uid may hold '@' or '\'); the
+  // UPN and DOMAIN\name readings are alternatives. The caller requires
+  // exactly one entry to match, so two readings that find two people find
+  // nobody.
+  auto eq = [](const std::string& attr, absl::string_view v) {
+    return absl::StrCat("(", attr, "=", EscapeFilterValue(v), ")");
+  };
+  std::string match = eq(map.username, username);
   size_t at = username.rfind('@');
   size_t backslash = username.find('\\');
-  if (backslash != std::string::npos && backslash > 0 && backslash + 1 < username.size() &&
-      at == std::string::npos) {
-    // DOMAIN\name: the domain is the connector's own; the name is the account.
-    match = absl::StrCat("(", map.username, "=",
-                         EscapeFilterValue(username.substr(backslash + 1)), ")");
-  } else if (at != std::string::npos && at > 0 && at + 1 < username.size()) {
-    if (!map.user_principal_name.empty()) {
-      match = absl::StrCat("(", map.user_principal_name, "=", EscapeFilterValue(username), ")");
-    } else {
-      match = absl::StrCat("(", map.username, "=",
-                           EscapeFilterValue(username.substr(0, at)), ")");
-    }
-  } else {
-    match = absl::StrCat("(", map.username, "=", EscapeFilterValue(username), ")");
+  if (backslash != std::string::npos && backslash > 0 && backslash + 1 < username.size()) {
+    absl::StrAppend(&match, eq(map.username, absl::string_view(username).substr(backslash + 1)));
   }
+  if (at != std::string::npos && at > 0 && at + 1 < username.size()) {
+    if (!map.user_principal_name.empty()) {
+      absl::StrAppend(&match, eq(map.user_principal_name, username));
+    } else {
+      absl::StrAppend(&match, eq(map.username, absl::string_view(username).substr(0, at)));
+    }
+  }
+  match = absl::StrCat("(|", match, ")");
   return absl::StrCat("(&", map.user_filter, match, ")");
 }
 
