@@ -17,6 +17,8 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/strip.h"
 #include "cloud_svc/admin_service.h"
+#include "cloud_svc/auth_service.h"
+#include "cloud_svc/auth_throttle.h"
 #include "cloud_svc/authenticator.h"
 #include "cloud_svc/connector_identity.h"
 #include "cloud_svc/directory_service.h"
@@ -30,7 +32,6 @@
 #include "common/status_macros.h"
 #include "common/termination.h"
 #include "common/version.h"
-#include "dirbridge/v1/auth.grpc.pb.h"
 #include "dirbridge/v1/deployment.grpc.pb.h"
 #include "dirbridge/v1/keys.grpc.pb.h"
 #include "dirbridge/v1/mappings.grpc.pb.h"
@@ -61,6 +62,13 @@ ABSL_FLAG(std::string, ports_file, "",
           "If set, the bound ports are written there as `backend=N` and "
           "`tunnel=N` lines (useful with port 0).");
 ABSL_FLAG(std::string, log_level, "info", "trace, debug, info, warn, error.");
+ABSL_FLAG(int, auth_failures_per_user, 10,
+          "Failed logins allowed per (tenant, username) in a burst, refilled over "
+          "--auth_failure_window; past it Authenticate answers RESOURCE_EXHAUSTED "
+          "without asking the directory.");
+ABSL_FLAG(int, auth_failures_per_tenant, 1000, "The same, for a whole tenant.");
+ABSL_FLAG(absl::Duration, auth_failure_window, absl::Minutes(15),
+          "Time over which the failed-login buckets refill.");
 
 namespace dirbridge::cloud {
 namespace {
@@ -123,6 +131,13 @@ absl::Status Run() {
   if (absl::GetFlag(FLAGS_heartbeat_interval) < absl::Milliseconds(50)) {
     return absl::InvalidArgumentError("--heartbeat_interval must be at least 50ms");
   }
+  if (absl::GetFlag(FLAGS_auth_failures_per_user) < 1 ||
+      absl::GetFlag(FLAGS_auth_failures_per_tenant) < 1 ||
+      absl::GetFlag(FLAGS_auth_failure_window) <= absl::ZeroDuration()) {
+    return absl::InvalidArgumentError(
+        "--auth_failures_per_user and --auth_failures_per_tenant must be at least 1, "
+        "--auth_failure_window positive");
+  }
   ASSIGN_OR_RETURN(auto creds, ListenerCredentials());
   if (absl::GetFlag(FLAGS_insecure)) {
     spdlog::warn("event=insecure_listeners note=\"plaintext gRPC on both listeners; "
@@ -141,7 +156,10 @@ absl::Status Run() {
 
   AdminService admin(store.get(), &auth, &registrar, &registry, &router);
   DirectoryService directory(&auth, &router);
-  v1::Auth::CallbackService auth_service;
+  AuthThrottle throttle(ThrottleLimits{absl::GetFlag(FLAGS_auth_failures_per_user),
+                                       absl::GetFlag(FLAGS_auth_failures_per_tenant),
+                                       absl::GetFlag(FLAGS_auth_failure_window)});
+  AuthService auth_service(&auth, &router, &registry, &throttle);
   v1::Keys::CallbackService keys_service;
   v1::Mappings::CallbackService mappings_service;
   v1::Deployment::CallbackService deployment_service;

@@ -1,6 +1,9 @@
 #include "connector_svc/dispatcher.h"
 
+#include "absl/cleanup/cleanup.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/strip.h"
+#include "common/sealed_password.h"
 #include "common/log.h"
 
 namespace dirbridge::connector {
@@ -53,6 +56,38 @@ absl::Status Dispatcher::SearchUsers(const v1::SearchUsersRequest& request, Call
         emit(std::move(chunk));
         return absl::OkStatus();
       });
+}
+
+absl::StatusOr<v1::AuthenticateResponse> Dispatcher::Authenticate(
+    const v1::AuthenticateRequest& request, const OpContext& ctx) {
+  std::string password;
+  auto wipe = absl::MakeCleanup([&password] { crypto::Wipe(password); });
+  if (!request.sealed_password().empty()) {
+    if (!request.password().empty()) {
+      return absl::InvalidArgumentError("send password or sealed_password, not both");
+    }
+    absl::StatusOr<std::string> opened =
+        crypto::Open(password_key_, request.sealed_password(),
+                     SealedPasswordAad(tenant_id_, request.username()), kSealedPasswordInfo);
+    if (!opened.ok()) {
+      return absl::InvalidArgumentError(
+          "sealed_password does not open here: sealed to another connector's key, or "
+          "for another tenant or username");
+    }
+    password = std::move(*opened);
+  } else {
+    password = request.password();
+  }
+  if (absl::StripAsciiWhitespace(password).empty()) {
+    return absl::InvalidArgumentError("password is empty");
+  }
+  absl::StatusOr<Directory::AuthOutcome> outcome =
+      directory_->Authenticate(request.username(), password, ctx);
+  if (!outcome.ok()) return outcome.status();
+  v1::AuthenticateResponse out;
+  out.set_result(outcome->result);
+  if (outcome->result == v1::AUTH_RESULT_OK) *out.mutable_user() = std::move(outcome->user);
+  return out;
 }
 
 v1::CallResult Dispatcher::Handle(const v1::CallRequest& request, Call& call,
@@ -111,6 +146,15 @@ v1::CallResult Dispatcher::Handle(const v1::CallRequest& request, Call& call,
         break;
       }
       *result.mutable_get_user() = std::move(*user);
+      break;
+    }
+    case v1::CallRequest::kAuthenticate: {
+      absl::StatusOr<v1::AuthenticateResponse> r = Authenticate(request.authenticate(), ctx);
+      if (!r.ok()) {
+        SetStatus(result, r.status());
+        break;
+      }
+      *result.mutable_authenticate() = std::move(*r);
       break;
     }
     case v1::CallRequest::kSearchUsers: {

@@ -5,6 +5,7 @@
 #include <memory>
 #include <string>
 
+#include "common/crypto.h"
 #include "common/thread_pool.h"
 #include "connector_svc/call.h"
 #include "connector_svc/ldap/directory.h"
@@ -21,8 +22,14 @@ class Dispatcher {
   // Sends one streamed chunk; the handler has taken its credit.
   using Emit = std::function<void(v1::ResultChunk)>;
 
-  Dispatcher(Directory* directory, int threads)
-      : directory_(directory), pool_(threads) {}
+  // `tenant_id` and `password_key` open sealed passwords.
+  Dispatcher(Directory* directory, int threads, std::string tenant_id,
+             crypto::X25519KeyPair password_key)
+      : directory_(directory),
+        tenant_id_(std::move(tenant_id)),
+        password_key_(std::move(password_key)),
+        pool_(threads) {}
+  ~Dispatcher() { crypto::Wipe(password_key_.private_key); }
 
   // Runs the call's handler off the caller's thread; `reply` gets the
   // result once (with call_id set), unless the call was cancelled.
@@ -38,8 +45,12 @@ class Dispatcher {
  private:
   absl::Status SearchUsers(const v1::SearchUsersRequest& request, Call& call,
                            const Emit& emit);
+  absl::StatusOr<v1::AuthenticateResponse> Authenticate(const v1::AuthenticateRequest& request,
+                                                        const OpContext& ctx);
 
   Directory* const directory_;
+  const std::string tenant_id_;
+  crypto::X25519KeyPair password_key_;
   absl::Mutex mu_;
   std::string connector_id_ ABSL_GUARDED_BY(mu_);
   ThreadPool pool_;  // last: its threads stop before the members they use

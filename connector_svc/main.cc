@@ -24,6 +24,7 @@
 #include "connector_svc/config.h"
 #include "connector_svc/dispatcher.h"
 #include "connector_svc/identity.h"
+#include "connector_svc/password_key.h"
 #include "connector_svc/ldap/ldap_directory.h"
 #include "connector_svc/tunnel_client.h"
 #include "dirbridge/v1/tunnel.grpc.pb.h"
@@ -160,13 +161,17 @@ absl::Status Run() {
       spdlog::warn("event=ldap_unreachable error=\"{}\"", nc.status().message());
     }
   }
-  Dispatcher dispatcher(directory.get(), config.worker_threads);
+  ASSIGN_OR_RETURN(crypto::X25519KeyPair password_key, LoadOrCreatePasswordKey(config.state_dir));
+  std::string password_public_key = password_key.public_key;
+  Dispatcher dispatcher(directory.get(), config.worker_threads, identity.tenant_id,
+                        std::move(password_key));
   TunnelOptions options;
   options.address = config.cloud_address.empty() ? identity.cloud_address
                                                  : config.cloud_address;
   options.credentials = creds;
   options.identity = identity;
   options.hostname = Hostname();
+  options.password_public_key = password_public_key;
   options.max_backoff = config.reconnect_max_backoff;
   options.protocol_revision = static_cast<unsigned>(absl::GetFlag(FLAGS_protocol_revision));
   options.min_protocol_revision = std::min(kMinProtocolRevision, options.protocol_revision);

@@ -80,6 +80,8 @@ void TunnelClient::Run() {
       hello.add_capabilities(c);
     }
     hello.set_ldap_ok(directory_->Healthy());
+    hello.set_password_public_key(options_.password_public_key);
+    hello.add_capabilities("authenticate");
     auto stream = std::make_shared<TunnelStream>(this, dispatcher_, directory_);
     stream->Start(stub.get(), hello, options_.identity);
 

@@ -21,6 +21,7 @@ struct TunnelOptions {
   std::shared_ptr<grpc::ChannelCredentials> credentials;
   Identity identity;
   std::string hostname;
+  std::string password_public_key;
   absl::Duration initial_backoff = absl::Milliseconds(250);
   absl::Duration max_backoff = absl::Seconds(60);
   // Protocol revisions this connector offers in Hello.

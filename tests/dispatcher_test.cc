@@ -13,7 +13,8 @@ using ::testing::HasSubstr;
 
 class DispatcherTest : public ::testing::Test {
  protected:
-  DispatcherTest() : dispatcher_(&directory_, 4) {
+  DispatcherTest()
+      : key_(*crypto::GenerateX25519()), dispatcher_(&directory_, 4, "tenant-1", key_) {
     directory_.SetNamingContexts({{"dc=example,dc=com", "dc=other,dc=org"}, ""});
   }
 
@@ -23,6 +24,7 @@ class DispatcherTest : public ::testing::Test {
   }
 
   FakeDirectory directory_;
+  crypto::X25519KeyPair key_;
   Dispatcher dispatcher_;
   std::vector<v1::ResultChunk> chunks_;
 };

@@ -18,5 +18,15 @@ cd "$BUILD_DIR"
 status=0
 ctest -j2 --output-on-failure --timeout 300 || status=$?
 echo "tests: $(( $(date +%s) - built )) s (logs of the processes under $DIRBRIDGE_TEST_TMP)"
+
+# Every password and secret the tests use: none may be in any process log.
+leaks=$(grep -rlE 'pw-user[0-9]{5}|pw-(locked|mustchange|expired)|svc-secret|Sup3r-S3cret|hunter2' \
+          --include='*.log' "$DIRBRIDGE_TEST_TMP" 2>/dev/null || true)
+if [ -n "$leaks" ]; then
+  echo "a secret used by the tests appears in these logs:"; echo "$leaks"
+  status=1
+else
+  echo "log scan: no test secret in $(find "$DIRBRIDGE_TEST_TMP" -name '*.log' | wc -l) process logs"
+fi
 if [ $status -eq 0 ]; then rm -rf "$DIRBRIDGE_TEST_TMP"; fi
 exit $status

@@ -9,6 +9,7 @@
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
+#include "dirbridge/v1/auth.pb.h"
 #include "dirbridge/v1/directory.pb.h"
 
 namespace dirbridge::connector {
@@ -57,6 +58,20 @@ class Directory {
   // or DOMAIN\user. NOT_FOUND when none matches.
   virtual absl::StatusOr<v1::User> GetUser(const std::string& username,
                                            const OpContext& ctx) = 0;
+
+  // Search-then-bind: the service account finds exactly one user by name,
+  // then the user binds with `password` on a connection never used for
+  // service-account work. A wrong password, an unknown user and a name that
+  // matches several entries all give INVALID_CREDENTIALS; the other results
+  // say what the server said of the account. Only broken infrastructure is
+  // an error status. The password must not be empty: callers check.
+  struct AuthOutcome {
+    v1::AuthResult result = v1::AUTH_RESULT_UNSPECIFIED;
+    v1::User user;  // set when result is OK
+  };
+  virtual absl::StatusOr<AuthOutcome> Authenticate(const std::string& username,
+                                                   const std::string& password,
+                                                   const OpContext& ctx) = 0;
 
   // How many users are visible under the base DN (connector_svc check).
   virtual absl::StatusOr<int64_t> CountUsers(const OpContext& ctx) = 0;

@@ -2,6 +2,8 @@
 #define DIRBRIDGE_CONNECTOR_SVC_LDAP_FAKE_DIRECTORY_H_
 
 #include <algorithm>
+#include <map>
+#include <string>
 #include <vector>
 
 #include "absl/synchronization/mutex.h"
@@ -89,6 +91,31 @@ class FakeDirectory : public Directory {
     return absl::NotFoundError("fake: no such user");
   }
 
+  void SetPassword(const std::string& username, const std::string& password) {
+    absl::MutexLock lock(&mu_);
+    passwords_[username] = password;
+  }
+  // Every password Authenticate was asked to check, in order.
+  std::vector<std::string> checked_passwords() const {
+    absl::MutexLock lock(&mu_);
+    return checked_;
+  }
+
+  absl::StatusOr<AuthOutcome> Authenticate(const std::string& username,
+                                           const std::string& password,
+                                           const OpContext&) override {
+    absl::MutexLock lock(&mu_);
+    if (!failure_.ok()) return failure_;
+    checked_.push_back(password);
+    AuthOutcome out;
+    out.result = v1::AUTH_RESULT_INVALID_CREDENTIALS;
+    auto it = passwords_.find(username);
+    if (it == passwords_.end() || it->second != password) return out;
+    out.result = v1::AUTH_RESULT_OK;
+    out.user.set_username(username);
+    return out;
+  }
+
   absl::StatusOr<int64_t> CountUsers(const OpContext&) override {
     absl::MutexLock lock(&mu_);
     return static_cast<int64_t>(users_.size());
@@ -105,6 +132,8 @@ class FakeDirectory : public Directory {
   absl::Status failure_ ABSL_GUARDED_BY(mu_);
   bool hang_ ABSL_GUARDED_BY(mu_) = false;
   std::vector<v1::User> users_ ABSL_GUARDED_BY(mu_);
+  std::map<std::string, std::string> passwords_ ABSL_GUARDED_BY(mu_);
+  std::vector<std::string> checked_ ABSL_GUARDED_BY(mu_);
 };
 
 }  // namespace dirbridge::connector

@@ -375,26 +375,45 @@ absl::Status LdapConnection::CompleteRanges(LdapEntry& entry, const OpContext& c
   return absl::OkStatus();
 }
 
-absl::StatusOr<int> LdapConnection::BindAs(const std::string& dn,
-                                           const std::string& password,
-                                           const OpContext& ctx, std::string* diagnostic) {
+absl::StatusOr<LdapConnection::BindReply> LdapConnection::BindAs(
+    const std::string& dn, const std::string& password, const OpContext& ctx) {
   struct berval cred;
   cred.bv_val = const_cast<char*>(password.data());
   cred.bv_len = password.size();
+  LDAPControl* ppolicy = nullptr;
+  ldap_create_passwordpolicy_control(ld_, &ppolicy);
+  LDAPControl* ctrls[] = {ppolicy, nullptr};
   int msgid = 0;
-  int rc = ldap_sasl_bind(ld_, dn.c_str(), LDAP_SASL_SIMPLE, &cred, nullptr, nullptr,
-                          &msgid);
+  int rc = ldap_sasl_bind(ld_, dn.c_str(), LDAP_SASL_SIMPLE, &cred,
+                          ppolicy ? ctrls : nullptr, nullptr, &msgid);
+  if (ppolicy) ldap_control_free(ppolicy);
   if (rc != LDAP_SUCCESS) return Error(rc, absl::StrCat("bind at ", uri_));
   absl::StatusOr<LDAPMessage*> res = Wait(msgid, ctx, true);
   if (!res.ok()) return res.status();
   MessagePtr msg(*res);
-  int result = 0;
+  BindReply reply;
   char* diag = nullptr;
-  rc = ldap_parse_result(ld_, msg.get(), &result, nullptr, &diag, nullptr, nullptr, 0);
-  if (diagnostic) *diagnostic = diag ? diag : "";
+  LDAPControl** server_ctrls = nullptr;
+  rc = ldap_parse_result(ld_, msg.get(), &reply.code, nullptr, &diag, nullptr,
+                         &server_ctrls, 0);
+  reply.diagnostic = diag ? diag : "";
   ldap_memfree(diag);
-  if (rc != LDAP_SUCCESS) return Error(rc, absl::StrCat("bind at ", uri_));
-  return result;
+  if (rc != LDAP_SUCCESS) {
+    ldap_controls_free(server_ctrls);
+    return Error(rc, absl::StrCat("bind at ", uri_));
+  }
+  LDAPControl* pp =
+      ldap_control_find(LDAP_CONTROL_PASSWORDPOLICYRESPONSE, server_ctrls, nullptr);
+  if (pp != nullptr) {
+    ber_int_t expire = -1, grace = -1;
+    LDAPPasswordPolicyError err = PP_noError;
+    if (ldap_parse_passwordpolicy_control(ld_, pp, &expire, &grace, &err) == LDAP_SUCCESS &&
+        err != PP_noError) {
+      reply.ppolicy_error = static_cast<int>(err);
+    }
+  }
+  ldap_controls_free(server_ctrls);
+  return reply;
 }
 
 }  // namespace dirbridge::connector

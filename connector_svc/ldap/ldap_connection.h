@@ -58,11 +58,18 @@ class LdapConnection {
                            const std::vector<std::string>& attributes, int page_size,
                            const OpContext& ctx, const PageSink& on_page);
 
-  // Simple bind as `dn` on this connection (a user's own bind). The
-  // result code of the server, with its diagnostic message, is returned in
-  // `diagnostic`; transport failures are an error status.
-  absl::StatusOr<int> BindAs(const std::string& dn, const std::string& password,
-                             const OpContext& ctx, std::string* diagnostic);
+  // What a server said to a user's bind.
+  struct BindReply {
+    int code = 0;            // LDAP result code
+    std::string diagnostic;  // AD puts "data 52e" etc. here
+    // The password-policy response control's error (draft-behera-ldap-
+    // password-policy), or -1 when the server sent none.
+    int ppolicy_error = -1;
+  };
+  // Simple bind as `dn` on this connection (a user's own bind), asking for
+  // the password-policy control. Transport failures are an error status.
+  absl::StatusOr<BindReply> BindAs(const std::string& dn, const std::string& password,
+                                   const OpContext& ctx);
 
   const std::string& uri() const { return uri_; }
   // False once an operation failed in a way that leaves the connection in

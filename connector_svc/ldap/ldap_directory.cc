@@ -5,6 +5,9 @@
 #include "absl/strings/str_join.h"
 #include "common/ldap_escape.h"
 #include "common/log.h"
+#include <ldap.h>
+
+#include "connector_svc/ldap/bind_outcome.h"
 #include "connector_svc/ldap/ldap_dn.h"
 #include "connector_svc/ldap/user_filter.h"
 
@@ -23,77 +26,20 @@ absl::StatusOr<std::unique_ptr<LdapDirectory>> LdapDirectory::New(
   return std::unique_ptr<LdapDirectory>(new LdapDirectory(config, std::move(*map)));
 }
 
-absl::StatusOr<std::unique_ptr<LdapConnection>> LdapDirectory::Dial(
-    const OpContext& ctx) {
-  std::vector<std::string> failures;
-  for (const std::string& uri : config_.uris) {
-    absl::StatusOr<std::unique_ptr<LdapConnection>> conn =
-        LdapConnection::Open(config_, uri, ctx);
-    if (conn.ok()) {
-      healthy_ = true;
-      return conn;
-    }
-    // A refused service bind is the same on every server: do not hide it
-    // behind "unavailable".
-    if (!absl::IsUnavailable(conn.status())) return conn.status();
-    spdlog::warn("event=ldap_server_down uri={} error=\"{}\"", uri,
-                 conn.status().message());
-    failures.push_back(std::string(conn.status().message()));
-    if (ctx.Cancelled() || absl::Now() >= ctx.deadline) break;
-  }
-  healthy_ = false;
-  return absl::UnavailableError(absl::StrCat(
-      "ldap: no server answered (tried ", absl::StrJoin(config_.uris, ", "),
-      "): ", absl::StrJoin(failures, "; ")));
-}
-
-absl::StatusOr<std::unique_ptr<LdapConnection>> LdapDirectory::Acquire(
-    const OpContext& ctx, bool fresh) {
-  {
-    absl::MutexLock lock(&mu_);
-    auto room = [this, fresh]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
-      return (!fresh && !idle_.empty()) || open_ < config_.pool_size;
-    };
-    if (!mu_.AwaitWithDeadline(absl::Condition(&room), ctx.deadline)) {
-      return absl::DeadlineExceededError(
-          "ldap: every pooled connection stayed busy until the deadline");
-    }
-    if (!fresh && !idle_.empty()) {
-      std::unique_ptr<LdapConnection> conn = std::move(idle_.back());
-      idle_.pop_back();
-      return conn;
-    }
-    ++open_;
-  }
-  absl::StatusOr<std::unique_ptr<LdapConnection>> conn = Dial(ctx);
-  if (!conn.ok()) {
-    absl::MutexLock lock(&mu_);
-    --open_;
-  }
-  return conn;
-}
-
-void LdapDirectory::Release(std::unique_ptr<LdapConnection> conn) {
-  absl::MutexLock lock(&mu_);
-  if (conn->usable()) {
-    idle_.push_back(std::move(conn));
-  } else {
-    --open_;
-  }
-}
+LdapDirectory::LdapDirectory(LdapConfig config, AttributeMap map)
+    : config_(std::move(config)),
+      map_(std::move(map)),
+      service_pool_(config_.uris, config_.pool_size,
+                    [this](const std::string& uri, const OpContext& ctx) {
+                      return LdapConnection::Open(config_, uri, ctx);
+                    }),
+      bind_pool_(config_.uris, config_.pool_size,
+                 [this](const std::string& uri, const OpContext& ctx) {
+                   return LdapConnection::OpenUnbound(config_, uri, ctx);
+                 }) {}
 
 absl::Status LdapDirectory::WithConnection(const OpContext& ctx, const Op& op) {
-  for (int attempt = 0; attempt < 2; ++attempt) {
-    absl::StatusOr<std::unique_ptr<LdapConnection>> conn = Acquire(ctx, attempt > 0);
-    if (!conn.ok()) return conn.status();
-    absl::Status st = op(**conn);
-    bool dead = !(*conn)->usable() && absl::IsUnavailable(st);
-    Release(std::move(*conn));
-    if (!dead || attempt == 1) return st;
-    // The server closed the connection (AD does after 900 s idle) or went
-    // away: one more try on a fresh connection, which fails over.
-  }
-  return absl::InternalError("ldap: unreachable");
+  return service_pool_.With(ctx, op);
 }
 
 absl::StatusOr<NamingContexts> LdapDirectory::ListNamingContexts(const OpContext& ctx) {
@@ -273,6 +219,46 @@ absl::StatusOr<v1::User> LdapDirectory::GetUser(const std::string& username,
         "the username matches ", found.size(), " directory entries; it must match one"));
   }
   return map_.ToUser(found.front());
+}
+
+absl::StatusOr<Directory::AuthOutcome> LdapDirectory::Authenticate(
+    const std::string& username, const std::string& password, const OpContext& ctx) {
+  if (password.empty()) {
+    // An empty simple bind is an unauthenticated bind, which many servers
+    // accept: never send one.
+    return absl::InvalidArgumentError("password is empty");
+  }
+  absl::StatusOr<std::string> filter = UserLookupFilter(map_, username);
+  if (!filter.ok()) return filter.status();
+  std::vector<LdapEntry> found;
+  absl::Status st = WithConnection(ctx, [&](LdapConnection& conn) -> absl::Status {
+    absl::StatusOr<std::vector<LdapEntry>> r = conn.Search(
+        config_.base_dn, LdapScope::kSubtree, *filter, map_.UserAttributes(), ctx);
+    if (!r.ok()) return r.status();
+    found = std::move(*r);
+    return absl::OkStatus();
+  });
+  if (!st.ok()) return st;
+  AuthOutcome out;
+  // Nobody, or more than one: the same answer as a wrong password.
+  if (found.size() != 1) {
+    out.result = v1::AUTH_RESULT_INVALID_CREDENTIALS;
+    return out;
+  }
+  LdapConnection::BindReply reply;
+  st = bind_pool_.With(ctx, [&](LdapConnection& conn) -> absl::Status {
+    absl::StatusOr<LdapConnection::BindReply> r = conn.BindAs(found.front().dn, password, ctx);
+    if (!r.ok()) return r.status();
+    reply = std::move(*r);
+    return absl::OkStatus();
+  });
+  if (!st.ok()) return st;
+  if (reply.code == LDAP_BUSY || reply.code == LDAP_UNAVAILABLE) {
+    return absl::UnavailableError("ldap: the server is too busy to check the password");
+  }
+  out.result = BindOutcome(reply.code, reply.diagnostic, reply.ppolicy_error);
+  if (out.result == v1::AUTH_RESULT_OK) out.user = map_.ToUser(found.front());
+  return out;
 }
 
 absl::StatusOr<int64_t> LdapDirectory::CountUsers(const OpContext& ctx) {

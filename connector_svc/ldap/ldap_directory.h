@@ -10,6 +10,7 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/container/flat_hash_set.h"
 #include "connector_svc/ldap/attribute_map.h"
+#include "connector_svc/ldap/connection_pool.h"
 #include "connector_svc/ldap/directory.h"
 #include "connector_svc/ldap/ldap_config.h"
 #include "connector_svc/ldap/ldap_connection.h"
@@ -34,15 +35,17 @@ class LdapDirectory : public Directory {
                            const UserSink& sink) override;
   absl::StatusOr<v1::User> GetUser(const std::string& username,
                                    const OpContext& ctx) override;
+  absl::StatusOr<AuthOutcome> Authenticate(const std::string& username,
+                                           const std::string& password,
+                                           const OpContext& ctx) override;
   absl::StatusOr<int64_t> CountUsers(const OpContext& ctx) override;
 
   const LdapConfig& config() const { return config_; }
   const AttributeMap& attributes() const { return map_; }
-  bool Healthy() const override { return healthy_.load(); }
+  bool Healthy() const override { return service_pool_.healthy(); }
 
  private:
-  LdapDirectory(LdapConfig config, AttributeMap map)
-      : config_(std::move(config)), map_(std::move(map)) {}
+  LdapDirectory(LdapConfig config, AttributeMap map);
 
   // Every DN that is a member of group_dn, through nested groups, read
   // from the groups' member attribute (for servers without the in-chain
@@ -51,21 +54,17 @@ class LdapDirectory : public Directory {
                                                                const std::string& group_dn,
                                                                const OpContext& ctx);
 
-  using Op = std::function<absl::Status(LdapConnection&)>;
-  // Runs op on a pooled connection; once more on a fresh one when the pooled
-  // connection turns out to be dead.
+  using Op = ConnectionPool::Op;
+  // Runs op on a service-bound connection.
   absl::Status WithConnection(const OpContext& ctx, const Op& op);
-  absl::StatusOr<std::unique_ptr<LdapConnection>> Acquire(const OpContext& ctx,
-                                                          bool fresh);
-  void Release(std::unique_ptr<LdapConnection> conn);
-  absl::StatusOr<std::unique_ptr<LdapConnection>> Dial(const OpContext& ctx);
 
   const LdapConfig config_;
   const AttributeMap map_;
-  std::atomic<bool> healthy_{false};
-  absl::Mutex mu_;
-  std::vector<std::unique_ptr<LdapConnection>> idle_ ABSL_GUARDED_BY(mu_);
-  int open_ ABSL_GUARDED_BY(mu_) = 0;  // idle + in use
+  // Bound as the service account: searches.
+  ConnectionPool service_pool_;
+  // Never bound as the service account: users' own binds, one at a time per
+  // connection, so a user's bind never shares a connection with service work.
+  ConnectionPool bind_pool_;
 };
 
 }  // namespace dirbridge::connector

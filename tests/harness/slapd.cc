@@ -80,7 +80,24 @@ std::string Slapd::GenerateLdif() const {
                   "\nobjectClass: groupOfNames\ncn: nested-outer\nmember: ",
                   GroupDn("nested-inner"), "\n");
   if (options_.users >= 4) absl::StrAppend(&out, "member: ", UserDn(4), "\n");
-  absl::StrAppend(&out, "\n", options_.extra_ldif);
+  absl::StrAppend(&out, "\n");
+  if (options_.ppolicy) {
+    absl::StrAppend(&out, "dn: ou=policies,", s, "\nobjectClass: organizationalUnit\nou: policies\n\n",
+                    "dn: cn=default,ou=policies,", s,
+                    "\nobjectClass: person\nobjectClass: pwdPolicy\ncn: default\nsn: policy\n"
+                    "pwdAttribute: userPassword\npwdMaxAge: 3600\npwdLockout: TRUE\n"
+                    "pwdMaxFailure: 1000\npwdMustChange: TRUE\n\n");
+    for (const auto& [uid, extra] :
+         std::vector<std::pair<std::string, std::string>>{
+             {"locked", "pwdAccountLockedTime: 000001010000Z\n"},
+             {"mustchange", "pwdReset: TRUE\n"},
+             {"expired", "pwdChangedTime: 20000101000000Z\n"}}) {
+      absl::StrAppend(&out, "dn: uid=", uid, ",ou=people,", s, "\nobjectClass: inetOrgPerson\nuid: ",
+                      uid, "\ncn: ", uid, "\nsn: ", uid, "\nuserPassword: pw-", uid, "\n", extra,
+                      "\n");
+    }
+  }
+  absl::StrAppend(&out, options_.extra_ldif);
   return out;
 }
 
@@ -119,7 +136,8 @@ absl::Status Slapd::Start() {
       "include /etc/ldap/schema/nis.schema\n"
       "modulepath /usr/lib/ldap\n"
       "moduleload back_mdb\n"
-      "moduleload memberof\n"
+      "moduleload memberof\n",
+      options_.ppolicy ? "moduleload ppolicy\n" : "",
       "pidfile ", dir_, "/slapd.pid\n"
       // Imports read whole directories: no size limit for the tests' reads.
       "sizelimit unlimited\n",
@@ -135,7 +153,12 @@ absl::Status Slapd::Start() {
     absl::StrAppend(&conf, "database mdb\nmaxsize 1073741824\nsuffix \"", suffixes[i],
                     "\"\nrootdn \"cn=admin,", suffixes[i], "\"\nrootpw admin-secret\n",
                     "directory ", db, "\nindex objectClass,uid,cn,member,memberOf eq\n",
-                    "overlay memberof\n\n");
+                    "overlay memberof\n",
+                    options_.ppolicy && i == 0
+                        ? absl::StrCat("overlay ppolicy\nppolicy_default \"cn=default,ou=policies,",
+                                       suffixes[i], "\"\nppolicy_use_lockout\n")
+                        : "",
+                    "\n");
   }
   if (options_.tls) {
     absl::Status st = MakeCertificates();

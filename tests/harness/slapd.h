@@ -26,6 +26,11 @@ struct SlapdOptions {
   int ous = 4;
   // TLS: a CA made for the test; StartTLS on uri(), ldaps on ldaps_uri().
   bool tls = false;
+  // The ppolicy overlay with lockout and a one-hour maximum password age,
+  // and three accounts it speaks of: uid=locked (locked for good),
+  // uid=mustchange (reset by an admin), uid=expired (password from 2000);
+  // each with password "pw-<uid>", under ou=people.
+  bool ppolicy = false;
   // Extra LDIF appended to the generated data.
   std::string extra_ldif;
   // Extra lines for slapd.conf's global section.
