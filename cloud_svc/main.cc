@@ -22,6 +22,7 @@
 #include "cloud_svc/authenticator.h"
 #include "cloud_svc/connector_identity.h"
 #include "cloud_svc/directory_service.h"
+#include "cloud_svc/keys_service.h"
 #include "cloud_svc/registrar.h"
 #include "cloud_svc/router.h"
 #include "cloud_svc/session_registry.h"
@@ -33,7 +34,6 @@
 #include "common/termination.h"
 #include "common/version.h"
 #include "dirbridge/v1/deployment.grpc.pb.h"
-#include "dirbridge/v1/keys.grpc.pb.h"
 #include "dirbridge/v1/mappings.grpc.pb.h"
 
 ABSL_FLAG(std::string, backend_addr, "127.0.0.1:50051",
@@ -160,7 +160,7 @@ absl::Status Run() {
                                        absl::GetFlag(FLAGS_auth_failures_per_tenant),
                                        absl::GetFlag(FLAGS_auth_failure_window)});
   AuthService auth_service(&auth, &router, &registry, &throttle);
-  v1::Keys::CallbackService keys_service;
+  KeysService keys_service(&auth, &router, store.get());
   v1::Mappings::CallbackService mappings_service;
   v1::Deployment::CallbackService deployment_service;
   TunnelService tunnel(&registrar, &connector_auth, &registry);

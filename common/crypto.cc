@@ -173,9 +173,8 @@ absl::StatusOr<std::string> BoxKey(absl::string_view shared, absl::string_view e
 
 }  // namespace
 
-absl::StatusOr<std::string> Seal(absl::string_view recipient_public_key,
-                                 absl::string_view plaintext, absl::string_view aad,
-                                 absl::string_view info) {
+absl::StatusOr<BoxSealer> BoxSealer::New(absl::string_view recipient_public_key,
+                                         absl::string_view info) {
   if (recipient_public_key.size() != kX25519KeySize) {
     return absl::InvalidArgumentError("crypto: the recipient key must be 32 raw bytes");
   }
@@ -186,12 +185,25 @@ absl::StatusOr<std::string> Seal(absl::string_view recipient_public_key,
   absl::StatusOr<std::string> key = BoxKey(*shared, eph.public_key, recipient_public_key, info);
   Wipe(*shared);
   if (!key.ok()) return key.status();
+  BoxSealer sealer;
+  sealer.header_ =
+      absl::StrCat(absl::string_view(&kSealVersion, 1), recipient_public_key, eph.public_key);
+  sealer.key_ = std::move(*key);
+  return sealer;
+}
+
+absl::StatusOr<std::string> BoxSealer::Seal(absl::string_view plaintext,
+                                            absl::string_view aad) const {
   ASSIGN_OR_RETURN(std::string nonce, RandomBytes(kGcmNonceSize));
-  absl::StatusOr<std::string> ct = AesGcmSeal(*key, nonce, plaintext, aad);
-  Wipe(*key);
-  if (!ct.ok()) return ct.status();
-  return absl::StrCat(absl::string_view(&kSealVersion, 1), recipient_public_key,
-                      eph.public_key, nonce, *ct);
+  ASSIGN_OR_RETURN(std::string ct, AesGcmSeal(key_, nonce, plaintext, aad));
+  return absl::StrCat(header_, nonce, ct);
+}
+
+absl::StatusOr<std::string> Seal(absl::string_view recipient_public_key,
+                                 absl::string_view plaintext, absl::string_view aad,
+                                 absl::string_view info) {
+  ASSIGN_OR_RETURN(BoxSealer sealer, BoxSealer::New(recipient_public_key, info));
+  return sealer.Seal(plaintext, aad);
 }
 
 absl::StatusOr<std::string> SealedRecipient(absl::string_view sealed) {

@@ -12,6 +12,9 @@ namespace dirbridge::crypto {
 // calls BoringSSL also has. Keys and plaintexts are std::string bytes;
 // callers wipe them with Wipe() when done.
 
+// Overwrites a secret (OPENSSL_cleanse) and empties it.
+void Wipe(std::string& secret);
+
 inline constexpr size_t kX25519KeySize = 32;
 inline constexpr size_t kAesKeySize = 32;
 inline constexpr size_t kGcmNonceSize = 12;
@@ -60,14 +63,31 @@ inline constexpr size_t kSealOverhead = 1 + 32 + 32 + kGcmNonceSize + kGcmTagSiz
 absl::StatusOr<std::string> Seal(absl::string_view recipient_public_key,
                                  absl::string_view plaintext, absl::string_view aad,
                                  absl::string_view info);
+// Seals many boxes to one recipient with one ephemeral key (one X25519 per
+// batch instead of per box): each box has its own random nonce and AAD and
+// opens on its own with Open(). Not thread-safe; wipes its key when done.
+class BoxSealer {
+ public:
+  static absl::StatusOr<BoxSealer> New(absl::string_view recipient_public_key,
+                                       absl::string_view info);
+  BoxSealer(BoxSealer&& other) noexcept = default;
+  BoxSealer& operator=(BoxSealer&& other) noexcept = default;
+  ~BoxSealer() { Wipe(key_); }
+
+  absl::StatusOr<std::string> Seal(absl::string_view plaintext, absl::string_view aad) const;
+
+ private:
+  BoxSealer() = default;
+  std::string header_;  // version || recipient_public || ephemeral_public
+  std::string key_;
+};
+
 // INVALID_ARGUMENT for a malformed box or one for another key; DATA_LOSS when
 // it does not open (tampered, or sealed under another AAD).
 absl::StatusOr<std::string> Open(const X25519KeyPair& recipient, absl::string_view sealed,
                                  absl::string_view aad, absl::string_view info);
 // The recipient public key a box names, without opening it.
 absl::StatusOr<std::string> SealedRecipient(absl::string_view sealed);
-
-void Wipe(std::string& secret);
 
 }  // namespace dirbridge::crypto
 

@@ -3,7 +3,9 @@
 #include "absl/cleanup/cleanup.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/strip.h"
+#include "common/sealed_ekey.h"
 #include "common/sealed_password.h"
+#include "common/secrets.h"
 #include "common/log.h"
 
 namespace dirbridge::connector {
@@ -90,6 +92,60 @@ absl::StatusOr<v1::AuthenticateResponse> Dispatcher::Authenticate(
   return out;
 }
 
+absl::StatusOr<v1::WrapNewEkeyResponse> Dispatcher::WrapNewEkey(
+    const v1::WrapNewEkeyRequest& request) {
+  if (keys_ == nullptr) return absl::FailedPreconditionError("this connector holds no KEK");
+  // The cloud names the tenant; the connector serves only its own.
+  if (request.tenant_id() != tenant_id_) {
+    return absl::PermissionDeniedError("ekey request for another tenant");
+  }
+  if (request.user_id().empty() || request.key_id().empty()) {
+    return absl::InvalidArgumentError("user_id and key_id are required");
+  }
+  absl::StatusOr<std::string> ekey = RandomBytes(32);
+  if (!ekey.ok()) return ekey.status();
+  absl::StatusOr<std::string> wrapped =
+      keys_->Wrap({tenant_id_, request.user_id(), request.key_id()}, *ekey);
+  crypto::Wipe(*ekey);
+  if (!wrapped.ok()) return wrapped.status();
+  v1::WrapNewEkeyResponse out;
+  out.set_kek_version(*WrappedKekVersion(*wrapped));
+  out.set_wrapped_ekey(std::move(*wrapped));
+  return out;
+}
+
+absl::StatusOr<v1::GetEkeysResponse> Dispatcher::SealEkeys(const v1::SealEkeysRequest& request,
+                                                           const Call& call) {
+  if (keys_ == nullptr) return absl::FailedPreconditionError("this connector holds no KEK");
+  if (request.tenant_id() != tenant_id_) {
+    return absl::PermissionDeniedError("ekey request for another tenant");
+  }
+  // One ephemeral key for the whole response: one X25519 per batch.
+  absl::StatusOr<crypto::BoxSealer> sealer =
+      crypto::BoxSealer::New(request.recipient_public_key(), kSealedEkeyInfo);
+  if (!sealer.ok()) return sealer.status();
+  v1::GetEkeysResponse out;
+  for (const v1::WrappedEkey& w : request.ekeys()) {
+    if (call.cancelled()) return absl::CancelledError("cancelled");
+    absl::StatusOr<std::string> ekey =
+        keys_->Unwrap({tenant_id_, w.user_id(), w.key_id()}, w.wrapped_ekey());
+    if (!ekey.ok()) {
+      // The whole batch fails: never a partial batch passed off as whole.
+      return absl::Status(ekey.status().code(),
+                          absl::StrCat("ekey of user \"", w.user_id(), "\": ",
+                                       ekey.status().message()));
+    }
+    absl::StatusOr<std::string> sealed = sealer->Seal(*ekey, SealedEkeyAad(w.user_id(), w.key_id()));
+    crypto::Wipe(*ekey);
+    if (!sealed.ok()) return sealed.status();
+    v1::SealedEkey* s = out.add_ekeys();
+    s->set_user_id(w.user_id());
+    s->set_key_id(w.key_id());
+    s->set_sealed_ekey(std::move(*sealed));
+  }
+  return out;
+}
+
 v1::CallResult Dispatcher::Handle(const v1::CallRequest& request, Call& call,
                                   const Emit& emit) {
   v1::CallResult result;
@@ -155,6 +211,24 @@ v1::CallResult Dispatcher::Handle(const v1::CallRequest& request, Call& call,
         break;
       }
       *result.mutable_authenticate() = std::move(*r);
+      break;
+    }
+    case v1::CallRequest::kWrapNewEkey: {
+      absl::StatusOr<v1::WrapNewEkeyResponse> r = WrapNewEkey(request.wrap_new_ekey());
+      if (!r.ok()) {
+        SetStatus(result, r.status());
+        break;
+      }
+      *result.mutable_wrap_new_ekey() = std::move(*r);
+      break;
+    }
+    case v1::CallRequest::kSealEkeys: {
+      absl::StatusOr<v1::GetEkeysResponse> r = SealEkeys(request.seal_ekeys(), call);
+      if (!r.ok()) {
+        SetStatus(result, r.status());
+        break;
+      }
+      *result.mutable_seal_ekeys() = std::move(*r);
       break;
     }
     case v1::CallRequest::kSearchUsers: {

@@ -8,6 +8,7 @@
 #include "common/crypto.h"
 #include "common/thread_pool.h"
 #include "connector_svc/call.h"
+#include "connector_svc/keys/key_store.h"
 #include "connector_svc/ldap/directory.h"
 #include "dirbridge/v1/tunnel.pb.h"
 
@@ -22,10 +23,12 @@ class Dispatcher {
   // Sends one streamed chunk; the handler has taken its credit.
   using Emit = std::function<void(v1::ResultChunk)>;
 
-  // `tenant_id` and `password_key` open sealed passwords.
+  // `tenant_id` and `password_key` open sealed passwords; `keys` makes and
+  // opens ekeys (null: ekey calls answer FAILED_PRECONDITION).
   Dispatcher(Directory* directory, int threads, std::string tenant_id,
-             crypto::X25519KeyPair password_key)
+             crypto::X25519KeyPair password_key, KeyStore* keys = nullptr)
       : directory_(directory),
+        keys_(keys),
         tenant_id_(std::move(tenant_id)),
         password_key_(std::move(password_key)),
         pool_(threads) {}
@@ -48,7 +51,12 @@ class Dispatcher {
   absl::StatusOr<v1::AuthenticateResponse> Authenticate(const v1::AuthenticateRequest& request,
                                                         const OpContext& ctx);
 
+  absl::StatusOr<v1::WrapNewEkeyResponse> WrapNewEkey(const v1::WrapNewEkeyRequest& request);
+  absl::StatusOr<v1::GetEkeysResponse> SealEkeys(const v1::SealEkeysRequest& request,
+                                                 const Call& call);
+
   Directory* const directory_;
+  KeyStore* const keys_;
   const std::string tenant_id_;
   crypto::X25519KeyPair password_key_;
   absl::Mutex mu_;

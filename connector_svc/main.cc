@@ -24,6 +24,8 @@
 #include "connector_svc/config.h"
 #include "connector_svc/dispatcher.h"
 #include "connector_svc/identity.h"
+#include "connector_svc/keys/file_key_store.h"
+#include "connector_svc/secret_file.h"
 #include "connector_svc/password_key.h"
 #include "connector_svc/ldap/ldap_directory.h"
 #include "connector_svc/tunnel_client.h"
@@ -44,6 +46,11 @@ ABSL_FLAG(bool, insecure, false, "register: plaintext gRPC (local stacks only)."
 ABSL_FLAG(std::string, config, "", "run, check: the connector's YAML config file.");
 ABSL_FLAG(int, protocol_revision, static_cast<int>(dirbridge::kProtocolRevision),
           "run: the tunnel protocol revision to offer (for upgrade testing).");
+ABSL_FLAG(std::string, out, "", "keys export: the file to write.");
+ABSL_FLAG(std::string, in, "", "keys import: the file to read.");
+ABSL_FLAG(std::string, passphrase_file, "",
+          "keys export/import: file holding the passphrase (else "
+          "$DIRBRIDGE_KEK_PASSPHRASE; never argv).");
 ABSL_FLAG(std::string, log_level, "",
           "trace, debug, info, warn, error (overrides the config's log_level).");
 
@@ -60,8 +67,19 @@ constexpr char kUsage[] =
     "  connector_svc check --config FILE\n"
     "      Self-test: connect and bind to LDAP, read the rootDSE, count the\n"
     "      users under the base DN (none is a warning). Exit 0 when all pass.\n"
-    "  connector_svc keys export|import|rotate\n"
-    "      KEK backup and rotation.\n";
+    "  connector_svc keys export --out FILE   (--config FILE | --state_dir DIR)\n"
+    "  connector_svc keys import --in FILE    (--config FILE | --state_dir DIR)\n"
+    "      Move every KEK version under a passphrase ($DIRBRIDGE_KEK_PASSPHRASE or\n"
+    "      --passphrase_file), to back it up or to serve the same ekeys from a\n"
+    "      second connector of the tenant.\n"
+    "  connector_svc keys rotate              (--config FILE | --state_dir DIR)\n"
+    "      Add a KEK version for new ekeys; older versions still unwrap.\n";
+
+constexpr char kBackupWarning[] =
+    "WARNING: this connector's key-encryption key has no backup. Every ekey it\n"
+    "wraps is lost with this machine. Make one now:\n"
+    "  DIRBRIDGE_KEK_PASSPHRASE=... connector_svc keys export --out FILE --state_dir DIR\n"
+    "and keep FILE and the passphrase apart, off this machine.\n";
 
 std::string Hostname() {
   char buf[256] = {0};
@@ -130,6 +148,8 @@ absl::Status Register() {
   std::cout << "registered connector " << id.connector_id << " (tenant "
             << id.tenant_id << "); identity written to " << state_dir
             << "/identity\n";
+  ASSIGN_OR_RETURN(auto keys, FileKeyStore::Open(state_dir));
+  if (keys->NeedsBackup()) std::cerr << kBackupWarning;
   return absl::OkStatus();
 }
 
@@ -163,8 +183,13 @@ absl::Status Run() {
   }
   ASSIGN_OR_RETURN(crypto::X25519KeyPair password_key, LoadOrCreatePasswordKey(config.state_dir));
   std::string password_public_key = password_key.public_key;
+  ASSIGN_OR_RETURN(std::unique_ptr<FileKeyStore> keys, FileKeyStore::Open(config.state_dir));
+  if (keys->NeedsBackup()) {
+    std::cerr << kBackupWarning;
+    spdlog::warn("event=kek_not_backed_up note=\"run `connector_svc keys export`\"");
+  }
   Dispatcher dispatcher(directory.get(), config.worker_threads, identity.tenant_id,
-                        std::move(password_key));
+                        std::move(password_key), keys.get());
   TunnelOptions options;
   options.address = config.cloud_address.empty() ? identity.cloud_address
                                                  : config.cloud_address;
@@ -187,6 +212,71 @@ absl::Status Run() {
   signals.join();
   spdlog::info("event=stopped");
   return absl::OkStatus();
+}
+
+absl::StatusOr<std::string> StateDirForKeys() {
+  if (!absl::GetFlag(FLAGS_config).empty()) {
+    ASSIGN_OR_RETURN(ConnectorConfig config, Config());
+    return config.state_dir;
+  }
+  if (absl::GetFlag(FLAGS_state_dir).empty()) {
+    return absl::InvalidArgumentError("--config FILE or --state_dir DIR is required");
+  }
+  return absl::GetFlag(FLAGS_state_dir);
+}
+
+absl::StatusOr<std::string> Passphrase() {
+  std::string p;
+  if (!absl::GetFlag(FLAGS_passphrase_file).empty()) {
+    ASSIGN_OR_RETURN(p, ReadSmallFile(absl::GetFlag(FLAGS_passphrase_file)));
+  } else if (const char* env = std::getenv("DIRBRIDGE_KEK_PASSPHRASE")) {
+    p = env;
+  }
+  if (p.empty()) {
+    return absl::InvalidArgumentError(
+        "no passphrase: set $DIRBRIDGE_KEK_PASSPHRASE or --passphrase_file");
+  }
+  return p;
+}
+
+absl::Status Keys(const std::string& action) {
+  ASSIGN_OR_RETURN(std::string state_dir, StateDirForKeys());
+  RETURN_IF_ERROR(EnsureStateDir(state_dir));
+  ASSIGN_OR_RETURN(auto keys, FileKeyStore::Open(state_dir));
+  if (action == "rotate") {
+    ASSIGN_OR_RETURN(uint32_t v, keys->Rotate());
+    std::cout << "new KEK version " << v << " wraps new ekeys; older versions still unwrap\n";
+    if (keys->NeedsBackup()) std::cerr << kBackupWarning;
+    return absl::OkStatus();
+  }
+  if (action == "export") {
+    std::string out = absl::GetFlag(FLAGS_out);
+    if (out.empty()) return absl::InvalidArgumentError("--out FILE is required");
+    ASSIGN_OR_RETURN(std::string passphrase, Passphrase());
+    absl::StatusOr<std::string> blob = keys->Export(passphrase);
+    crypto::Wipe(passphrase);
+    if (!blob.ok()) return blob.status();
+    RETURN_IF_ERROR(WriteSecretFile(out, *blob));
+    std::cout << "every KEK version written to " << out
+              << " under the passphrase; keep both safe, apart\n";
+    return absl::OkStatus();
+  }
+  if (action == "import") {
+    std::string in = absl::GetFlag(FLAGS_in);
+    if (in.empty()) return absl::InvalidArgumentError("--in FILE is required");
+    std::ifstream f(in, std::ios::binary);
+    if (!f) return absl::FailedPreconditionError(absl::StrCat("cannot read \"", in, "\""));
+    std::stringstream ss;
+    ss << f.rdbuf();
+    ASSIGN_OR_RETURN(std::string passphrase, Passphrase());
+    absl::Status st = keys->Import(ss.str(), passphrase);
+    crypto::Wipe(passphrase);
+    RETURN_IF_ERROR(st);
+    std::cout << "KEK versions imported; current version " << keys->current_version() << "\n";
+    return absl::OkStatus();
+  }
+  return absl::InvalidArgumentError(
+      absl::StrCat("unknown keys action \"", action, "\"; use export, import or rotate"));
 }
 
 absl::Status Check() {
@@ -246,9 +336,9 @@ int main(int argc, char** argv) {
     dirbridge::InitLogging("connector_svc", "error");
     st = dirbridge::connector::Check();
   } else if (command == "keys") {
-    st = absl::UnimplementedError(
-        "`keys` is not built yet: this connector has no key-encryption key to "
-        "export, import or rotate");
+    dirbridge::InitLogging("connector_svc", "warn");
+    st = args.size() < 3 ? absl::InvalidArgumentError("keys needs export, import or rotate")
+                         : dirbridge::connector::Keys(args[2]);
   } else {
     std::cerr << "connector_svc: unknown command \"" << command << "\"\n\n"
               << dirbridge::connector::kUsage;

@@ -8,7 +8,7 @@ PACKAGES=(
   libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler libabsl-dev
   libldap2-dev libssl-dev libsqlite3-dev libyaml-cpp-dev libspdlog-dev
   libgtest-dev libgmock-dev libbenchmark-dev
-  slapd ldap-utils python3 python3-cryptography
+  slapd ldap-utils sqlite3 openssl python3 python3-cryptography
 )
 
 missing=()

@@ -48,9 +48,17 @@ class SqliteStore : public Store {
                            absl::Time cleared_at) override;
   absl::StatusOr<std::vector<AlertRecord>> ListAlerts(
       absl::string_view tenant_id, bool active_only) override;
+  absl::StatusOr<EkeyRecord> CurrentEkey(absl::string_view tenant_id,
+                                         absl::string_view user_id) override;
+  absl::StatusOr<EkeyRecord> PutEkey(const EkeyRecord& ekey, bool replace) override;
+  absl::StatusOr<std::vector<EkeyRecord>> CurrentEkeys(
+      absl::string_view tenant_id, const std::vector<std::string>& user_ids) override;
 
  private:
   explicit SqliteStore(std::unique_ptr<SqliteDb> db) : db_(std::move(db)) {}
+  absl::StatusOr<EkeyRecord> CurrentEkeyLocked(absl::string_view tenant_id,
+                                               absl::string_view user_id)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   absl::StatusOr<ConnectorRecord> OneConnector(absl::string_view where_sql,
                                                absl::string_view a,
                                                absl::string_view b)

@@ -3,7 +3,6 @@
 
 #include <optional>
 #include <string>
-#include <string_view>
 #include <vector>
 
 #include "absl/status/status.h"
@@ -43,6 +42,16 @@ struct AlertRecord {
   absl::Time raised_at;
   std::optional<absl::Time> cleared_at;
   std::string message;
+};
+
+// An ekey as the cloud may hold it: wrapped under a connector's KEK.
+struct EkeyRecord {
+  std::string tenant_id;
+  std::string user_id;
+  std::string key_id;
+  std::string wrapped;
+  uint32_t kek_version = 0;
+  absl::Time created_at;
 };
 
 // cloud_svc's durable state. Every query that reads or changes a tenant's
@@ -100,6 +109,18 @@ class Store {
   // Newest first.
   virtual absl::StatusOr<std::vector<AlertRecord>> ListAlerts(
       absl::string_view tenant_id, bool active_only) = 0;
+
+  // The user's current ekey. NOT_FOUND when it has none.
+  virtual absl::StatusOr<EkeyRecord> CurrentEkey(absl::string_view tenant_id,
+                                                 absl::string_view user_id) = 0;
+  // Stores an ekey as the user's current one. Without `replace`, a user who
+  // already has one keeps it and that one is returned (two provisions racing
+  // end with one ekey); with it, the new one becomes current and the old one
+  // is kept for data it still protects.
+  virtual absl::StatusOr<EkeyRecord> PutEkey(const EkeyRecord& ekey, bool replace) = 0;
+  // The current ekeys of these users; users without one are left out.
+  virtual absl::StatusOr<std::vector<EkeyRecord>> CurrentEkeys(
+      absl::string_view tenant_id, const std::vector<std::string>& user_ids) = 0;
 };
 
 }  // namespace dirbridge::cloud
