@@ -21,7 +21,11 @@
 #include "cloud_svc/auth_throttle.h"
 #include "cloud_svc/authenticator.h"
 #include "cloud_svc/connector_identity.h"
+#include "cloud_svc/deployment_service.h"
 #include "cloud_svc/directory_service.h"
+#include "cloud_svc/importer.h"
+#include "cloud_svc/mappings_service.h"
+#include "cloud_svc/scheduler.h"
 #include "cloud_svc/keys_service.h"
 #include "cloud_svc/registrar.h"
 #include "cloud_svc/router.h"
@@ -33,8 +37,6 @@
 #include "common/status_macros.h"
 #include "common/termination.h"
 #include "common/version.h"
-#include "dirbridge/v1/deployment.grpc.pb.h"
-#include "dirbridge/v1/mappings.grpc.pb.h"
 
 ABSL_FLAG(std::string, backend_addr, "127.0.0.1:50051",
           "Listener for the cloud backend, operators, grpcurl / buf curl.");
@@ -69,6 +71,13 @@ ABSL_FLAG(int, auth_failures_per_user, 10,
 ABSL_FLAG(int, auth_failures_per_tenant, 1000, "The same, for a whole tenant.");
 ABSL_FLAG(absl::Duration, auth_failure_window, absl::Minutes(15),
           "Time over which the failed-login buckets refill.");
+ABSL_FLAG(int, import_page_size, 1000, "Users per LDAP page (and per stored chunk) in imports.");
+ABSL_FLAG(double, import_hold_fraction, 0.2,
+          "An import that would mark more than this fraction of a mapping's users "
+          "NOT_IN_DIRECTORY is held (IMPORT_HELD alert) instead.");
+ABSL_FLAG(int, import_hold_minimum, 10, "... and more than this many users.");
+ABSL_FLAG(absl::Duration, scheduler_tick, absl::Seconds(10),
+          "How often the scheduler looks for mappings whose sync_interval has passed.");
 
 namespace dirbridge::cloud {
 namespace {
@@ -138,6 +147,14 @@ absl::Status Run() {
         "--auth_failures_per_user and --auth_failures_per_tenant must be at least 1, "
         "--auth_failure_window positive");
   }
+  if (absl::GetFlag(FLAGS_import_page_size) < 1 || absl::GetFlag(FLAGS_import_page_size) > 10000 ||
+      absl::GetFlag(FLAGS_import_hold_fraction) < 0 ||
+      absl::GetFlag(FLAGS_import_hold_fraction) > 1 || absl::GetFlag(FLAGS_import_hold_minimum) < 0 ||
+      absl::GetFlag(FLAGS_scheduler_tick) < absl::Milliseconds(50)) {
+    return absl::InvalidArgumentError(
+        "--import_page_size must be 1..10000, --import_hold_fraction 0..1, "
+        "--import_hold_minimum >= 0, --scheduler_tick >= 50ms");
+  }
   ASSIGN_OR_RETURN(auto creds, ListenerCredentials());
   if (absl::GetFlag(FLAGS_insecure)) {
     spdlog::warn("event=insecure_listeners note=\"plaintext gRPC on both listeners; "
@@ -161,8 +178,13 @@ absl::Status Run() {
                                        absl::GetFlag(FLAGS_auth_failure_window)});
   AuthService auth_service(&auth, &router, &registry, &throttle);
   KeysService keys_service(&auth, &router, store.get());
-  v1::Mappings::CallbackService mappings_service;
-  v1::Deployment::CallbackService deployment_service;
+  ImportPolicy import_policy;
+  import_policy.page_size = absl::GetFlag(FLAGS_import_page_size);
+  import_policy.hold_fraction = absl::GetFlag(FLAGS_import_hold_fraction);
+  import_policy.hold_minimum = absl::GetFlag(FLAGS_import_hold_minimum);
+  Importer importer(store.get(), &router, import_policy);
+  MappingsService mappings_service(&auth, store.get(), &importer);
+  DeploymentService deployment_service(&auth, &router, store.get());
   TunnelService tunnel(&registrar, &connector_auth, &registry);
 
   EnableReflectionAndHealth();
@@ -201,6 +223,7 @@ absl::Status Run() {
   if (std::string f = absl::GetFlag(FLAGS_ports_file); !f.empty()) {
     RETURN_IF_ERROR(WritePortsFile(f, backend_port, tunnel_port));
   }
+  Scheduler scheduler(store.get(), &importer, absl::GetFlag(FLAGS_scheduler_tick));
   spdlog::info("event=started version={} backend_port={} tunnel_port={} data_dir=\"{}\"",
                kVersion, backend_port, tunnel_port, data_dir);
 

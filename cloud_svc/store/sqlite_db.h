@@ -12,6 +12,7 @@
 #include "absl/status/status.h"
 #include "absl/strings/string_view.h"
 #include "absl/status/statusor.h"
+#include "absl/time/time.h"
 
 namespace dirbridge::cloud {
 
@@ -61,6 +62,10 @@ class SqliteDb {
 };
 
 absl::Status SqliteError(sqlite3* db, absl::string_view what);
+
+// Times are stored as Unix microseconds.
+inline int64_t SqlTime(absl::Time t) { return absl::ToUnixMicros(t); }
+inline absl::Time FromSqlTime(int64_t us) { return absl::FromUnixMicros(us); }
 
 }  // namespace dirbridge::cloud
 

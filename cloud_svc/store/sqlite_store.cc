@@ -59,10 +59,56 @@ constexpr const char* kMigrations[] = {
       current INTEGER NOT NULL DEFAULT 1);
     CREATE UNIQUE INDEX ekeys_current ON ekeys(tenant_id, user_id) WHERE current = 1;
     )sql",
+    // 3: mappings, imported users, deployment tokens and devices.
+    R"sql(
+    CREATE TABLE mappings (
+      mapping_id TEXT PRIMARY KEY,
+      tenant_id TEXT NOT NULL REFERENCES tenants(tenant_id),
+      name TEXT NOT NULL,
+      base_dn TEXT NOT NULL,
+      ou_dns TEXT NOT NULL,
+      group_dns TEXT NOT NULL,
+      sync_interval_s INTEGER NOT NULL,
+      priority INTEGER NOT NULL,
+      created_at INTEGER NOT NULL,
+      next_run_at INTEGER NOT NULL,
+      last_run_id TEXT NOT NULL DEFAULT '',
+      held_run_id TEXT NOT NULL DEFAULT '',
+      held_count INTEGER NOT NULL DEFAULT 0);
+    CREATE INDEX mappings_due ON mappings(next_run_at);
+    CREATE TABLE users (
+      user_id TEXT PRIMARY KEY,
+      tenant_id TEXT NOT NULL REFERENCES tenants(tenant_id),
+      mapping_id TEXT NOT NULL,
+      directory_id TEXT NOT NULL,
+      dn TEXT NOT NULL,
+      username TEXT NOT NULL,
+      user_principal_name TEXT NOT NULL,
+      email TEXT NOT NULL,
+      display_name TEXT NOT NULL,
+      groups TEXT NOT NULL,
+      disabled INTEGER NOT NULL,
+      state INTEGER NOT NULL,
+      imported_at INTEGER NOT NULL,
+      last_seen_run TEXT NOT NULL,
+      UNIQUE (tenant_id, directory_id));
+    CREATE INDEX users_by_mapping ON users(tenant_id, mapping_id, user_id);
+    CREATE TABLE deployment_tokens (
+      token_hash TEXT PRIMARY KEY,
+      tenant_id TEXT NOT NULL REFERENCES tenants(tenant_id),
+      mapping_id TEXT NOT NULL,
+      expires_at INTEGER NOT NULL);
+    CREATE TABLE devices (
+      device_id TEXT PRIMARY KEY,
+      tenant_id TEXT NOT NULL,
+      user_id TEXT NOT NULL REFERENCES users(user_id),
+      device_name TEXT NOT NULL,
+      created_at INTEGER NOT NULL);
+    )sql",
 };
 
-int64_t Micros(absl::Time t) { return absl::ToUnixMicros(t); }
-absl::Time FromMicros(int64_t us) { return absl::FromUnixMicros(us); }
+int64_t Micros(absl::Time t) { return SqlTime(t); }
+absl::Time FromMicros(int64_t us) { return FromSqlTime(us); }
 
 constexpr char kConnectorColumns[] =
     "tenant_id, connector_id, name, created_at, last_seen, version, hostname, "

@@ -1,7 +1,9 @@
 #ifndef DIRBRIDGE_CLOUD_SVC_STORE_SQLITE_STORE_H_
 #define DIRBRIDGE_CLOUD_SVC_STORE_SQLITE_STORE_H_
 
+#include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "absl/base/thread_annotations.h"
@@ -54,8 +56,44 @@ class SqliteStore : public Store {
   absl::StatusOr<std::vector<EkeyRecord>> CurrentEkeys(
       absl::string_view tenant_id, const std::vector<std::string>& user_ids) override;
 
+  // Mappings, users and deployment (sqlite_store_users.cc).
+  absl::StatusOr<MappingRecord> CreateMapping(MappingRecord mapping) override;
+  absl::StatusOr<MappingRecord> GetMapping(absl::string_view tenant_id,
+                                           absl::string_view mapping_id) override;
+  absl::StatusOr<std::vector<MappingRecord>> ListMappings(absl::string_view tenant_id) override;
+  absl::StatusOr<std::vector<MappingRecord>> DueMappings(absl::Time now) override;
+  absl::Status SetMappingRun(const MappingRecord& mapping) override;
+  absl::Status SetNextRun(absl::string_view tenant_id, absl::string_view mapping_id,
+                          absl::Time next_run_at) override;
+  absl::StatusOr<UpsertCounts> UpsertUsers(const MappingRecord& mapping, absl::string_view run_id,
+                                           const std::vector<UserRecord>& users) override;
+  absl::StatusOr<uint64_t> CountUnseen(const MappingRecord& mapping,
+                                       absl::string_view run_id) override;
+  absl::StatusOr<uint64_t> CountActive(const MappingRecord& mapping) override;
+  absl::StatusOr<std::pair<uint64_t, uint64_t>> ApplyRun(const MappingRecord& mapping,
+                                                         absl::string_view run_id,
+                                                         absl::Time now) override;
+  absl::StatusOr<std::vector<UserRecord>> ListUsers(absl::string_view tenant_id,
+                                                    absl::string_view mapping_id,
+                                                    absl::string_view after_user_id,
+                                                    int limit) override;
+  absl::Status CreateDeploymentToken(absl::string_view token_hash,
+                                     const DeploymentToken& token) override;
+  absl::StatusOr<DeploymentToken> GetDeploymentToken(absl::string_view token_hash) override;
+  absl::StatusOr<Activation> Activate(const MappingRecord& mapping, const UserRecord& user,
+                                      absl::string_view device_name, absl::Time now) override;
+
  private:
   explicit SqliteStore(std::unique_ptr<SqliteDb> db) : db_(std::move(db)) {}
+  // Runs `body` in one IMMEDIATE transaction; rolls back when it fails.
+  template <typename T>
+  absl::StatusOr<T> InTransaction(const std::function<absl::StatusOr<T>()>& body)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  absl::StatusOr<std::optional<UserRecord>> UserByDirectoryId(absl::string_view tenant_id,
+                                                              absl::string_view directory_id)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  absl::Status InsertUser(const UserRecord& user, absl::string_view run_id)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   absl::StatusOr<EkeyRecord> CurrentEkeyLocked(absl::string_view tenant_id,
                                                absl::string_view user_id)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);

@@ -54,6 +54,58 @@ struct EkeyRecord {
   absl::Time created_at;
 };
 
+struct MappingRecord {
+  std::string tenant_id;
+  std::string mapping_id;
+  std::string name;
+  std::string base_dn;
+  std::vector<std::string> ou_dns;
+  std::vector<std::string> group_dns;
+  absl::Duration sync_interval = absl::Hours(24);
+  int priority = 0;  // lower wins where mappings overlap
+  absl::Time created_at;
+  absl::Time next_run_at;
+  std::string last_run_id;
+  std::string held_run_id;  // an import waiting for ResolveHeldImport
+  uint64_t held_count = 0;
+};
+
+enum class UserState { kActive = 1, kNotInDirectory = 2 };
+
+struct UserRecord {
+  std::string tenant_id;
+  std::string user_id;
+  std::string mapping_id;
+  std::string directory_id;  // entryUUID / objectGUID
+  std::string dn;
+  std::string username;
+  std::string user_principal_name;
+  std::string email;
+  std::string display_name;
+  std::vector<std::string> groups;
+  bool disabled = false;
+  UserState state = UserState::kActive;
+  absl::Time imported_at;
+};
+
+struct UpsertCounts {
+  uint64_t added = 0;
+  uint64_t updated = 0;
+  uint64_t unchanged = 0;
+};
+
+struct DeploymentToken {
+  std::string tenant_id;
+  std::string mapping_id;
+  absl::Time expires_at;
+};
+
+struct Activation {
+  std::string user_id;
+  bool user_created = false;
+  std::string device_id;
+};
+
 // cloud_svc's durable state. Every query that reads or changes a tenant's
 // objects takes the tenant id, so one tenant's objects are NOT_FOUND to
 // another. Secrets arrive already hashed (Sha256Hex); the store never sees a
@@ -121,6 +173,50 @@ class Store {
   // The current ekeys of these users; users without one are left out.
   virtual absl::StatusOr<std::vector<EkeyRecord>> CurrentEkeys(
       absl::string_view tenant_id, const std::vector<std::string>& user_ids) = 0;
+
+  // Mappings. CreateMapping sets the priority after every existing mapping
+  // of the tenant (the older wins).
+  virtual absl::StatusOr<MappingRecord> CreateMapping(MappingRecord mapping) = 0;
+  virtual absl::StatusOr<MappingRecord> GetMapping(absl::string_view tenant_id,
+                                                   absl::string_view mapping_id) = 0;
+  virtual absl::StatusOr<std::vector<MappingRecord>> ListMappings(absl::string_view tenant_id) = 0;
+  // Every tenant's mappings whose next run is due.
+  virtual absl::StatusOr<std::vector<MappingRecord>> DueMappings(absl::Time now) = 0;
+  // Records the outcome of a run (last_run_id, held_run_id, held_count).
+  virtual absl::Status SetMappingRun(const MappingRecord& mapping) = 0;
+  virtual absl::Status SetNextRun(absl::string_view tenant_id, absl::string_view mapping_id,
+                                  absl::Time next_run_at) = 0;
+
+  // Imports: each call is one transaction, so a crash leaves whole chunks.
+  // Users are keyed by directory id: a renamed or moved user is updated,
+  // never duplicated. A user owned by an older mapping stays its.
+  virtual absl::StatusOr<UpsertCounts> UpsertUsers(const MappingRecord& mapping,
+                                                   absl::string_view run_id,
+                                                   const std::vector<UserRecord>& users) = 0;
+  // Users of the mapping, ACTIVE, that `run_id` did not see.
+  virtual absl::StatusOr<uint64_t> CountUnseen(const MappingRecord& mapping,
+                                               absl::string_view run_id) = 0;
+  virtual absl::StatusOr<uint64_t> CountActive(const MappingRecord& mapping) = 0;
+  // Completes a run in one transaction: users it did not see become
+  // NOT_IN_DIRECTORY, users it saw that were NOT_IN_DIRECTORY come back.
+  // Returns {marked, reactivated}.
+  virtual absl::StatusOr<std::pair<uint64_t, uint64_t>> ApplyRun(const MappingRecord& mapping,
+                                                                 absl::string_view run_id,
+                                                                 absl::Time now) = 0;
+  // Ordered by user_id, after `after_user_id`.
+  virtual absl::StatusOr<std::vector<UserRecord>> ListUsers(absl::string_view tenant_id,
+                                                            absl::string_view mapping_id,
+                                                            absl::string_view after_user_id,
+                                                            int limit) = 0;
+
+  // Deployment tokens, stored by hash; older ones stay valid until expiry.
+  virtual absl::Status CreateDeploymentToken(absl::string_view token_hash,
+                                             const DeploymentToken& token) = 0;
+  // NOT_FOUND for an unknown hash.
+  virtual absl::StatusOr<DeploymentToken> GetDeploymentToken(absl::string_view token_hash) = 0;
+  // Creates the user (once, whatever the concurrency) and records a device.
+  virtual absl::StatusOr<Activation> Activate(const MappingRecord& mapping, const UserRecord& user,
+                                              absl::string_view device_name, absl::Time now) = 0;
 };
 
 }  // namespace dirbridge::cloud

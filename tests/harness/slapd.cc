@@ -129,6 +129,16 @@ absl::Status Slapd::MakeCertificates() {
 absl::Status Slapd::Start() {
   dir_ = MakeTempDir("slapd");
   if (dir_.empty()) return absl::InternalError("cannot make a temp dir");
+  if (options_.tls) {
+    absl::Status st = MakeCertificates();
+    if (!st.ok()) return st;
+  }
+  absl::Status st = WriteConfig();
+  if (!st.ok()) return st;
+  return LoadAndLaunch();
+}
+
+absl::Status Slapd::WriteConfig() {
   std::string conf = absl::StrCat(
       "include /etc/ldap/schema/core.schema\n"
       "include /etc/ldap/schema/cosine.schema\n"
@@ -142,6 +152,7 @@ absl::Status Slapd::Start() {
       // Imports read whole directories: no size limit for the tests' reads.
       "sizelimit unlimited\n",
       options_.extra_global_config, "\n",
+      extra_acl_, "\n",
       "access to attrs=userPassword by self write by anonymous auth by * none\n"
       "access to * by * read\n");
   std::vector<std::string> suffixes = {options_.suffix};
@@ -161,12 +172,17 @@ absl::Status Slapd::Start() {
                     "\n");
   }
   if (options_.tls) {
-    absl::Status st = MakeCertificates();
-    if (!st.ok()) return st;
     absl::StrAppend(&conf, "TLSCACertificateFile ", ca_file(), "\nTLSCertificateFile ", dir_,
                     "/server.pem\nTLSCertificateKeyFile ", dir_, "/server-key.pem\n");
   }
   WriteFile(dir_ + "/slapd.conf", conf);
+  return absl::OkStatus();
+}
+
+absl::Status Slapd::LoadAndLaunch() {
+  std::vector<std::string> suffixes = {options_.suffix};
+  suffixes.insert(suffixes.end(), options_.extra_suffixes.begin(),
+                  options_.extra_suffixes.end());
   WriteFile(dir_ + "/data.ldif", GenerateLdif());
   for (size_t i = 1; i < suffixes.size(); ++i) {
     WriteFile(absl::StrCat(dir_, "/extra", i, ".ldif"),
@@ -213,7 +229,24 @@ absl::Status Slapd::Launch() {
 
 absl::Status Slapd::Restart() {
   Stop();
+  absl::Status st = WriteConfig();
+  if (!st.ok()) return st;
   return Launch();
+}
+
+absl::Status Slapd::Admin(const std::string& tool, const std::vector<std::string>& args,
+                          const std::string& stdin_ldif) const {
+  std::string input = dir_ + "/admin-input.ldif";
+  WriteFile(input, stdin_ldif);
+  std::vector<std::string> argv = {tool, "-x", "-H", uri(), "-D", AdminDn(), "-w",
+                                   kAdminPassword};
+  if (!stdin_ldif.empty()) argv.insert(argv.end(), {"-f", input});
+  argv.insert(argv.end(), args.begin(), args.end());
+  int code = 0;
+  absl::StatusOr<std::string> out = RunCommand(argv, &code);
+  if (!out.ok()) return out.status();
+  if (code != 0) return absl::InternalError(absl::StrCat(tool, ": ", *out));
+  return absl::OkStatus();
 }
 
 void Slapd::Stop() {

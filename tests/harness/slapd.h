@@ -49,6 +49,15 @@ class Slapd {
   absl::Status Start();
   // Starts again on the same port and data (after Stop or Kill).
   absl::Status Restart();
+  // Access rules put before the default ones at the next (Re)start, e.g.
+  // to take read access away from the service account.
+  void SetExtraAcl(std::string acl) { extra_acl_ = std::move(acl); }
+  // The admin (rootdn) for ldapmodify and friends.
+  std::string AdminDn() const { return "cn=admin," + options_.suffix; }
+  static constexpr char kAdminPassword[] = "admin-secret";
+  // Runs an LDAP tool (ldapmodify, ldapdelete, ldapmodrdn) as the admin.
+  absl::Status Admin(const std::string& tool, const std::vector<std::string>& args,
+                     const std::string& stdin_ldif = "") const;
   void Stop();
   void Freeze() { process_.Signal(SIGSTOP); }
   void Thaw() { process_.Signal(SIGCONT); }
@@ -72,11 +81,14 @@ class Slapd {
 
  private:
   absl::Status Launch();
+  absl::Status WriteConfig();
+  absl::Status LoadAndLaunch();
   absl::Status MakeCertificates();
   std::string GenerateLdif() const;
 
   SlapdOptions options_;
   std::string dir_;
+  std::string extra_acl_;
   int port_ = 0;
   int ldaps_port_ = 0;
   Process process_;

@@ -1,0 +1,348 @@
+// Mappings, imports, the scheduler and mass deployment, end to end.
+
+#include <thread>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "dirbridge/v1/deployment.grpc.pb.h"
+#include "dirbridge/v1/mappings.grpc.pb.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "tests/harness/stack.h"
+
+namespace dirbridge::testing {
+namespace {
+
+using ::testing::HasSubstr;
+
+constexpr char kSuffix[] = "dc=example,dc=com";
+
+class MappingsTest : public ::testing::Test {
+ protected:
+  void Start(int users, std::vector<std::string> cloud_flags = {}) {
+    SlapdOptions opts;
+    opts.users = users;
+    opts.ous = 4;
+    slapd_ = std::make_unique<Slapd>(opts);
+    ASSERT_TRUE(slapd_->Start().ok());
+    CloudSvc::Options co;
+    co.extra_flags = std::move(cloud_flags);
+    ASSERT_TRUE(cloud_.Start(co).ok());
+    absl::StatusOr<Tenant> t = cloud_.CreateTenant("acme");
+    ASSERT_TRUE(t.ok());
+    tenant_ = *t;
+    connector_ = std::make_unique<ConnectorSvc>(&cloud_, slapd_.get());
+    ASSERT_TRUE(connector_->Register(tenant_.token, "dc1").ok());
+    ASSERT_TRUE(connector_->Run().ok());
+    ASSERT_TRUE(cloud_.WaitForStatus(tenant_.token, connector_->connector_id(),
+                                     v1::CONNECTOR_STATUS_CONNECTED, absl::Seconds(10)));
+    mappings_ = v1::Mappings::NewStub(cloud_.channel());
+    deployment_ = v1::Deployment::NewStub(cloud_.channel());
+  }
+
+  std::string CreateMapping(std::vector<std::string> ous = {}, int64_t interval_s = 86400) {
+    v1::CreateMappingRequest req;
+    req.set_name("staff");
+    req.set_base_dn(kSuffix);
+    for (auto& o : ous) req.add_ou_dns(o);
+    req.mutable_sync_interval()->set_seconds(interval_s);
+    v1::Mapping m;
+    grpc::Status st = mappings_->CreateMapping(Ctx(tenant_.token).get(), req, &m);
+    EXPECT_TRUE(st.ok()) << st.error_message();
+    return m.mapping_id();
+  }
+
+  grpc::Status Import(const std::string& mapping, v1::ImportReport* report) {
+    v1::ImportUsersRequest req;
+    req.set_mapping_id(mapping);
+    return mappings_->ImportUsers(Ctx(tenant_.token, absl::Seconds(120)).get(), req, report);
+  }
+
+  std::vector<v1::CloudUser> Users(const std::string& mapping) {
+    std::vector<v1::CloudUser> out;
+    std::string token;
+    do {
+      v1::ListUsersRequest req;
+      req.set_mapping_id(mapping);
+      req.set_page_size(1000);
+      req.set_page_token(token);
+      v1::ListUsersResponse resp;
+      grpc::Status st = mappings_->ListUsers(Ctx(tenant_.token).get(), req, &resp);
+      EXPECT_TRUE(st.ok()) << st.error_message();
+      if (!st.ok()) break;
+      out.insert(out.end(), resp.users().begin(), resp.users().end());
+      token = resp.next_page_token();
+    } while (!token.empty());
+    return out;
+  }
+
+  std::map<std::string, v1::CloudUser> ByUsername(const std::string& mapping) {
+    std::map<std::string, v1::CloudUser> out;
+    for (auto& u : Users(mapping)) out[u.username()] = u;
+    return out;
+  }
+
+  int Active(const std::string& mapping) {
+    int n = 0;
+    for (auto& u : Users(mapping)) n += u.state() == v1::USER_STATE_ACTIVE;
+    return n;
+  }
+
+  bool HasAlert(v1::AlertKind kind, bool active_only = true) {
+    auto alerts = cloud_.Alerts(tenant_.token, active_only);
+    if (!alerts.ok()) return false;
+    for (auto& a : *alerts) if (a.kind() == kind) return true;
+    return false;
+  }
+
+  int LogCount(const std::string& needle) {
+    std::string log = cloud_.process().Log();
+    int n = 0;
+    for (size_t at = 0; (at = log.find(needle, at)) != std::string::npos; ++at) ++n;
+    return n;
+  }
+
+  std::unique_ptr<Slapd> slapd_;
+  CloudSvc cloud_;
+  Tenant tenant_;
+  std::unique_ptr<ConnectorSvc> connector_;
+  std::unique_ptr<v1::Mappings::Stub> mappings_;
+  std::unique_ptr<v1::Deployment::Stub> deployment_;
+};
+
+TEST_F(MappingsTest, TenThousandUsersThenModifiedRenamedDeleted) {
+  Start(10000);
+  std::string m = CreateMapping();
+  v1::ImportReport r;
+  grpc::Status st = Import(m, &r);
+  ASSERT_TRUE(st.ok()) << st.error_message();
+  EXPECT_EQ(r.added(), 10000u);
+  EXPECT_TRUE(r.complete());
+  ASSERT_TRUE(Import(m, &r).ok());
+  EXPECT_EQ(r.added(), 0u);
+  EXPECT_EQ(r.unchanged(), 10000u);
+  EXPECT_EQ(r.updated(), 0u);
+
+  auto before = ByUsername(m);
+  ASSERT_TRUE(slapd_->Admin("ldapmodify", {}, absl::StrCat(
+      "dn: ", slapd_->UserDn(5), "\nchangetype: modify\nreplace: mail\nmail: new5@example.com\n")).ok());
+  // Moved to another OU: new DN, same entryUUID.
+  ASSERT_TRUE(slapd_->Admin("ldapmodrdn", {"-s", absl::StrCat("ou=dept1,ou=people,", kSuffix),
+                                           slapd_->UserDn(6), "uid=user00006"}).ok());
+  ASSERT_TRUE(slapd_->Admin("ldapdelete", {slapd_->UserDn(7)}).ok());
+
+  ASSERT_TRUE(Import(m, &r).ok());
+  EXPECT_EQ(r.updated(), 2u);
+  EXPECT_EQ(r.not_in_directory(), 1u);
+  EXPECT_EQ(r.added(), 0u);
+  EXPECT_EQ(r.unchanged(), 9997u);
+  auto after = ByUsername(m);
+  ASSERT_EQ(after.size(), 10000u);  // nobody duplicated, nobody deleted
+  EXPECT_EQ(after["user00005"].email(), "new5@example.com");
+  EXPECT_EQ(after["user00006"].user_id(), before["user00006"].user_id());
+  EXPECT_THAT(after["user00006"].dn(), HasSubstr("ou=dept1"));
+  EXPECT_EQ(after["user00007"].state(), v1::USER_STATE_NOT_IN_DIRECTORY);
+  EXPECT_EQ(after["user00008"].state(), v1::USER_STATE_ACTIVE);
+}
+
+TEST_F(MappingsTest, SlapdKilledMidImportChangesNoStateAndTheNextRunCompletes) {
+  Start(10000, {"--import_page_size", "50"});
+  std::string m = CreateMapping();
+  v1::ImportReport r;
+  ASSERT_TRUE(Import(m, &r).ok());
+  ASSERT_TRUE(slapd_->Admin("ldapdelete", {slapd_->UserDn(9)}).ok());
+  int chunks = LogCount("event=import_chunk");
+  grpc::Status st;
+  std::thread import([&] { st = Import(m, &r); });
+  ASSERT_TRUE(WaitFor([&] { return LogCount("event=import_chunk") > chunks + 2; },
+                      absl::Seconds(20)));
+  slapd_->Stop();
+  import.join();
+  EXPECT_FALSE(st.ok());
+  EXPECT_THAT(st.error_message(), HasSubstr("No user was marked"));
+  EXPECT_TRUE(HasAlert(v1::ALERT_KIND_IMPORT_FAILED));
+  EXPECT_EQ(Active(m), 10000);  // user00009 is gone from LDAP, but the run was partial
+
+  ASSERT_TRUE(slapd_->Restart().ok());
+  ASSERT_TRUE(WaitFor([&] { return Import(m, &r).ok(); }, absl::Seconds(20)));
+  EXPECT_EQ(r.not_in_directory(), 1u);
+  EXPECT_EQ(Active(m), 9999);
+  EXPECT_FALSE(HasAlert(v1::ALERT_KIND_IMPORT_FAILED));
+}
+
+TEST_F(MappingsTest, ImportsThatWouldRemoveTooManyAreHeld) {
+  Start(100);
+  std::string m = CreateMapping();
+  v1::ImportReport r;
+  ASSERT_TRUE(Import(m, &r).ok());
+  ASSERT_EQ(r.added(), 100u);
+
+  // The bind account loses read access: every search comes back empty.
+  slapd_->SetExtraAcl(absl::StrCat("access to dn.subtree=\"ou=people,", kSuffix,
+                                   "\" by dn.exact=\"", Slapd::kServiceDn,
+                                   "\" none by * break"));
+  ASSERT_TRUE(slapd_->Restart().ok());
+  ASSERT_TRUE(Import(m, &r).ok());
+  EXPECT_TRUE(r.held());
+  EXPECT_EQ(r.held_not_in_directory(), 100u);
+  EXPECT_EQ(r.not_in_directory(), 0u);
+  EXPECT_TRUE(HasAlert(v1::ALERT_KIND_IMPORT_HELD));
+  EXPECT_EQ(Active(m), 100);
+  v1::ResolveHeldImportRequest resolve;
+  resolve.set_mapping_id(m);
+  resolve.set_confirm(false);
+  ASSERT_TRUE(mappings_->ResolveHeldImport(Ctx(tenant_.token).get(), resolve, &r).ok());
+  EXPECT_FALSE(HasAlert(v1::ALERT_KIND_IMPORT_HELD));
+  EXPECT_EQ(Active(m), 100);
+  EXPECT_EQ(mappings_->ResolveHeldImport(Ctx(tenant_.token).get(), resolve, &r).error_code(),
+            grpc::StatusCode::FAILED_PRECONDITION);
+
+  // Access back; a quarter of the users really left: still over 20%, held,
+  // and this time the admin confirms.
+  slapd_->SetExtraAcl("");
+  ASSERT_TRUE(slapd_->Restart().ok());
+  for (int i = 1; i <= 25; ++i) ASSERT_TRUE(slapd_->Admin("ldapdelete", {slapd_->UserDn(i)}).ok());
+  ASSERT_TRUE(Import(m, &r).ok());
+  EXPECT_TRUE(r.held());
+  EXPECT_EQ(r.held_not_in_directory(), 25u);
+  resolve.set_confirm(true);
+  ASSERT_TRUE(mappings_->ResolveHeldImport(Ctx(tenant_.token).get(), resolve, &r).ok());
+  EXPECT_EQ(r.not_in_directory(), 25u);
+  EXPECT_EQ(Active(m), 75);
+  EXPECT_FALSE(HasAlert(v1::ALERT_KIND_IMPORT_HELD));
+}
+
+TEST_F(MappingsTest, CloudKilledMidImportLeavesWholeChunksAndRecovers) {
+  Start(10000, {"--import_page_size", "50"});
+  std::string m = CreateMapping();
+  v1::ImportReport r;
+  std::thread import([&] { Import(m, &r).IgnoreError(); });
+  ASSERT_TRUE(WaitFor([&] { return LogCount("event=import_chunk") > 3; }, absl::Seconds(20)));
+  cloud_.Kill();
+  import.join();
+  ASSERT_TRUE(cloud_.Restart().ok());
+  mappings_ = v1::Mappings::NewStub(cloud_.channel());
+  size_t stored = Users(m).size();
+  EXPECT_GT(stored, 0u);
+  EXPECT_LT(stored, 10000u);
+  EXPECT_EQ(stored % 50, 0u) << "a chunk was stored in part";
+  ASSERT_TRUE(cloud_.WaitForStatus(tenant_.token, connector_->connector_id(),
+                                   v1::CONNECTOR_STATUS_CONNECTED, absl::Seconds(10)));
+  grpc::Status st = Import(m, &r);
+  ASSERT_TRUE(st.ok()) << st.error_message();
+  EXPECT_EQ(r.added() + r.unchanged(), 10000u);
+  EXPECT_EQ(Users(m).size(), 10000u);
+}
+
+TEST_F(MappingsTest, SchedulerRunsImportsOnItsOwn) {
+  Start(20, {"--scheduler_tick", "200ms"});
+  std::string m = CreateMapping({}, /*interval_s=*/1);
+  ASSERT_TRUE(WaitFor([&] { return Users(m).size() == 20; }, absl::Seconds(15)));
+  // And again, every interval, without two at once.
+  int runs = LogCount("event=import_done");
+  ASSERT_TRUE(WaitFor([&] { return LogCount("event=import_done") > runs; }, absl::Seconds(10)));
+  // A run with no connector fails cleanly and raises an alert.
+  connector_->Kill();
+  ASSERT_TRUE(WaitFor([&] { return HasAlert(v1::ALERT_KIND_IMPORT_FAILED); }, absl::Seconds(15)));
+  EXPECT_EQ(Active(m), 20);
+}
+
+TEST_F(MappingsTest, DeploymentActivatesOnceAndOnlyInsideTheMapping) {
+  Start(30);
+  std::string m = CreateMapping({absl::StrCat("ou=dept1,ou=people,", kSuffix)});
+  v1::CreateDeploymentTokenRequest treq;
+  treq.set_mapping_id(m);
+  v1::CreateDeploymentTokenResponse token;
+  ASSERT_TRUE(deployment_->CreateDeploymentToken(Ctx(tenant_.token).get(), treq, &token).ok());
+
+  auto activate = [&](const std::string& tok, const std::string& user, v1::ActivateResponse* out) {
+    v1::ActivateRequest req;
+    req.set_token(tok);
+    req.set_username(user);
+    req.set_device_name("laptop-" + user);
+    return deployment_->Activate(Ctx(tenant_.token).get(), req, out);
+  };
+  // user00005 is in dept1 (5 % 4).
+  std::vector<v1::ActivateResponse> results(20);
+  std::vector<grpc::Status> statuses(20);
+  std::vector<std::thread> threads;
+  for (int i = 0; i < 20; ++i) {
+    threads.emplace_back([&, i] { statuses[i] = activate(token.token(), "user00005", &results[i]); });
+  }
+  for (auto& t : threads) t.join();
+  int created = 0;
+  std::set<std::string> users, devices;
+  for (int i = 0; i < 20; ++i) {
+    ASSERT_TRUE(statuses[i].ok()) << statuses[i].error_message();
+    created += results[i].user_created();
+    users.insert(results[i].user_id());
+    devices.insert(results[i].device_id());
+  }
+  EXPECT_EQ(created, 1);
+  EXPECT_EQ(users.size(), 1u);
+  EXPECT_EQ(devices.size(), 20u);
+
+  v1::ActivateResponse out;
+  EXPECT_EQ(activate(token.token(), "user00006", &out).error_code(), grpc::StatusCode::NOT_FOUND);
+  EXPECT_EQ(activate(token.token(), "nobody", &out).error_code(), grpc::StatusCode::NOT_FOUND);
+  EXPECT_EQ(activate("made-up", "user00005", &out).error_code(),
+            grpc::StatusCode::PERMISSION_DENIED);
+  EXPECT_EQ(activate("", "user00005", &out).error_code(), grpc::StatusCode::PERMISSION_DENIED);
+
+  treq.mutable_ttl()->set_seconds(1);
+  v1::CreateDeploymentTokenResponse short_lived;
+  ASSERT_TRUE(deployment_->CreateDeploymentToken(Ctx(tenant_.token).get(), treq, &short_lived).ok());
+  EXPECT_TRUE(activate(short_lived.token(), "user00009", &out).ok());
+  absl::SleepFor(absl::Milliseconds(1100));  // expiry is a matter of the clock
+  EXPECT_EQ(activate(short_lived.token(), "user00009", &out).error_code(),
+            grpc::StatusCode::PERMISSION_DENIED);
+  EXPECT_TRUE(activate(token.token(), "user00009", &out).ok());  // older tokens stay valid
+
+  // Another tenant cannot use this tenant's token.
+  absl::StatusOr<Tenant> other = cloud_.CreateTenant("globex");
+  ASSERT_TRUE(other.ok());
+  v1::ActivateRequest req;
+  req.set_token(token.token());
+  req.set_username("user00005");
+  req.set_device_name("x");
+  EXPECT_EQ(deployment_->Activate(Ctx(other->token).get(), req, &out).error_code(),
+            grpc::StatusCode::PERMISSION_DENIED);
+}
+
+TEST_F(MappingsTest, BadInput) {
+  Start(5);
+  v1::CreateMappingRequest req;
+  v1::Mapping m;
+  EXPECT_EQ(mappings_->CreateMapping(Ctx(tenant_.token).get(), req, &m).error_code(),
+            grpc::StatusCode::INVALID_ARGUMENT);
+  req.set_name("x");
+  req.set_base_dn("not a dn");
+  EXPECT_EQ(mappings_->CreateMapping(Ctx(tenant_.token).get(), req, &m).error_code(),
+            grpc::StatusCode::INVALID_ARGUMENT);
+  req.set_base_dn(kSuffix);
+  req.mutable_sync_interval()->set_seconds(0);
+  req.mutable_sync_interval()->set_nanos(1000);
+  EXPECT_EQ(mappings_->CreateMapping(Ctx(tenant_.token).get(), req, &m).error_code(),
+            grpc::StatusCode::INVALID_ARGUMENT);
+  v1::ImportReport r;
+  EXPECT_EQ(Import("no-such-mapping", &r).error_code(), grpc::StatusCode::NOT_FOUND);
+  std::string id = CreateMapping();
+  v1::ListUsersRequest lreq;
+  lreq.set_mapping_id(id);
+  lreq.set_page_token("!!!");
+  v1::ListUsersResponse lresp;
+  EXPECT_EQ(mappings_->ListUsers(Ctx(tenant_.token).get(), lreq, &lresp).error_code(),
+            grpc::StatusCode::INVALID_ARGUMENT);
+  // Another tenant sees none of it.
+  absl::StatusOr<Tenant> other = cloud_.CreateTenant("globex");
+  v1::ImportUsersRequest ireq;
+  ireq.set_mapping_id(id);
+  EXPECT_EQ(mappings_->ImportUsers(Ctx(other->token).get(), ireq, &r).error_code(),
+            grpc::StatusCode::NOT_FOUND);
+  v1::ListMappingsResponse list;
+  ASSERT_TRUE(mappings_->ListMappings(Ctx(other->token).get(), {}, &list).ok());
+  EXPECT_EQ(list.mappings_size(), 0);
+}
+
+}  // namespace
+}  // namespace dirbridge::testing
