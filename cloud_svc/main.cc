@@ -229,9 +229,10 @@ absl::Status Run() {
 
   int sig = WaitForTermination();
   absl::Time drain = absl::Now() + absl::GetFlag(FLAGS_drain_timeout);
-  spdlog::info("event=stopping signal={} note=\"draining in-flight calls\"", sig);
   // Backend calls in flight still need their tunnels: drain them first.
-  if (!router.Drain(drain)) {
+  router.StopAccepting();
+  spdlog::info("event=stopping signal={} note=\"draining in-flight calls\"", sig);
+  if (!router.WaitIdle(drain)) {
     spdlog::warn("event=drain_timeout note=\"cancelling calls still in flight\"");
   }
   backend_server->Shutdown(absl::ToChronoTime(absl::Now() + absl::Milliseconds(500)));

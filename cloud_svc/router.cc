@@ -74,9 +74,13 @@ std::shared_ptr<RoutedCall> Router::Call(const std::string& tenant_id,
   return call;
 }
 
-bool Router::Drain(absl::Time deadline) {
+void Router::StopAccepting() {
   absl::MutexLock lock(&mu_);
   draining_ = true;
+}
+
+bool Router::WaitIdle(absl::Time deadline) {
+  absl::MutexLock lock(&mu_);
   auto idle = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) { return in_flight_ == 0; };
   return mu_.AwaitWithDeadline(absl::Condition(&idle), deadline);
 }

@@ -55,11 +55,13 @@ class Router {
                                    const RouteOptions& options,
                                    CallHandlers handlers);
 
-  // Shutdown, first stage: new calls get UNAVAILABLE; waits until the calls
-  // in flight have their answers, or the deadline. True when none is left.
-  // (gRPC's own Server::Shutdown also waits for idle client channels to go
-  // away, which a backend with a pooled channel never does.)
-  bool Drain(absl::Time deadline);
+  // Shutdown, first stage: from now on new calls get UNAVAILABLE.
+  void StopAccepting();
+  // Waits until the calls in flight have their answers, or the deadline.
+  // True when none is left. (gRPC's own Server::Shutdown also waits for
+  // idle client channels to go away, which a backend with a pooled channel
+  // never does.)
+  bool WaitIdle(absl::Time deadline);
 
  private:
   struct Attempt;

@@ -66,10 +66,11 @@ TEST_F(DispatcherTest, EmptyAndUnknownRequestsAreClearErrors) {
   v1::CallRequest empty;
   empty.set_call_id(3);
   EXPECT_EQ(Run(empty).code(), static_cast<int>(absl::StatusCode::kInvalidArgument));
-  v1::CallRequest later;
-  later.set_call_id(4);
-  later.mutable_seal_ekeys();
-  EXPECT_EQ(Run(later).code(), static_cast<int>(absl::StatusCode::kUnimplemented));
+  v1::CallRequest keys;
+  keys.set_call_id(4);
+  keys.mutable_seal_ekeys();
+  // This dispatcher was given no KEK store.
+  EXPECT_EQ(Run(keys).code(), static_cast<int>(absl::StatusCode::kFailedPrecondition));
 }
 
 TEST_F(DispatcherTest, PastDeadlineNeverReachesTheDirectory) {
