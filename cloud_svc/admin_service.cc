@@ -91,6 +91,7 @@ grpc::ServerUnaryReactor* AdminService::GetRegistrationKey(
   if (!key.ok()) return FinishWith(context, key.status());
   response->set_registration_key(key->key);
   ToProto(key->expires_at, response->mutable_expires_at());
+  response->set_ca_sha256(registrar_->ca_sha256());
   return FinishWith(context, absl::OkStatus());
 }
 

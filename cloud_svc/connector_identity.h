@@ -38,6 +38,20 @@ class CredentialAuthenticator : public ConnectorAuthenticator {
   Store* store_;
 };
 
+// Mutual TLS: the connector is the one its client certificate names. The
+// certificate was verified against the tunnel CA in the handshake; its key
+// must still be the connector's registered key (a re-registered or deleted
+// connector's old certificates stop working at once).
+class CertificateAuthenticator : public ConnectorAuthenticator {
+ public:
+  explicit CertificateAuthenticator(Store* store) : store_(store) {}
+  absl::StatusOr<ConnectorIdentity> Identify(
+      const grpc::CallbackServerContext& context) override;
+
+ private:
+  Store* store_;
+};
+
 }  // namespace dirbridge::cloud
 
 #endif  // DIRBRIDGE_CLOUD_SVC_CONNECTOR_IDENTITY_H_

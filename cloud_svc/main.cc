@@ -12,6 +12,7 @@
 #include <sstream>
 
 #include "absl/flags/flag.h"
+#include "absl/flags/marshalling.h"
 #include "absl/flags/parse.h"
 #include "absl/flags/usage.h"
 #include "absl/strings/str_cat.h"
@@ -31,6 +32,7 @@
 #include "cloud_svc/router.h"
 #include "cloud_svc/session_registry.h"
 #include "cloud_svc/store/sqlite_store.h"
+#include "cloud_svc/tunnel_ca.h"
 #include "cloud_svc/tunnel_service.h"
 #include "common/grpc_server.h"
 #include "common/log.h"
@@ -50,6 +52,11 @@ ABSL_FLAG(std::string, backend_tls_key, "",
           "PEM private key for --backend_tls_cert.");
 ABSL_FLAG(bool, insecure, false,
           "Plaintext gRPC on both listeners. Local stacks only.");
+ABSL_FLAG(std::vector<std::string>, tunnel_hostnames, std::vector<std::string>({"localhost", "127.0.0.1"}),
+          "Names and addresses put in the tunnel listener's certificate besides "
+          "tunnel.dirbridge.internal (which pinned connectors check).");
+ABSL_FLAG(absl::Duration, client_cert_validity, absl::Hours(24 * 90),
+          "Lifetime of connectors' client certificates; they renew at two thirds.");
 ABSL_FLAG(std::string, operator_token_file, "",
           "File holding the operator token, which may create tenants. "
           "Without it, Admin.CreateTenant is refused.");
@@ -168,8 +175,20 @@ absl::Status Run() {
   SessionRegistry registry(store.get(), limits);
   Router router(&registry);
   Authenticator auth(store.get(), operator_token);
-  Registrar registrar(store.get(), absl::GetFlag(FLAGS_registration_key_ttl));
-  CredentialAuthenticator connector_auth(store.get());
+  // The tunnel: mutual TLS with our own CA, or (--insecure) plaintext with
+  // a bearer credential per connector.
+  std::unique_ptr<TunnelCa> tunnel_ca;
+  std::unique_ptr<ConnectorAuthenticator> connector_auth;
+  std::shared_ptr<grpc::ServerCredentials> tunnel_creds = creds;
+  if (!absl::GetFlag(FLAGS_insecure)) {
+    ASSIGN_OR_RETURN(tunnel_ca, TunnelCa::LoadOrCreate(data_dir, absl::GetFlag(FLAGS_tunnel_hostnames)));
+    tunnel_creds = tunnel_ca->ServerCredentials();
+    connector_auth = std::make_unique<CertificateAuthenticator>(store.get());
+  } else {
+    connector_auth = std::make_unique<CredentialAuthenticator>(store.get());
+  }
+  Registrar registrar(store.get(), absl::GetFlag(FLAGS_registration_key_ttl), tunnel_ca.get(),
+                      absl::GetFlag(FLAGS_client_cert_validity));
 
   AdminService admin(store.get(), &auth, &registrar, &registry, &router);
   DirectoryService directory(&auth, &router);
@@ -185,7 +204,7 @@ absl::Status Run() {
   Importer importer(store.get(), &router, import_policy);
   MappingsService mappings_service(&auth, store.get(), &importer);
   DeploymentService deployment_service(&auth, &router, store.get());
-  TunnelService tunnel(&registrar, &connector_auth, &registry);
+  TunnelService tunnel(&registrar, connector_auth.get(), &registry);
 
   EnableReflectionAndHealth();
   int backend_port = 0;
@@ -205,7 +224,7 @@ absl::Status Run() {
 
   int tunnel_port = 0;
   grpc::ServerBuilder tunnel_builder;
-  tunnel_builder.AddListeningPort(absl::GetFlag(FLAGS_tunnel_addr), creds, &tunnel_port);
+  tunnel_builder.AddListeningPort(absl::GetFlag(FLAGS_tunnel_addr), tunnel_creds, &tunnel_port);
   tunnel_builder.RegisterService(&tunnel);
   tunnel_builder.SetMaxReceiveMessageSize(static_cast<int>(limits.max_frame_bytes));
   // Connectors send keepalive pings; allow them, and notice dead peers.

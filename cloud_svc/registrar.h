@@ -5,7 +5,9 @@
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
+#include "cloud_svc/connector_identity.h"
 #include "cloud_svc/store/store.h"
+#include "cloud_svc/tunnel_ca.h"
 #include "dirbridge/v1/tunnel.pb.h"
 
 namespace dirbridge::cloud {
@@ -19,8 +21,17 @@ struct IssuedKey {
 // a new key replaces the previous one. Thread-safe.
 class Registrar {
  public:
-  Registrar(Store* store, absl::Duration default_ttl)
-      : store_(store), default_ttl_(default_ttl) {}
+  // With `ca`, connectors register with a CSR and get a client certificate
+  // valid for `cert_validity`; without (plaintext listeners), a secret
+  // credential.
+  Registrar(Store* store, absl::Duration default_ttl, const TunnelCa* ca = nullptr,
+            absl::Duration cert_validity = absl::Hours(24 * 90))
+      : store_(store), default_ttl_(default_ttl), ca_(ca), cert_validity_(cert_validity) {}
+
+  // The CA's SHA-256 for GetRegistrationKey; empty without TLS.
+  std::string ca_sha256() const { return ca_ ? ca_->ca_sha256() : ""; }
+  // A new certificate for a connector's registered key.
+  absl::StatusOr<std::string> Renew(const ConnectorIdentity& who, const std::string& csr_pem);
 
   // ttl zero: the default. NOT_FOUND for another tenant's connector.
   absl::StatusOr<IssuedKey> IssueKey(const std::string& tenant_id,
@@ -33,6 +44,8 @@ class Registrar {
  private:
   Store* const store_;
   const absl::Duration default_ttl_;
+  const TunnelCa* const ca_;
+  const absl::Duration cert_validity_;
 };
 
 }  // namespace dirbridge::cloud

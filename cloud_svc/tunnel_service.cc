@@ -29,6 +29,17 @@ grpc::ServerUnaryReactor* TunnelService::Register(
   return FinishWith(context, absl::OkStatus());
 }
 
+grpc::ServerUnaryReactor* TunnelService::RenewCertificate(
+    grpc::CallbackServerContext* context, const v1::RenewCertificateRequest* request,
+    v1::RenewCertificateResponse* response) {
+  absl::StatusOr<ConnectorIdentity> id = authenticator_->Identify(*context);
+  if (!id.ok()) return FinishWith(context, id.status());
+  absl::StatusOr<std::string> cert = registrar_->Renew(*id, request->csr_pem());
+  if (!cert.ok()) return FinishWith(context, cert.status());
+  response->set_certificate_pem(std::move(*cert));
+  return FinishWith(context, absl::OkStatus());
+}
+
 grpc::ServerBidiReactor<v1::ConnectorFrame, v1::CloudFrame>* TunnelService::Connect(
     grpc::CallbackServerContext* context) {
   absl::StatusOr<ConnectorIdentity> id = authenticator_->Identify(*context);

@@ -20,6 +20,9 @@ class TunnelService : public v1::ConnectorTunnel::CallbackService {
                                      v1::RegisterResponse* response) override;
   grpc::ServerBidiReactor<v1::ConnectorFrame, v1::CloudFrame>* Connect(
       grpc::CallbackServerContext* context) override;
+  grpc::ServerUnaryReactor* RenewCertificate(grpc::CallbackServerContext* context,
+                                             const v1::RenewCertificateRequest* request,
+                                             v1::RenewCertificateResponse* response) override;
 
  private:
   Registrar* const registrar_;

@@ -10,6 +10,7 @@
 #include "absl/strings/str_join.h"
 #include "absl/strings/strip.h"
 #include "connector_svc/ldap/attribute_map.h"
+#include "connector_svc/secret_file.h"
 
 namespace dirbridge::connector {
 namespace {
@@ -131,13 +132,11 @@ void LoadLdap(const YAML::Node& node, Checker& c, LdapConfig& ldap) {
   ldap.bind_dn = c.String(node["bind_dn"], "ldap.bind_dn", true);
   std::string pw_file = c.String(node["bind_password_file"], "ldap.bind_password_file", true);
   if (!pw_file.empty()) {
-    std::ifstream in(pw_file, std::ios::binary);
-    if (!in) {
-      c.Problem(absl::StrCat("\"ldap.bind_password_file\": cannot read \"", pw_file, "\""));
+    absl::StatusOr<std::string> read = ReadSecretFile(pw_file);
+    if (!read.ok()) {
+      c.Problem(absl::StrCat("\"ldap.bind_password_file\": ", read.status().message()));
     } else {
-      std::stringstream ss;
-      ss << in.rdbuf();
-      std::string pw = ss.str();
+      std::string pw = std::move(*read);
       // One trailing newline is what editors add; the rest is the password.
       if (absl::EndsWith(pw, "\n")) pw.pop_back();
       if (absl::EndsWith(pw, "\r")) pw.pop_back();
@@ -208,7 +207,10 @@ absl::StatusOr<ConnectorConfig> LoadConfig(const std::string& path) {
     config.state_dir = c.String(root["state_dir"], "state_dir", true);
     const YAML::Node tunnel = root["tunnel"];
     if (tunnel) {
-      c.KnownKeys(tunnel, "tunnel.", {"reconnect_max_backoff", "drain_timeout", "worker_threads"});
+      c.KnownKeys(tunnel, "tunnel.", {"reconnect_max_backoff", "drain_timeout", "worker_threads",
+                                      "renew_check_interval"});
+      config.renew_check_interval = c.Duration(
+          tunnel["renew_check_interval"], "tunnel.renew_check_interval", absl::Hours(1));
       config.reconnect_max_backoff = c.Duration(
           tunnel["reconnect_max_backoff"], "tunnel.reconnect_max_backoff", absl::Seconds(60));
       config.drain_timeout =

@@ -18,6 +18,7 @@ struct ConnectorConfig {
   std::string state_dir;
   absl::Duration reconnect_max_backoff = absl::Seconds(60);
   absl::Duration drain_timeout = absl::Seconds(10);
+  absl::Duration renew_check_interval = absl::Hours(1);
   int worker_threads = 16;
   std::string log_level = "info";
   LdapConfig ldap;

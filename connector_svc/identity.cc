@@ -23,7 +23,9 @@ std::string IdentityPath(const std::string& state_dir) {
 }  // namespace
 
 void Identity::Authenticate(grpc::ClientContext& context) const {
-  context.AddMetadata(kConnectorCredentialHeader, credential);
+  // Over TLS the client certificate speaks for the connector; the bearer
+  // credential exists only on plaintext (--insecure) stacks.
+  if (!credential.empty()) context.AddMetadata(kConnectorCredentialHeader, credential);
 }
 
 absl::Status EnsureStateDir(const std::string& state_dir) {
@@ -91,7 +93,7 @@ absl::StatusOr<Identity> LoadIdentity(const std::string& state_dir) {
     if (kv.first == "cloud_address") id.cloud_address = kv.second;
     if (kv.first == "credential") id.credential = kv.second;
   }
-  if (id.connector_id.empty() || id.credential.empty()) {
+  if (id.connector_id.empty()) {
     return absl::FailedPreconditionError(
         absl::StrCat("\"", path, "\" is damaged; register again"));
   }

@@ -21,7 +21,11 @@
 #include "common/status_macros.h"
 #include "common/termination.h"
 #include "common/version.h"
+#include "absl/synchronization/notification.h"
+#include "common/x509.h"
+#include "connector_svc/cloud_channel.h"
 #include "connector_svc/config.h"
+#include "connector_svc/pinned_ca.h"
 #include "connector_svc/dispatcher.h"
 #include "connector_svc/identity.h"
 #include "connector_svc/keys/file_key_store.h"
@@ -95,16 +99,6 @@ absl::StatusOr<std::string> ReadSmallFile(const std::string& path) {
   return std::string(absl::StripAsciiWhitespace(ss.str()));
 }
 
-absl::StatusOr<std::shared_ptr<grpc::ChannelCredentials>> CloudCredentials(
-    bool insecure, const std::string& ca_file) {
-  if (insecure) return grpc::InsecureChannelCredentials();
-  grpc::SslCredentialsOptions options;
-  if (!ca_file.empty()) {
-    ASSIGN_OR_RETURN(options.pem_root_certs, ReadSmallFile(ca_file));
-  }
-  return grpc::SslCredentials(options);
-}
-
 absl::Status Register() {
   std::string cloud = absl::GetFlag(FLAGS_cloud);
   std::string state_dir = absl::GetFlag(FLAGS_state_dir);
@@ -119,29 +113,54 @@ absl::Status Register() {
   if (cloud.empty()) problems.push_back("--cloud HOST:PORT is required");
   if (state_dir.empty()) problems.push_back("--state_dir DIR is required");
   if (key.empty()) problems.push_back("--key, --key_file or $DIRBRIDGE_REGISTRATION_KEY is required");
-  if (!absl::GetFlag(FLAGS_ca_sha256).empty()) {
+  bool insecure = absl::GetFlag(FLAGS_insecure);
+  std::string pin = absl::GetFlag(FLAGS_ca_sha256), ca_file = absl::GetFlag(FLAGS_cloud_ca);
+  if (!insecure && pin.empty() && ca_file.empty()) {
     problems.push_back(
-        "--ca_sha256: this build's cloud has no tunnel CA to pin yet; use "
-        "--cloud_ca FILE (TLS) or --insecure (local stacks)");
+        "one of --ca_sha256 HASH (shown with the registration key), --cloud_ca FILE or "
+        "--insecure (local stacks) is required");
   }
   if (!problems.empty()) {
     return absl::InvalidArgumentError(absl::StrJoin(problems, "; "));
   }
   RETURN_IF_ERROR(EnsureStateDir(state_dir));
-  ASSIGN_OR_RETURN(auto creds, CloudCredentials(absl::GetFlag(FLAGS_insecure),
-                                                absl::GetFlag(FLAGS_cloud_ca)));
-  auto stub = v1::ConnectorTunnel::NewStub(grpc::CreateChannel(cloud, creds));
-  grpc::ClientContext ctx;
-  ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(15));
   v1::RegisterRequest req;
   req.set_registration_key(key);
   req.set_hostname(Hostname());
   req.set_version(kVersion);
+  CloudTls tls{insecure, state_dir, ""};
+  if (!insecure) {
+    // Trust comes first: the key goes only to a cloud that proved it holds
+    // the pinned CA.
+    std::string ca_pem;
+    if (!ca_file.empty()) {
+      ASSIGN_OR_RETURN(ca_pem, ReadSmallFile(ca_file));
+    } else {
+      ASSIGN_OR_RETURN(ca_pem, FetchPinnedCa(cloud, pin, absl::Seconds(10)));
+    }
+    RETURN_IF_ERROR(WriteSecretFile(CloudCaPath(state_dir), ca_pem));
+    // The connector's own key, made here and never sent anywhere.
+    ASSIGN_OR_RETURN(x509::KeyAndCert key_and_csr, x509::NewKeyAndCsr("dirbridge-connector"));
+    RETURN_IF_ERROR(WriteSecretFile(ClientKeyPath(state_dir), key_and_csr.key_pem));
+    std::remove(ClientCertPath(state_dir).c_str());
+    req.set_csr_pem(key_and_csr.cert_pem);
+  }
+  ASSIGN_OR_RETURN(ChannelSetup setup, MakeChannelSetup(tls));
+  auto stub = v1::ConnectorTunnel::NewStub(
+      grpc::CreateCustomChannel(cloud, setup.credentials, setup.args));
+  grpc::ClientContext ctx;
+  ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(15));
   v1::RegisterResponse resp;
   grpc::Status st = stub->Register(&ctx, req, &resp);
   if (!st.ok()) {
     return absl::Status(static_cast<absl::StatusCode>(st.error_code()),
                         absl::StrCat("register with ", cloud, ": ", st.error_message()));
+  }
+  if (!insecure) {
+    if (resp.certificate_pem().empty()) {
+      return absl::FailedPreconditionError("the cloud sent no client certificate");
+    }
+    RETURN_IF_ERROR(WriteSecretFile(ClientCertPath(state_dir), resp.certificate_pem()));
   }
   Identity id{resp.connector_id(), resp.tenant_id(), cloud, resp.credential()};
   RETURN_IF_ERROR(SaveIdentity(state_dir, id));
@@ -166,7 +185,8 @@ absl::Status Run() {
   RETURN_IF_ERROR(EnsureStateDir(config.state_dir));
   ASSIGN_OR_RETURN(Identity identity, LoadIdentity(config.state_dir));
   ASSIGN_OR_RETURN(auto directory, LdapDirectory::New(config.ldap));
-  ASSIGN_OR_RETURN(auto creds, CloudCredentials(config.cloud_insecure, config.cloud_ca_file));
+  CloudTls tls{config.cloud_insecure, config.state_dir, config.cloud_ca_file};
+  RETURN_IF_ERROR(MakeChannelSetup(tls).status());  // refuse bad files at start
   if (config.cloud_insecure) {
     spdlog::warn("event=insecure_tunnel note=\"plaintext gRPC to the cloud; local stacks only\"");
   }
@@ -193,7 +213,7 @@ absl::Status Run() {
   TunnelOptions options;
   options.address = config.cloud_address.empty() ? identity.cloud_address
                                                  : config.cloud_address;
-  options.credentials = creds;
+  options.channel_setup = [tls] { return MakeChannelSetup(tls); };
   options.identity = identity;
   options.hostname = Hostname();
   options.password_public_key = password_public_key;
@@ -208,7 +228,17 @@ absl::Status Run() {
     spdlog::info("event=stopping signal={} note=\"draining in-flight calls\"", sig);
     client.Stop(absl::Now() + drain);
   });
+  // Certificates renew at two thirds of their life, checked regularly.
+  absl::Notification stop_renewals;
+  std::thread renewals([&] {
+    while (!stop_renewals.WaitForNotificationWithTimeout(config.renew_check_interval)) {
+      absl::Status st = RenewCertificateIfDue(options.address, tls);
+      if (!st.ok()) spdlog::warn("event=renewal_failed error=\"{}\"", st.message());
+    }
+  });
   client.Run();
+  stop_renewals.Notify();
+  renewals.join();
   signals.join();
   spdlog::info("event=stopped");
   return absl::OkStatus();

@@ -12,8 +12,14 @@ namespace dirbridge::connector {
 
 TunnelClient::TunnelClient(TunnelOptions options, Dispatcher* dispatcher,
                            Directory* directory)
-    : options_(std::move(options)), dispatcher_(dispatcher), directory_(directory) {
-  grpc::ChannelArguments args;
+    : options_(std::move(options)), dispatcher_(dispatcher), directory_(directory) {}
+
+namespace {
+
+absl::StatusOr<std::shared_ptr<grpc::Channel>> MakeChannel(const TunnelOptions& o) {
+  absl::StatusOr<ChannelSetup> setup = o.channel_setup();
+  if (!setup.ok()) return setup.status();
+  grpc::ChannelArguments& args = setup->args;
   // Notice a half-open TCP connection even when no call is in flight.
   args.SetInt(GRPC_ARG_KEEPALIVE_TIME_MS, 20000);
   args.SetInt(GRPC_ARG_KEEPALIVE_TIMEOUT_MS, 10000);
@@ -21,14 +27,16 @@ TunnelClient::TunnelClient(TunnelOptions options, Dispatcher* dispatcher,
   args.SetInt(GRPC_ARG_HTTP2_MAX_PINGS_WITHOUT_DATA, 0);
   // Our own loop owns the backoff; keep gRPC's from stacking on top of it.
   args.SetInt(GRPC_ARG_INITIAL_RECONNECT_BACKOFF_MS,
-              static_cast<int>(absl::ToInt64Milliseconds(options_.initial_backoff)));
+              static_cast<int>(absl::ToInt64Milliseconds(o.initial_backoff)));
   args.SetInt(GRPC_ARG_MIN_RECONNECT_BACKOFF_MS,
-              static_cast<int>(absl::ToInt64Milliseconds(options_.initial_backoff)));
+              static_cast<int>(absl::ToInt64Milliseconds(o.initial_backoff)));
   args.SetInt(GRPC_ARG_MAX_RECONNECT_BACKOFF_MS,
-              static_cast<int>(absl::ToInt64Milliseconds(options_.max_backoff)));
+              static_cast<int>(absl::ToInt64Milliseconds(o.max_backoff)));
   args.SetMaxReceiveMessageSize(16 << 20);
-  channel_ = grpc::CreateCustomChannel(options_.address, options_.credentials, args);
+  return grpc::CreateCustomChannel(o.address, setup->credentials, args);
 }
+
+}  // namespace
 
 TunnelClient::~TunnelClient() = default;
 
@@ -59,7 +67,6 @@ absl::Duration TunnelClient::NextBackoff(absl::Duration current) {
 }
 
 void TunnelClient::Run() {
-  auto stub = v1::ConnectorTunnel::NewStub(channel_);
   std::mt19937_64 rng(std::random_device{}());
   absl::Duration backoff = options_.initial_backoff;
   while (true) {
@@ -69,6 +76,15 @@ void TunnelClient::Run() {
       stream_ended_ = false;
       accepted_ = false;
     }
+    absl::StatusOr<std::shared_ptr<grpc::Channel>> channel = MakeChannel(options_);
+    if (!channel.ok()) {
+      spdlog::error("event=tunnel_setup_failed error=\"{}\"", channel.status().message());
+      absl::MutexLock lock(&mu_);
+      auto stop = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) { return stopping_; };
+      mu_.AwaitWithTimeout(absl::Condition(&stop), options_.max_backoff);
+      continue;
+    }
+    auto stub = v1::ConnectorTunnel::NewStub(*channel);
     v1::Hello hello;
     hello.set_protocol_revision(options_.protocol_revision);
     hello.set_min_protocol_revision(options_.min_protocol_revision);

@@ -4,12 +4,14 @@
 #include <grpcpp/channel.h>
 #include <grpcpp/security/credentials.h>
 
+#include <functional>
 #include <memory>
 #include <string>
 
 #include "absl/base/thread_annotations.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
+#include "connector_svc/cloud_channel.h"
 #include "connector_svc/dispatcher.h"
 #include "connector_svc/identity.h"
 #include "connector_svc/ldap/directory.h"
@@ -18,7 +20,9 @@ namespace dirbridge::connector {
 
 struct TunnelOptions {
   std::string address;
-  std::shared_ptr<grpc::ChannelCredentials> credentials;
+  // Called for every connection attempt: a renewed certificate is picked up
+  // at the next connection.
+  std::function<absl::StatusOr<ChannelSetup>()> channel_setup;
   Identity identity;
   std::string hostname;
   std::string password_public_key;
@@ -58,7 +62,6 @@ class TunnelClient {
   const TunnelOptions options_;
   Dispatcher* const dispatcher_;
   Directory* const directory_;
-  std::shared_ptr<grpc::Channel> channel_;
 
   mutable absl::Mutex mu_;
   bool stopping_ ABSL_GUARDED_BY(mu_) = false;
