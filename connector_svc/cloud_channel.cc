@@ -51,12 +51,14 @@ absl::StatusOr<ChannelSetup> MakeChannelSetup(const CloudTls& tls) {
     setup.args.SetSslTargetNameOverride(kTunnelServerName);
   }
   absl::StatusOr<std::string> key = ReadSecretFile(ClientKeyPath(tls.state_dir));
-  if (key.ok()) {
-    ASSIGN_OR_RETURN(options.pem_cert_chain, ReadPublic(ClientCertPath(tls.state_dir)));
+  absl::StatusOr<std::string> cert = ReadPublic(ClientCertPath(tls.state_dir));
+  if (key.ok() && cert.ok()) {
+    options.pem_cert_chain = std::move(*cert);
     options.pem_private_key = std::move(*key);
-  } else if (!absl::IsNotFound(key.status())) {
+  } else if (!key.ok() && !absl::IsNotFound(key.status())) {
     return key.status();  // there, but readable by others: refuse
   }
+  // No certificate yet: registering.
   setup.credentials = grpc::SslCredentials(options);
   return setup;
 }

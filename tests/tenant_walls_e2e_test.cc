@@ -1,6 +1,10 @@
 // Bearer tokens and tenant walls on the backend listener.
 
 #include "gmock/gmock.h"
+#include "dirbridge/v1/auth.grpc.pb.h"
+#include "dirbridge/v1/deployment.grpc.pb.h"
+#include "dirbridge/v1/keys.grpc.pb.h"
+#include "dirbridge/v1/mappings.grpc.pb.h"
 #include "grpc/health/v1/health.grpc.pb.h"
 #include "gtest/gtest.h"
 #include "tests/harness/stack.h"
@@ -23,6 +27,76 @@ class TenantWallsTest : public ::testing::Test {
     ASSERT_TRUE(b_connector_->Run().ok());
     ASSERT_TRUE(cloud_.WaitForStatus(b_.token, b_connector_->connector_id(),
                                      v1::CONNECTOR_STATUS_CONNECTED, absl::Seconds(10)));
+    // B's objects: a mapping with an imported user, an ekey, a deployment token.
+    mappings_ = v1::Mappings::NewStub(cloud_.channel());
+    keys_ = v1::Keys::NewStub(cloud_.channel());
+    deployment_ = v1::Deployment::NewStub(cloud_.channel());
+    v1::CreateMappingRequest mreq;
+    mreq.set_name("b-staff");
+    mreq.set_base_dn("dc=example,dc=com");
+    v1::Mapping m;
+    ASSERT_TRUE(mappings_->CreateMapping(Ctx(b_.token).get(), mreq, &m).ok());
+    b_mapping_ = m.mapping_id();
+    v1::ImportUsersRequest ireq;
+    ireq.set_mapping_id(b_mapping_);
+    v1::ImportReport report;
+    ASSERT_TRUE(mappings_->ImportUsers(Ctx(b_.token).get(), ireq, &report).ok());
+    v1::ProvisionEkeyRequest preq;
+    preq.set_user_id("b-user");
+    v1::ProvisionEkeyResponse presp;
+    ASSERT_TRUE(keys_->ProvisionEkey(Ctx(b_.token).get(), preq, &presp).ok());
+    v1::CreateDeploymentTokenRequest treq;
+    treq.set_mapping_id(b_mapping_);
+    v1::CreateDeploymentTokenResponse tresp;
+    ASSERT_TRUE(deployment_->CreateDeploymentToken(Ctx(b_.token).get(), treq, &tresp).ok());
+    b_deploy_token_ = tresp.token();
+    b_calls_ = CountCalls();
+  }
+
+  int CountCalls() {
+    std::string log = b_connector_->process().Log();
+    int n = 0;
+    for (size_t at = 0; (at = log.find("event=call_start", at)) != std::string::npos; ++at) ++n;
+    return n;
+  }
+
+  // Tenant B's objects, reached for with `token`: the codes.
+  std::vector<std::pair<std::string, grpc::StatusCode>> CallOnBsObjects(const std::string& token) {
+    std::vector<std::pair<std::string, grpc::StatusCode>> out;
+    {
+      v1::ImportUsersRequest r;
+      r.set_mapping_id(b_mapping_);
+      v1::ImportReport resp;
+      out.emplace_back("ImportUsers", mappings_->ImportUsers(Ctx(token).get(), r, &resp).error_code());
+    }
+    {
+      v1::ListUsersRequest r;
+      r.set_mapping_id(b_mapping_);
+      v1::ListUsersResponse resp;
+      out.emplace_back("ListUsers", mappings_->ListUsers(Ctx(token).get(), r, &resp).error_code());
+    }
+    {
+      v1::ResolveHeldImportRequest r;
+      r.set_mapping_id(b_mapping_);
+      v1::ImportReport resp;
+      out.emplace_back("ResolveHeldImport",
+                       mappings_->ResolveHeldImport(Ctx(token).get(), r, &resp).error_code());
+    }
+    {
+      v1::CreateDeploymentTokenRequest r;
+      r.set_mapping_id(b_mapping_);
+      v1::CreateDeploymentTokenResponse resp;
+      out.emplace_back("CreateDeploymentToken",
+                       deployment_->CreateDeploymentToken(Ctx(token).get(), r, &resp).error_code());
+    }
+    {
+      v1::GetEkeysRequest r;
+      r.add_user_ids("b-user");
+      r.set_recipient_public_key(std::string(32, 'k'));
+      v1::GetEkeysResponse resp;
+      out.emplace_back("GetEkeys", keys_->GetEkeys(Ctx(token).get(), r, &resp).error_code());
+    }
+    return out;
   }
 
   // Every backend method of this build, called with `token`; their codes.
@@ -80,6 +154,11 @@ class TenantWallsTest : public ::testing::Test {
   CloudSvc cloud_;
   Tenant a_, b_;
   std::unique_ptr<ConnectorSvc> b_connector_;
+  std::unique_ptr<v1::Mappings::Stub> mappings_;
+  std::unique_ptr<v1::Keys::Stub> keys_;
+  std::unique_ptr<v1::Deployment::Stub> deployment_;
+  std::string b_mapping_, b_deploy_token_;
+  int b_calls_ = 0;
 };
 
 TEST_F(TenantWallsTest, NoTokenOrBadTokenIsUnauthenticated) {
@@ -111,8 +190,26 @@ TEST_F(TenantWallsTest, TenantATokenNeverReachesTenantB) {
   for (const v1::Connector& c : list.connectors()) {
     EXPECT_NE(c.connector_id(), b_connector_->connector_id());
   }
+  for (auto& [method, code] : CallOnBsObjects(a_.token)) {
+    EXPECT_EQ(code, grpc::StatusCode::NOT_FOUND) << method;
+  }
+  v1::ActivateRequest act;
+  act.set_token(b_deploy_token_);
+  act.set_username("user00001");
+  act.set_device_name("x");
+  v1::ActivateResponse aresp;
+  EXPECT_EQ(deployment_->Activate(Ctx(a_.token).get(), act, &aresp).error_code(),
+            grpc::StatusCode::PERMISSION_DENIED);
+  // A's logins and lookups go to A's connectors, of which there are none.
+  auto auth = v1::Auth::NewStub(cloud_.channel());
+  v1::AuthenticateRequest areq;
+  areq.set_username("user00001");
+  areq.set_password("pw-user00001");
+  v1::AuthenticateResponse auth_resp;
+  EXPECT_EQ(auth->Authenticate(Ctx(a_.token).get(), areq, &auth_resp).error_code(),
+            grpc::StatusCode::UNAVAILABLE);
   // B's connector heard nothing of A's calls, and still serves B.
-  EXPECT_EQ(b_connector_->process().Log().find("event=call_start"), std::string::npos);
+  EXPECT_EQ(CountCalls(), b_calls_);
   absl::StatusOr<v1::Connector> still = cloud_.GetConnector(b_.token, b_connector_->connector_id());
   ASSERT_TRUE(still.ok());
   EXPECT_EQ(still->status(), v1::CONNECTOR_STATUS_CONNECTED);

@@ -7,6 +7,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
+#include "common/x509.h"
 
 namespace dirbridge::testing {
 
@@ -30,6 +31,16 @@ absl::Status CloudSvc::Start(Options options) {
   data_dir_ = dir_ + "/data";
   operator_token_ = "operator-token-for-tests-0123456789";
   WriteFile(dir_ + "/operator.token", operator_token_ + "\n", 0600);
+  if (options_.tls) {
+    absl::StatusOr<x509::KeyAndCert> ca = x509::NewCa("test backend CA", absl::Hours(24));
+    if (!ca.ok()) return ca.status();
+    absl::StatusOr<x509::KeyAndCert> server =
+        x509::NewServerCert(*ca, "127.0.0.1", {"127.0.0.1", "localhost"}, absl::Hours(24));
+    if (!server.ok()) return server.status();
+    backend_ca_pem_ = ca->cert_pem;
+    WriteFile(dir_ + "/backend.pem", server->cert_pem);
+    WriteFile(dir_ + "/backend-key.pem", server->key_pem, 0600);
+  }
   return Launch("127.0.0.1:0", "127.0.0.1:0");
 }
 
@@ -44,10 +55,16 @@ absl::Status CloudSvc::Launch(const std::string& backend_addr,
   std::string ports = dir_ + "/ports";
   std::remove(ports.c_str());
   std::vector<std::string> argv = {
-      CloudBinary(), "--insecure", "--backend_addr", backend_addr, "--tunnel_addr",
+      CloudBinary(), "--backend_addr", backend_addr, "--tunnel_addr",
       tunnel_addr, "--data_dir", data_dir_, "--operator_token_file",
       dir_ + "/operator.token", "--ports_file", ports, "--heartbeat_interval",
       absl::FormatDuration(options_.heartbeat), "--log_level", "debug"};
+  if (options_.tls) {
+    argv.insert(argv.end(), {"--backend_tls_cert", dir_ + "/backend.pem", "--backend_tls_key",
+                             dir_ + "/backend-key.pem"});
+  } else {
+    argv.push_back("--insecure");
+  }
   argv.insert(argv.end(), options_.extra_flags.begin(), options_.extra_flags.end());
   absl::Status st = process_.Start(argv, dir_ + "/cloud.log");
   if (!st.ok()) return st;
@@ -61,13 +78,37 @@ absl::Status CloudSvc::Launch(const std::string& backend_addr,
     if (kv.first == "backend") backend_port_ = port;
     if (kv.first == "tunnel") tunnel_port_ = port;
   }
-  channel_ = grpc::CreateChannel(absl::StrCat("127.0.0.1:", backend_port_),
-                                 grpc::InsecureChannelCredentials());
+  std::shared_ptr<grpc::ChannelCredentials> backend = grpc::InsecureChannelCredentials();
+  if (options_.tls) {
+    grpc::SslCredentialsOptions ssl;
+    ssl.pem_root_certs = backend_ca_pem_;
+    backend = grpc::SslCredentials(ssl);
+  }
+  channel_ = grpc::CreateChannel(absl::StrCat("127.0.0.1:", backend_port_), backend);
   admin_ = v1::Admin::NewStub(channel_);
   directory_ = v1::Directory::NewStub(channel_);
-  tunnel_channel_ = grpc::CreateChannel(tunnel_address(), grpc::InsecureChannelCredentials());
-  tunnel_ = v1::ConnectorTunnel::NewStub(tunnel_channel_);
+  tunnel_ = TunnelStub("", "");
   return absl::OkStatus();
+}
+
+std::string CloudSvc::tunnel_ca_pem() const {
+  return ReadFileOrEmpty(data_dir_ + "/tunnel-ca.pem");
+}
+
+std::unique_ptr<v1::ConnectorTunnel::Stub> CloudSvc::TunnelStub(const std::string& cert_pem,
+                                                               const std::string& key_pem) const {
+  if (!options_.tls) {
+    return v1::ConnectorTunnel::NewStub(
+        grpc::CreateChannel(tunnel_address(), grpc::InsecureChannelCredentials()));
+  }
+  grpc::SslCredentialsOptions ssl;
+  ssl.pem_root_certs = tunnel_ca_pem();
+  ssl.pem_cert_chain = cert_pem;
+  ssl.pem_private_key = key_pem;
+  grpc::ChannelArguments args;
+  args.SetSslTargetNameOverride("tunnel.dirbridge.internal");
+  return v1::ConnectorTunnel::NewStub(
+      grpc::CreateCustomChannel(tunnel_address(), grpc::SslCredentials(ssl), args));
 }
 
 absl::StatusOr<Tenant> CloudSvc::CreateTenant(const std::string& name) {
@@ -128,10 +169,15 @@ absl::Status ConnectorSvc::Register(const std::string& tenant_token,
   st = cloud_->admin().GetRegistrationKey(Ctx(tenant_token).get(), kreq, &key);
   if (!st.ok()) return absl::InternalError(st.error_message());
   int code = 0;
+  std::vector<std::string> argv = {ConnectorBinary(), "register", "--cloud",
+                                   cloud_->tunnel_address(), "--state_dir", state_dir_};
+  if (cloud_->tls()) {
+    argv.insert(argv.end(), {"--ca_sha256", key.ca_sha256()});
+  } else {
+    argv.push_back("--insecure");
+  }
   absl::StatusOr<std::string> out =
-      RunCommand({ConnectorBinary(), "register", "--cloud", cloud_->tunnel_address(),
-                  "--state_dir", state_dir_, "--insecure"},
-                 &code, {"DIRBRIDGE_REGISTRATION_KEY=" + key.registration_key()});
+      RunCommand(argv, &code, {"DIRBRIDGE_REGISTRATION_KEY=" + key.registration_key()});
   if (!out.ok()) return out.status();
   if (code != 0) return absl::InternalError(absl::StrCat("register failed: ", *out));
   WriteFile(dir_ + "/bind-password", Slapd::kServicePassword, 0600);
@@ -143,9 +189,10 @@ void ConnectorSvc::SetLdap(const Ldap& ldap) {
   config_path_ = dir_ + "/connector.yaml";
   WriteFile(config_path_,
             absl::StrCat("cloud:\n  address: ", cloud_->tunnel_address(),
-                         "\n  insecure: true\n"
+                         "\n  insecure: ", cloud_->tls() ? "false" : "true", "\n"
                          "state_dir: ", state_dir_, "\n"
                          "tunnel:\n  reconnect_max_backoff: 1s\n  drain_timeout: 5s\n"
+                         "  renew_check_interval: 300ms\n"
                          "ldap:\n  uris: [", absl::StrJoin(ldap.uris, ", "), "]\n"
                          "  tls: ", ldap.tls, "\n",
                          ldap.ca_file.empty() ? "" : absl::StrCat("  ca_file: ", ldap.ca_file, "\n"),

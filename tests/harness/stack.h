@@ -33,6 +33,9 @@ class CloudSvc {
   struct Options {
     absl::Duration heartbeat = absl::Milliseconds(200);
     std::vector<std::string> extra_flags;
+    // Without --insecure: the backend listener on a certificate made for
+    // the test, the tunnel on cloud_svc's own CA (mutual TLS).
+    bool tls = false;
   };
   ~CloudSvc() { process_.Kill(); }
 
@@ -49,6 +52,13 @@ class CloudSvc {
   std::string tunnel_address() const;
   const std::string& data_dir() const { return data_dir_; }
   const std::string& operator_token() const { return operator_token_; }
+  bool tls() const { return options_.tls; }
+  // The tunnel CA cloud_svc made in its data dir (TLS only).
+  std::string tunnel_ca_pem() const;
+  // A stub on the tunnel listener presenting `cert_pem`/`key_pem` (may be
+  // empty) and trusting the tunnel CA.
+  std::unique_ptr<v1::ConnectorTunnel::Stub> TunnelStub(const std::string& cert_pem,
+                                                        const std::string& key_pem) const;
 
   v1::Admin::Stub& admin() { return *admin_; }
   v1::Directory::Stub& directory() { return *directory_; }
@@ -68,6 +78,7 @@ class CloudSvc {
 
   Options options_;
   std::string dir_;
+  std::string backend_ca_pem_;
   std::string data_dir_;
   std::string operator_token_;
   int backend_port_ = 0;
