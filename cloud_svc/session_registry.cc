@@ -83,6 +83,7 @@ void SessionRegistry::OnSessionReady(std::shared_ptr<Session> session) {
   if (replaced) {
     replaced->Close(absl::AbortedError("replaced by a newer stream"));
   }
+  absl::MutexLock presence(&presence_mu_);
   const v1::Hello& hello = session->hello();
   ConnectorRecord rec;
   rec.tenant_id = id.tenant_id;
@@ -120,43 +121,52 @@ void SessionRegistry::OnSessionClosed(Session* session, const absl::Status& why)
       }
     }
     auto it = by_connector_.find(id.connector_id);
-    if (it != by_connector_.end() && it->second.get() == session) {
-      was_live = true;
-      by_connector_.erase(it);
-      auto t = by_tenant_.find(id.tenant_id);
-      if (t != by_tenant_.end()) {
-        std::erase_if(t->second, [session](const std::shared_ptr<Session>& s) {
-          return s.get() == session;
-        });
-        if (t->second.empty()) by_tenant_.erase(t);
-      }
-    }
+    was_live = it != by_connector_.end() && it->second.get() == session;
   }
   if (!was_live) return;
   spdlog::info("event=connector_disconnected tenant={} connector={} reason=\"{}\"",
                id.tenant_id, id.connector_id, why.message());
+  // The alert is in the store before the connector shows Not Connected, so
+  // whoever sees the status also finds the alert. (The session refuses new
+  // calls already: it is closing.)
+  absl::MutexLock presence(&presence_mu_);
+  {
+    absl::MutexLock lock(&mu_);
+    auto it = by_connector_.find(id.connector_id);
+    // Replaced by a newer stream meanwhile: that one is the truth.
+    if (it == by_connector_.end() || it->second.get() != session) return;
+  }
   absl::Status st = store_->TouchConnector(id.tenant_id, id.connector_id,
-                                           session->last_frame(),
-                                           session->ldap_ok());
-  if (shutting_down) return;
-  absl::StatusOr<ConnectorRecord> c =
-      store_->GetConnector(id.tenant_id, id.connector_id);
-  if (!c.ok()) return;  // deleted: nobody needs telling
-  AlertRecord alert;
-  alert.alert_id = NewId();
-  alert.tenant_id = id.tenant_id;
-  alert.kind = AlertKind::kConnectorNotConnected;
-  alert.connector_id = id.connector_id;
-  alert.raised_at = absl::Now();
-  alert.message = absl::StrCat(
-      "Connector \"", c->name, "\" on host \"", c->hostname,
-      "\" is not connected (", why.message(),
-      "). Directory lookups, logins and ekeys fail until it is back: check "
-      "that connector_svc runs on that host and can reach the cloud.");
-  st = store_->RaiseAlert(alert);
-  if (!st.ok()) {
-    spdlog::error("event=store_error op=raise_alert connector={} error=\"{}\"",
-                  id.connector_id, st.message());
+                                           session->last_frame(), session->ldap_ok());
+  absl::StatusOr<ConnectorRecord> c = store_->GetConnector(id.tenant_id, id.connector_id);
+  if (!shutting_down && c.ok()) {  // a deleted connector needs no alert
+    AlertRecord alert;
+    alert.alert_id = NewId();
+    alert.tenant_id = id.tenant_id;
+    alert.kind = AlertKind::kConnectorNotConnected;
+    alert.connector_id = id.connector_id;
+    alert.raised_at = absl::Now();
+    alert.message = absl::StrCat(
+        "Connector \"", c->name, "\" on host \"", c->hostname,
+        "\" is not connected (", why.message(),
+        "). Directory lookups, logins and ekeys fail until it is back: check "
+        "that connector_svc runs on that host and can reach the cloud.");
+    st = store_->RaiseAlert(alert);
+    if (!st.ok()) {
+      spdlog::error("event=store_error op=raise_alert connector={} error=\"{}\"",
+                    id.connector_id, st.message());
+    }
+  }
+  absl::MutexLock lock(&mu_);
+  auto it = by_connector_.find(id.connector_id);
+  if (it == by_connector_.end() || it->second.get() != session) return;
+  by_connector_.erase(it);
+  auto t = by_tenant_.find(id.tenant_id);
+  if (t != by_tenant_.end()) {
+    std::erase_if(t->second, [session](const std::shared_ptr<Session>& s) {
+      return s.get() == session;
+    });
+    if (t->second.empty()) by_tenant_.erase(t);
   }
 }
 

@@ -51,6 +51,10 @@ class SessionRegistry : public SessionHost {
   Store* const store_;
   const SessionLimits limits_;
 
+  // Serialises the store side of presence (record + clear on ready,
+  // alert on close), so that a reconnect racing a close never leaves an
+  // alert standing for a connected connector. Taken before mu_.
+  absl::Mutex presence_mu_;
   mutable absl::Mutex mu_;
   absl::flat_hash_map<std::string, std::shared_ptr<Session>> by_connector_
       ABSL_GUARDED_BY(mu_);
