@@ -186,6 +186,7 @@ absl::Status ConnectorSvc::Register(const std::string& tenant_token,
 }
 
 void ConnectorSvc::SetLdap(const Ldap& ldap) {
+  ldap_ = ldap;
   config_path_ = dir_ + "/connector.yaml";
   WriteFile(config_path_,
             absl::StrCat("cloud:\n  address: ", cloud_->tunnel_address(),
@@ -193,6 +194,7 @@ void ConnectorSvc::SetLdap(const Ldap& ldap) {
                          "state_dir: ", state_dir_, "\n"
                          "tunnel:\n  reconnect_max_backoff: 1s\n  drain_timeout: 5s\n"
                          "  renew_check_interval: 300ms\n"
+                         "  worker_threads: ", ldap.worker_threads, "\n"
                          "ldap:\n  uris: [", absl::StrJoin(ldap.uris, ", "), "]\n"
                          "  tls: ", ldap.tls, "\n",
                          ldap.ca_file.empty() ? "" : absl::StrCat("  ca_file: ", ldap.ca_file, "\n"),
@@ -202,6 +204,7 @@ void ConnectorSvc::SetLdap(const Ldap& ldap) {
                          ldap.base_dn.empty() ? slapd_->options().suffix : ldap.base_dn, "\n"
                          "  profile: openldap\n"
                          "  timeout: 5s\n"
+                         "  pool_size: ", ldap.pool_size, "\n"
                          "  connect_timeout: 1s\n"));
 }
 

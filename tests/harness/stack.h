@@ -114,6 +114,8 @@ class ConnectorSvc {
     std::string tls = "none";
     std::string ca_file;
     std::string base_dn;  // empty: the slapd's suffix
+    int pool_size = 8;
+    int worker_threads = 16;
   };
   void SetLdap(const Ldap& ldap);
   void SetLdapUris(const std::vector<std::string>& uris) {
@@ -130,6 +132,7 @@ class ConnectorSvc {
   std::string state_dir_;
   std::string config_path_;
   std::string connector_id_;
+  Ldap ldap_;
   Process process_;
 };
 

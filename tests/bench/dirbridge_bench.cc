@@ -1,0 +1,524 @@
+// tests/bench: dirbridge measured against floors taken in the same run on
+// the same machine. Prints a table and writes JSON (--json FILE).
+
+#include <grpcpp/grpcpp.h>
+#include <grpcpp/version_info.h>
+#include <ldap.h>
+#include <openssl/crypto.h>
+#include <sys/resource.h>
+
+#include <algorithm>
+#include <atomic>
+#include <cstdio>
+#include <fstream>
+#include <iostream>
+#include <random>
+#include <thread>
+
+#include "absl/flags/flag.h"
+#include "absl/flags/parse.h"
+#include "absl/flags/usage.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "absl/strings/str_join.h"
+#include "common/crypto.h"
+#include "common/version.h"
+#include "dirbridge/v1/auth.grpc.pb.h"
+#include "dirbridge/v1/keys.grpc.pb.h"
+#include "dirbridge/v1/mappings.grpc.pb.h"
+#include "grpc/health/v1/health.grpc.pb.h"
+#include "tests/bench/fake_connectors.h"
+#include "tests/harness/stack.h"
+
+ABSL_FLAG(int, users, 100000, "Users in the directory (SearchUsers, ImportUsers).");
+ABSL_FLAG(int, auth_users, 10000, "Users Authenticate picks from.");
+ABSL_FLAG(int, concurrency, 32, "Concurrent Authenticate callers.");
+ABSL_FLAG(int, sessions, 10000, "Idle connector sessions held by one cloud_svc.");
+ABSL_FLAG(int, ekeys, 1000, "Users per GetEkeys call.");
+ABSL_FLAG(int, rtt_calls, 2000, "Sequential calls per round-trip repeat.");
+ABSL_FLAG(int, repeats, 3, "Repeats of every figure.");
+ABSL_FLAG(absl::Duration, auth_duration, absl::Seconds(3), "Length of one throughput repeat.");
+ABSL_FLAG(std::string, json, "", "Also write the results here as JSON.");
+
+namespace dirbridge::bench {
+namespace {
+
+using testing::Ctx;
+using Clock = absl::Time;
+
+struct Figure {
+  Figure(std::string n, std::string u, std::string f, std::string t)
+      : name(std::move(n)), unit(std::move(u)), floor_name(std::move(f)), target(std::move(t)) {}
+  std::string name, unit, floor_name, target;
+  std::vector<double> values, floors, ratios;
+  std::string note;
+};
+
+double Median(std::vector<double> v) {
+  if (v.empty()) return 0;
+  std::sort(v.begin(), v.end());
+  return v[v.size() / 2];
+}
+double Pct(std::vector<double> v, double p) {
+  if (v.empty()) return 0;
+  std::sort(v.begin(), v.end());
+  return v[std::min(v.size() - 1, static_cast<size_t>(p * v.size()))];
+}
+std::string Mmm(const std::vector<double>& v, const char* fmt = "%.3g") {
+  if (v.empty()) return "-";
+  auto [lo, hi] = std::minmax_element(v.begin(), v.end());
+  return absl::StrCat(absl::StrFormat(fmt, *lo), " / ", absl::StrFormat(fmt, Median(v)), " / ",
+                      absl::StrFormat(fmt, *hi));
+}
+
+int64_t ProcKb(pid_t pid, const std::string& field) {
+  std::ifstream in(absl::StrCat("/proc/", pid, "/status"));
+  std::string line;
+  while (std::getline(in, line)) {
+    if (line.rfind(field + ":", 0) == 0) return std::atoll(line.c_str() + field.size() + 1);
+  }
+  return -1;
+}
+
+double Ms(absl::Duration d) { return absl::ToDoubleMilliseconds(d); }
+
+std::string UserName(int i) { return absl::StrFormat("user%05d", i); }
+
+// Wall time of a shell command, in ms.
+double TimeCommand(const std::string& cmd) {
+  absl::Time t0 = absl::Now();
+  int rc = std::system(cmd.c_str());
+  if (rc != 0) std::cerr << "bench: command failed: " << cmd << "\n";
+  return Ms(absl::Now() - t0);
+}
+
+// The physical floor of search-then-bind: libldap straight from this
+// process, a service connection and a bind connection per caller.
+double DirectAuthThroughput(const testing::Slapd& slapd, int callers, int users,
+                            absl::Duration duration) {
+  std::atomic<int64_t> ok{0};
+  std::vector<std::thread> threads;
+  absl::Time end = absl::Now() + duration;
+  for (int t = 0; t < callers; ++t) {
+    threads.emplace_back([&, t] {
+      LDAP *svc = nullptr, *bind = nullptr;
+      std::string uri = slapd.uri();
+      ldap_initialize(&svc, uri.c_str());
+      ldap_initialize(&bind, uri.c_str());
+      int v3 = LDAP_VERSION3;
+      ldap_set_option(svc, LDAP_OPT_PROTOCOL_VERSION, &v3);
+      ldap_set_option(bind, LDAP_OPT_PROTOCOL_VERSION, &v3);
+      berval cred{static_cast<ber_len_t>(strlen(testing::Slapd::kServicePassword)),
+                  const_cast<char*>(testing::Slapd::kServicePassword)};
+      ldap_sasl_bind_s(svc, testing::Slapd::kServiceDn, LDAP_SASL_SIMPLE, &cred, nullptr,
+                       nullptr, nullptr);
+      std::mt19937 rng(t);
+      while (absl::Now() < end) {
+        int i = 1 + static_cast<int>(rng() % users);
+        std::string filter = absl::StrCat("(&(objectClass=inetOrgPerson)(uid=", UserName(i), "))");
+        char* attrs[] = {const_cast<char*>("1.1"), nullptr};
+        LDAPMessage* res = nullptr;
+        if (ldap_search_ext_s(svc, slapd.options().suffix.c_str(), LDAP_SCOPE_SUBTREE,
+                              filter.c_str(), attrs, 0, nullptr, nullptr, nullptr, 0,
+                              &res) != LDAP_SUCCESS) {
+          ldap_msgfree(res);
+          continue;
+        }
+        LDAPMessage* e = ldap_first_entry(svc, res);
+        char* dn = e ? ldap_get_dn(svc, e) : nullptr;
+        std::string pw = "pw-" + UserName(i);
+        berval p{static_cast<ber_len_t>(pw.size()), pw.data()};
+        if (dn && ldap_sasl_bind_s(bind, dn, LDAP_SASL_SIMPLE, &p, nullptr, nullptr, nullptr) ==
+                      LDAP_SUCCESS) {
+          ++ok;
+        }
+        ldap_memfree(dn);
+        ldap_msgfree(res);
+      }
+      ldap_unbind_ext(svc, nullptr, nullptr);
+      ldap_unbind_ext(bind, nullptr, nullptr);
+    });
+  }
+  for (auto& t : threads) t.join();
+  return ok / absl::ToDoubleSeconds(duration);
+}
+
+double DirbridgeAuthThroughput(std::shared_ptr<grpc::Channel> channel, const std::string& token,
+                               int callers, int users, absl::Duration duration) {
+  std::atomic<int64_t> ok{0};
+  std::vector<std::thread> threads;
+  absl::Time end = absl::Now() + duration;
+  for (int t = 0; t < callers; ++t) {
+    threads.emplace_back([&, t] {
+      auto stub = v1::Auth::NewStub(channel);
+      std::mt19937 rng(1000 + t);
+      while (absl::Now() < end) {
+        int i = 1 + static_cast<int>(rng() % users);
+        v1::AuthenticateRequest req;
+        req.set_username(UserName(i));
+        req.set_password("pw-" + UserName(i));
+        v1::AuthenticateResponse resp;
+        if (stub->Authenticate(Ctx(token).get(), req, &resp).ok() &&
+            resp.result() == v1::AUTH_RESULT_OK) {
+          ++ok;
+        }
+      }
+    });
+  }
+  for (auto& t : threads) t.join();
+  return ok / absl::ToDoubleSeconds(duration);
+}
+
+std::string CpuModel() {
+  std::ifstream in("/proc/cpuinfo");
+  std::string line;
+  while (std::getline(in, line)) {
+    if (line.rfind("model name", 0) == 0) return line.substr(line.find(':') + 2);
+  }
+  return "unknown";
+}
+
+struct World {
+  std::unique_ptr<testing::Slapd> slapd;
+  testing::CloudSvc cloud;
+};
+
+// A tenant with one running connector sized for the bench.
+struct TenantStack {
+  testing::Tenant tenant;
+  std::unique_ptr<testing::ConnectorSvc> connector;
+};
+
+absl::StatusOr<TenantStack> NewTenant(World& w, const std::string& name, int concurrency) {
+  TenantStack t;
+  absl::StatusOr<testing::Tenant> tenant = w.cloud.CreateTenant(name);
+  if (!tenant.ok()) return tenant.status();
+  t.tenant = *tenant;
+  t.connector = std::make_unique<testing::ConnectorSvc>(&w.cloud, w.slapd.get());
+  absl::Status st = t.connector->Register(t.tenant.token, name + "-dc");
+  if (!st.ok()) return st;
+  testing::ConnectorSvc::Ldap ldap;
+  ldap.uris = {w.slapd->uri()};
+  ldap.pool_size = concurrency;
+  ldap.worker_threads = std::max(16, concurrency * 2);
+  t.connector->SetLdap(ldap);
+  st = t.connector->Run({"--log_level", "warn"});
+  if (!st.ok()) return st;
+  if (!w.cloud.WaitForStatus(t.tenant.token, t.connector->connector_id(),
+                             v1::CONNECTOR_STATUS_CONNECTED, absl::Seconds(20))) {
+    return absl::UnavailableError("bench connector did not connect");
+  }
+  return t;
+}
+
+absl::Status Run() {
+  const int users = absl::GetFlag(FLAGS_users), repeats = absl::GetFlag(FLAGS_repeats);
+  const int conc = absl::GetFlag(FLAGS_concurrency), sessions = absl::GetFlag(FLAGS_sessions);
+  const int auth_users = std::min(users, absl::GetFlag(FLAGS_auth_users));
+  struct rlimit nofile{1 << 18, 1 << 18};
+  if (setrlimit(RLIMIT_NOFILE, &nofile) != 0) {
+    getrlimit(RLIMIT_NOFILE, &nofile);
+    nofile.rlim_cur = nofile.rlim_max;
+    setrlimit(RLIMIT_NOFILE, &nofile);
+  }
+
+  World w;
+  testing::SlapdOptions so;
+  so.users = users;
+  so.groups = 10;
+  so.ous = 10;
+  w.slapd = std::make_unique<testing::Slapd>(so);
+  absl::Time t0 = absl::Now();
+  if (absl::Status st = w.slapd->Start(); !st.ok()) return st;
+  std::cerr << "bench: slapd loaded " << users << " users in "
+            << absl::FormatDuration(absl::Now() - t0) << "\n";
+  testing::CloudSvc::Options co;
+  co.heartbeat = absl::Seconds(10);
+  co.extra_flags = {"--log_level", "warn", "--auth_failures_per_tenant", "100000000"};
+  if (absl::Status st = w.cloud.Start(co); !st.ok()) return st;
+  absl::StatusOr<TenantStack> main = NewTenant(w, "bench", conc);
+  if (!main.ok()) return main.status();
+  const std::string& token = main->tenant.token;
+  auto channel = w.cloud.channel();
+  std::vector<Figure> figs;
+
+  // 1. Round trip of a trivial call, sequential.
+  {
+    Figure p50{"tunnel round trip, p50", "ms", "direct unary gRPC, p50", "<= 2.3x"};
+    Figure p99{"tunnel round trip, p99", "ms", "direct unary gRPC, p99", "-"};
+    auto health = grpc::health::v1::Health::NewStub(channel);
+    auto admin = v1::Admin::NewStub(channel);
+    for (int r = 0; r < repeats; ++r) {
+      std::vector<double> ours, floor;
+      for (int i = 0; i < absl::GetFlag(FLAGS_rtt_calls); ++i) {
+        grpc::ClientContext hc;
+        grpc::health::v1::HealthCheckResponse hr;
+        absl::Time a = absl::Now();
+        health->Check(&hc, {}, &hr);
+        floor.push_back(Ms(absl::Now() - a));
+        v1::PingConnectorResponse pr;
+        a = absl::Now();
+        admin->PingConnector(Ctx(token).get(), {}, &pr);
+        ours.push_back(Ms(absl::Now() - a));
+      }
+      p50.values.push_back(Median(ours));
+      p50.floors.push_back(Median(floor));
+      p50.ratios.push_back(Median(ours) / Median(floor));
+      p99.values.push_back(Pct(ours, 0.99));
+      p99.floors.push_back(Pct(floor, 0.99));
+      p99.ratios.push_back(Pct(ours, 0.99) / Pct(floor, 0.99));
+    }
+    figs.push_back(p50);
+    figs.push_back(p99);
+  }
+
+  // 2. Authenticate throughput.
+  {
+    Figure f{absl::StrCat("Authenticate, ", conc, " callers"), "logins/s",
+             "libldap search-then-bind, pooled", ">= 0.8x"};
+    for (int r = 0; r < repeats; ++r) {
+      double floor = DirectAuthThroughput(*w.slapd, conc, auth_users, absl::GetFlag(FLAGS_auth_duration));
+      double ours = DirbridgeAuthThroughput(channel, token, conc, auth_users,
+                                            absl::GetFlag(FLAGS_auth_duration));
+      f.values.push_back(ours);
+      f.floors.push_back(floor);
+      f.ratios.push_back(ours / floor);
+    }
+    figs.push_back(f);
+  }
+
+  // 3. SearchUsers of the whole directory vs ldapsearch of the same.
+  std::string ldapsearch = absl::StrCat(
+      "ldapsearch -LLL -x -o ldif-wrap=no -H ", w.slapd->uri(), " -D ", testing::Slapd::kServiceDn,
+      " -w ", testing::Slapd::kServicePassword, " -b ", so.suffix,
+      " -E pr=1000/noprompt '(|(objectClass=inetOrgPerson)(objectClass=posixAccount))' "
+      "uid entryUUID mail displayName cn memberOf > /dev/null");
+  std::vector<double> ldapsearch_ms;
+  {
+    Figure f{absl::StrCat("SearchUsers stream, ", users, " users"), "ms", "ldapsearch -E pr=1000",
+             "<= 1.5x"};
+    auto dir = v1::Directory::NewStub(channel);
+    for (int r = 0; r < repeats; ++r) {
+      double floor = TimeCommand(ldapsearch);
+      ldapsearch_ms.push_back(floor);
+      v1::SearchUsersRequest req;
+      req.set_base_dn(so.suffix);
+      req.set_page_size(1000);
+      auto ctx = Ctx(token, absl::Minutes(10));
+      absl::Time a = absl::Now();
+      auto reader = dir->SearchUsers(ctx.get(), req);
+      v1::SearchUsersResponse chunk;
+      int64_t n = 0;
+      while (reader->Read(&chunk)) n += chunk.users_size();
+      grpc::Status st = reader->Finish();
+      double ours = Ms(absl::Now() - a);
+      if (!st.ok() || n != users) {
+        return absl::InternalError(absl::StrCat("SearchUsers got ", n, ": ", st.error_message()));
+      }
+      f.values.push_back(ours);
+      f.floors.push_back(floor);
+      f.ratios.push_back(ours / floor);
+    }
+    figs.push_back(f);
+  }
+
+  // 4. ImportUsers, full first run, with memory at 10% and 100% of it.
+  {
+    Figure f{absl::StrCat("ImportUsers, ", users, " users, first run"), "ms",
+             "ldapsearch -E pr=1000", "<= 2.5x"};
+    Figure rss_cloud{"cloud_svc peak RSS, full / 10% import", "ratio", "-", "<= 1.10"};
+    Figure rss_conn{"connector_svc peak RSS, full / 10% import", "ratio", "-", "<= 1.10"};
+    for (int r = 0; r < repeats; ++r) {
+      absl::StatusOr<TenantStack> t = NewTenant(w, absl::StrCat("import", r), conc);
+      if (!t.ok()) return t.status();
+      auto maps = v1::Mappings::NewStub(channel);
+      auto make = [&](const std::string& base, std::vector<std::string> ous) {
+        v1::CreateMappingRequest req;
+        req.set_name("m");
+        req.set_base_dn(base);
+        for (auto& o : ous) req.add_ou_dns(o);
+        v1::Mapping m;
+        maps->CreateMapping(Ctx(t->tenant.token).get(), req, &m);
+        return m.mapping_id();
+      };
+      auto import = [&](const std::string& id) {
+        v1::ImportUsersRequest req;
+        req.set_mapping_id(id);
+        v1::ImportReport rep;
+        grpc::Status st = maps->ImportUsers(Ctx(t->tenant.token, absl::Minutes(20)).get(), req, &rep);
+        if (!st.ok()) std::cerr << "bench: import failed: " << st.error_message() << "\n";
+        return rep;
+      };
+      pid_t cloud_pid = w.cloud.process().pid(), conn_pid = t->connector->process().pid();
+      import(make(so.suffix, {absl::StrCat("ou=dept0,ou=people,", so.suffix)}));
+      double cloud_small = ProcKb(cloud_pid, "VmHWM"), conn_small = ProcKb(conn_pid, "VmHWM");
+      std::string full = make(so.suffix, {});
+      // The 10% run already stored a tenth: this run times the whole
+      // directory in a fresh tenant only on the first repeat's tenant.
+      absl::Time a = absl::Now();
+      v1::ImportReport rep = import(full);
+      double ours = Ms(absl::Now() - a);
+      double floor = Median(ldapsearch_ms);
+      f.values.push_back(ours);
+      f.floors.push_back(floor);
+      f.ratios.push_back(ours / floor);
+      double cloud_full = ProcKb(cloud_pid, "VmHWM"), conn_full = ProcKb(conn_pid, "VmHWM");
+      if (r == 0) {  // cloud_svc's high-water mark spans the whole run
+        rss_cloud.values.push_back(cloud_full / cloud_small);
+        rss_cloud.ratios.push_back(cloud_full / cloud_small);
+        rss_cloud.note = absl::StrFormat("%.0f MiB / %.0f MiB", cloud_full / 1024, cloud_small / 1024);
+      }
+      rss_conn.values.push_back(conn_full / conn_small);
+      rss_conn.ratios.push_back(conn_full / conn_small);
+      rss_conn.note = absl::StrFormat("%.0f MiB / %.0f MiB", conn_full / 1024, conn_small / 1024);
+      f.note = absl::StrCat("added ", rep.added(), " + unchanged ", rep.unchanged());
+      t->connector->Kill();
+    }
+    figs.push_back(f);
+    figs.push_back(rss_cloud);
+    figs.push_back(rss_conn);
+  }
+
+  // 5. GetEkeys of a batch.
+  {
+    Figure f{absl::StrCat("GetEkeys, ", absl::GetFlag(FLAGS_ekeys), " users, p50"), "ms", "-",
+             "<= 50 ms"};
+    auto keys = v1::Keys::NewStub(channel);
+    v1::GetEkeysRequest req;
+    for (int i = 0; i < absl::GetFlag(FLAGS_ekeys); ++i) {
+      v1::ProvisionEkeyRequest p;
+      p.set_user_id(absl::StrCat("ekey-user-", i));
+      v1::ProvisionEkeyResponse pr;
+      keys->ProvisionEkey(Ctx(token).get(), p, &pr);
+      req.add_user_ids(p.user_id());
+    }
+    req.set_recipient_public_key(crypto::GenerateX25519()->public_key);
+    for (int r = 0; r < repeats; ++r) {
+      std::vector<double> lat;
+      for (int i = 0; i < 10; ++i) {
+        v1::GetEkeysResponse resp;
+        absl::Time a = absl::Now();
+        grpc::Status st = keys->GetEkeys(Ctx(token, absl::Seconds(30)).get(), req, &resp);
+        lat.push_back(Ms(absl::Now() - a));
+        if (!st.ok()) return absl::InternalError(st.error_message());
+      }
+      f.values.push_back(Median(lat));
+    }
+    figs.push_back(f);
+  }
+
+  // 6. Idle sessions.
+  {
+    Figure per{absl::StrCat(sessions, " idle sessions: cloud_svc RSS per session"), "KiB", "-",
+               "<= 64 KiB"};
+    Figure routed{"routed call to a random one of them, p99", "ms", "-", "< 20 ms"};
+    absl::StatusOr<testing::Tenant> t = w.cloud.CreateTenant("sessions");
+    if (!t.ok()) return t.status();
+    std::vector<std::string> creds(sessions), ids(sessions);
+    std::vector<std::thread> reg;
+    std::atomic<int> next{0};
+    for (int k = 0; k < 8; ++k) {
+      reg.emplace_back([&] {
+        auto admin = v1::Admin::NewStub(channel);
+        auto tunnel = v1::ConnectorTunnel::NewStub(grpc::CreateChannel(
+            w.cloud.tunnel_address(), grpc::InsecureChannelCredentials()));
+        for (int i = next++; i < sessions; i = next++) {
+          v1::CreateConnectorRequest c;
+          c.set_name(absl::StrCat("idle-", i));
+          v1::Connector conn;
+          admin->CreateConnector(Ctx(t->token).get(), c, &conn);
+          v1::GetRegistrationKeyRequest kr;
+          kr.set_connector_id(conn.connector_id());
+          v1::GetRegistrationKeyResponse key;
+          admin->GetRegistrationKey(Ctx(t->token).get(), kr, &key);
+          v1::RegisterRequest rr;
+          rr.set_registration_key(key.registration_key());
+          v1::RegisterResponse resp;
+          grpc::ClientContext ctx;
+          tunnel->Register(&ctx, rr, &resp);
+          creds[i] = resp.credential();
+          ids[i] = resp.connector_id();
+        }
+      });
+    }
+    for (auto& th : reg) th.join();
+    pid_t cloud_pid = w.cloud.process().pid();
+    int64_t before = ProcKb(cloud_pid, "VmRSS");
+    FakeConnectors fakes;
+    if (absl::Status st = fakes.Open(w.cloud.tunnel_address(), creds); !st.ok()) return st;
+    if (!testing::WaitFor([&] { return fakes.accepted() == sessions; }, absl::Minutes(3))) {
+      return absl::DeadlineExceededError(
+          absl::StrCat("only ", fakes.accepted(), " of ", sessions, " sessions accepted"));
+    }
+    absl::SleepFor(absl::Seconds(12));  // a heartbeat round for every session
+    int64_t after = ProcKb(cloud_pid, "VmRSS");
+    auto admin = v1::Admin::NewStub(channel);
+    std::mt19937 rng(7);
+    for (int r = 0; r < repeats; ++r) {
+      per.values.push_back(static_cast<double>(after - before) / sessions);
+      std::vector<double> lat;
+      for (int i = 0; i < 1000; ++i) {
+        v1::PingConnectorRequest req;
+        req.set_connector_id(ids[rng() % sessions]);
+        v1::PingConnectorResponse resp;
+        absl::Time a = absl::Now();
+        grpc::Status st = admin->PingConnector(Ctx(t->token).get(), req, &resp);
+        lat.push_back(Ms(absl::Now() - a));
+        if (!st.ok()) return absl::InternalError(st.error_message());
+      }
+      routed.values.push_back(Pct(lat, 0.99));
+    }
+    per.note = absl::StrFormat("RSS %.0f -> %.0f MiB", before / 1024.0, after / 1024.0);
+    fakes.CloseAll();
+    figs.push_back(per);
+    figs.push_back(routed);
+  }
+
+  // Report.
+  std::string machine = absl::StrCat(std::thread::hardware_concurrency(), " cores, ", CpuModel());
+  std::string versions = absl::StrCat("dirbridge ", kVersion, ", gRPC ", grpc::Version(), ", ",
+                                      OpenSSL_version(OPENSSL_VERSION), ", ", LDAP_VENDOR_NAME, " ",
+                                      LDAP_VENDOR_VERSION);
+  std::cout << "machine:  " << machine << "\nversions: " << versions << "\nsizes:    users="
+            << users << " auth_users=" << auth_users << " concurrency=" << conc
+            << " sessions=" << sessions << " ekeys=" << absl::GetFlag(FLAGS_ekeys)
+            << " repeats=" << repeats << "\n\n";
+  std::cout << absl::StrFormat("%-48s %-26s %-26s %-20s %-9s %s\n", "figure (min / median / max)",
+                               "value", "floor", "ratio", "target", "note");
+  std::string json = absl::StrCat("{\"machine\":\"", machine, "\",\"versions\":\"", versions,
+                                  "\",\"figures\":[");
+  for (size_t i = 0; i < figs.size(); ++i) {
+    const Figure& f = figs[i];
+    std::cout << absl::StrFormat("%-48s %-26s %-26s %-20s %-9s %s\n", f.name,
+                                 Mmm(f.values) + " " + f.unit, Mmm(f.floors),
+                                 f.ratios.empty() ? "-" : Mmm(f.ratios, "%.2f") + "x", f.target,
+                                 f.note);
+    auto arr = [](const std::vector<double>& v) {
+      return absl::StrCat("[", absl::StrJoin(v, ","), "]");
+    };
+    absl::StrAppend(&json, i ? "," : "", "{\"name\":\"", f.name, "\",\"unit\":\"", f.unit,
+                    "\",\"floor\":\"", f.floor_name, "\",\"target\":\"", f.target,
+                    "\",\"values\":", arr(f.values), ",\"floors\":", arr(f.floors),
+                    ",\"ratios\":", arr(f.ratios), ",\"note\":\"", f.note, "\"}");
+  }
+  absl::StrAppend(&json, "]}\n");
+  if (!absl::GetFlag(FLAGS_json).empty()) {
+    std::ofstream(absl::GetFlag(FLAGS_json)) << json;
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
+}  // namespace dirbridge::bench
+
+int main(int argc, char** argv) {
+  absl::SetProgramUsageMessage(
+      "dirbridge benchmarks: figures and their floors measured in the same run.");
+  absl::ParseCommandLine(argc, argv);
+  absl::Status st = dirbridge::bench::Run();
+  if (!st.ok()) {
+    std::cerr << "bench: " << st.message() << "\n";
+    return 1;
+  }
+  return 0;
+}
