@@ -7,6 +7,7 @@
 #include "absl/strings/str_cat.h"
 #include "common/grpc_status.h"
 #include "common/log.h"
+#include "common/metrics.h"
 #include "common/secrets.h"
 #include "common/status_macros.h"
 
@@ -145,6 +146,7 @@ absl::StatusOr<v1::ImportReport> Importer::Run(const MappingRecord& mapping) {
         spdlog::warn("event=import_failed mapping={} error=\"{}\"", mapping.mapping_id,
                      st.message());
         Alert(mapping, AlertKind::kImportFailed, message);
+        Metrics::Get().Add("dirbridge_imports_total", {{"result", "failed"}});
         return absl::Status(st.code(), message);
       }
     }
@@ -182,6 +184,7 @@ absl::StatusOr<v1::ImportReport> Importer::Complete(MappingRecord mapping,
                  active);
     report.set_held(true);
     report.set_held_not_in_directory(unseen);
+    Metrics::Get().Add("dirbridge_imports_total", {{"result", "held"}});
     return report;
   }
   ASSIGN_OR_RETURN(auto applied, store_->ApplyRun(mapping, run_id, absl::Now()));
@@ -191,6 +194,13 @@ absl::StatusOr<v1::ImportReport> Importer::Complete(MappingRecord mapping,
   mapping.held_count = 0;
   RETURN_IF_ERROR(store_->SetMappingRun(mapping));
   Clear(mapping, AlertKind::kImportHeld);
+  Metrics& m = Metrics::Get();
+  m.Add("dirbridge_imports_total", {{"result", "complete"}});
+  m.Add("dirbridge_imported_users_total", {{"change", "added"}}, report.added());
+  m.Add("dirbridge_imported_users_total", {{"change", "updated"}}, report.updated());
+  m.Add("dirbridge_imported_users_total", {{"change", "unchanged"}}, report.unchanged());
+  m.Add("dirbridge_imported_users_total", {{"change", "not_in_directory"}},
+        report.not_in_directory());
   spdlog::info("event=import_done mapping={} added={} updated={} unchanged={} not_in_directory={}",
                mapping.mapping_id, report.added(), report.updated(), report.unchanged(),
                report.not_in_directory());

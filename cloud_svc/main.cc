@@ -36,6 +36,7 @@
 #include "cloud_svc/tunnel_service.h"
 #include "common/grpc_server.h"
 #include "common/log.h"
+#include "common/metrics.h"
 #include "common/status_macros.h"
 #include "common/termination.h"
 #include "common/version.h"
@@ -71,6 +72,9 @@ ABSL_FLAG(std::string, ports_file, "",
           "If set, the bound ports are written there as `backend=N` and "
           "`tunnel=N` lines (useful with port 0).");
 ABSL_FLAG(std::string, log_level, "info", "trace, debug, info, warn, error.");
+ABSL_FLAG(std::string, log_format, "text", "text (key=value) or json, one line per event.");
+ABSL_FLAG(std::string, metrics_addr, "",
+          "HOST:PORT for Prometheus metrics at /metrics (HTTP); empty: off.");
 ABSL_FLAG(int, auth_failures_per_user, 10,
           "Failed logins allowed per (tenant, username) in a burst, refilled over "
           "--auth_failure_window; past it Authenticate answers RESOURCE_EXHAUSTED "
@@ -123,6 +127,17 @@ absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> ListenerCredentials() {
   grpc::SslServerCredentialsOptions options;
   options.pem_key_cert_pairs.push_back({std::move(key), std::move(cert)});
   return grpc::SslServerCredentials(options);
+}
+
+void DescribeCloudMetrics() {
+  Metrics& m = Metrics::Get();
+  m.Describe("dirbridge_connectors_connected", "gauge", "Connectors connected, per tenant.");
+  m.Describe("dirbridge_connector_sessions_total", "counter", "Tunnel sessions accepted.");
+  m.Describe("dirbridge_calls_total", "counter", "Calls routed to connectors, by method and status.");
+  m.Describe("dirbridge_call_seconds", "histogram", "Latency of routed calls, backend to answer.");
+  m.Describe("dirbridge_imports_total", "counter", "Imports, by result (complete, failed, held).");
+  m.Describe("dirbridge_imported_users_total", "counter", "Users seen by complete imports.");
+  m.Set("dirbridge_connectors_connected", {}, 0);
 }
 
 absl::Status Run() {
@@ -243,6 +258,18 @@ absl::Status Run() {
     RETURN_IF_ERROR(WritePortsFile(f, backend_port, tunnel_port));
   }
   Scheduler scheduler(store.get(), &importer, absl::GetFlag(FLAGS_scheduler_tick));
+  std::unique_ptr<MetricsServer> metrics;
+  if (std::string addr = absl::GetFlag(FLAGS_metrics_addr); !addr.empty()) {
+    DescribeCloudMetrics();
+    Metrics::Get().AddCollector([&registry](Metrics& m) {
+      m.ClearGauge("dirbridge_connectors_connected");
+      for (const auto& [tenant, n] : registry.CountByTenant()) {
+        m.Set("dirbridge_connectors_connected", {{"tenant", tenant}}, n);
+      }
+    });
+    ASSIGN_OR_RETURN(metrics, MetricsServer::Start(addr));
+    spdlog::info("event=metrics_listening port={}", metrics->port());
+  }
   spdlog::info("event=started version={} backend_port={} tunnel_port={} data_dir=\"{}\"",
                kVersion, backend_port, tunnel_port, data_dir);
 
@@ -274,7 +301,8 @@ int main(int argc, char** argv) {
       "gRPC reflection and grpc.health.v1.");
   absl::ParseCommandLine(argc, argv);
   dirbridge::BlockTerminationSignals();
-  dirbridge::InitLogging("cloud_svc", absl::GetFlag(FLAGS_log_level));
+  dirbridge::InitLogging("cloud_svc", absl::GetFlag(FLAGS_log_level),
+                         absl::GetFlag(FLAGS_log_format));
   absl::Status st = dirbridge::cloud::Run();
   if (!st.ok()) {
     spdlog::critical("event=fatal error=\"{}\"", st.message());

@@ -3,6 +3,9 @@
 #include <limits>
 
 #include "absl/strings/str_cat.h"
+#include "common/call_kind.h"
+#include "common/log.h"
+#include "common/metrics.h"
 
 namespace dirbridge::cloud {
 
@@ -56,9 +59,17 @@ std::shared_ptr<RoutedCall> Router::Call(const std::string& tenant_id,
     }
     ++in_flight_;
   }
-  // Counted until its one outcome is delivered.
-  handlers.on_done = [this, done = std::move(handlers.on_done)](
+  // Counted until its one outcome is delivered; measured too.
+  const char* kind = CallKindName(request.request_case());
+  absl::Time started = absl::Now();
+  handlers.on_done = [this, kind, started, done = std::move(handlers.on_done)](
                          absl::StatusOr<v1::CallResult> result) {
+    absl::StatusCode code = !result.ok() ? result.status().code()
+                                         : static_cast<absl::StatusCode>(result->code());
+    Metrics::Get().Add("dirbridge_calls_total",
+                       {{"method", kind}, {"code", absl::StatusCodeToString(code)}});
+    Metrics::Get().Observe("dirbridge_call_seconds", {{"method", kind}},
+                           absl::ToDoubleSeconds(absl::Now() - started));
     done(std::move(result));
     absl::MutexLock lock(&mu_);
     --in_flight_;
@@ -174,6 +185,8 @@ void Router::Send(std::shared_ptr<Attempt> attempt) {
     finish(id.status());
     return;
   }
+  spdlog::debug("event=call_routed call_id={} connector={} kind={}", *id,
+                best->identity().connector_id, CallKindName(attempt->request.request_case()));
   std::optional<absl::Status> cancelled;
   {
     absl::MutexLock lock(&attempt->call->mu_);

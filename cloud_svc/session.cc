@@ -221,6 +221,7 @@ void Session::HandleHello(const v1::Hello& hello) {
     absl::MutexLock lock(&mu_);
     if (closing_) return;
     hello_ = hello;
+    revision_ = revision;
     ldap_ok_ = hello.ldap_ok();
     v1::CloudFrame frame;
     v1::Settings* s = frame.mutable_settings();

@@ -71,6 +71,8 @@ class Session : public grpc::ServerBidiReactor<v1::ConnectorFrame, v1::CloudFram
   const ConnectorIdentity& identity() const { return identity_; }
   // Valid once ready.
   const v1::Hello& hello() const { return hello_; }
+  // The revision both sides speak; valid once ready.
+  unsigned revision() const { return revision_; }
 
   // Sends a call down the tunnel. UNAVAILABLE when the session is closing,
   // RESOURCE_EXHAUSTED when it carries its maximum of calls.
@@ -113,6 +115,7 @@ class Session : public grpc::ServerBidiReactor<v1::ConnectorFrame, v1::CloudFram
   const ConnectorIdentity identity_;
   const SessionLimits limits_;
   v1::Hello hello_;  // written once, before the session is ready
+  unsigned revision_ = 0;  // likewise
   v1::ConnectorFrame in_;  // the one read in flight
 
   mutable absl::Mutex mu_;

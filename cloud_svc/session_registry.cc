@@ -4,6 +4,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "common/log.h"
+#include "common/metrics.h"
 #include "common/secrets.h"
 
 namespace dirbridge::cloud {
@@ -39,6 +40,15 @@ std::shared_ptr<Session> SessionRegistry::Find(
   absl::MutexLock lock(&mu_);
   auto it = by_connector_.find(connector_id);
   return it == by_connector_.end() ? nullptr : it->second;
+}
+
+std::vector<std::pair<std::string, int>> SessionRegistry::CountByTenant() const {
+  absl::MutexLock lock(&mu_);
+  std::vector<std::pair<std::string, int>> out;
+  for (const auto& [tenant, sessions] : by_tenant_) {
+    out.emplace_back(tenant, static_cast<int>(sessions.size()));
+  }
+  return out;
 }
 
 void SessionRegistry::CloseConnector(const std::string& connector_id,
@@ -93,7 +103,7 @@ void SessionRegistry::OnSessionReady(std::shared_ptr<Session> session) {
   rec.hostname = hello.hostname();
   rec.ldap_ok = hello.ldap_ok();
   rec.password_public_key = hello.password_public_key();
-  rec.protocol_revision = hello.protocol_revision();
+  rec.protocol_revision = session->revision();
   absl::Status st = store_->RecordConnection(rec);
   if (st.ok()) {
     st = store_->ClearAlerts(id.tenant_id, AlertKind::kConnectorNotConnected,
@@ -103,8 +113,10 @@ void SessionRegistry::OnSessionReady(std::shared_ptr<Session> session) {
     spdlog::warn("event=store_error op=record_connection connector={} error=\"{}\"",
                  id.connector_id, st.message());
   }
-  spdlog::info("event=connector_connected tenant={} connector={} version={} hostname={}",
-               id.tenant_id, id.connector_id, hello.version(), hello.hostname());
+  Metrics::Get().Add("dirbridge_connector_sessions_total", {});
+  spdlog::info("event=connector_connected tenant={} connector={} version={} hostname={} revision={}",
+               id.tenant_id, id.connector_id, hello.version(), hello.hostname(),
+               session->revision());
 }
 
 void SessionRegistry::OnSessionClosed(Session* session, const absl::Status& why) {

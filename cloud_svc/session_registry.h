@@ -34,6 +34,8 @@ class SessionRegistry : public SessionHost {
   // The tenant's ready sessions (one per connector).
   std::vector<std::shared_ptr<Session>> Live(const std::string& tenant_id) const;
   std::shared_ptr<Session> Find(const std::string& connector_id) const;
+  // Connected connectors per tenant (for metrics).
+  std::vector<std::pair<std::string, int>> CountByTenant() const;
 
   // Ends the connector's live session (it was deleted).
   void CloseConnector(const std::string& connector_id, const absl::Status& why);

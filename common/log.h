@@ -16,9 +16,11 @@ struct fmt::formatter<absl::string_view> : fmt::formatter<fmt::string_view> {
 
 namespace dirbridge {
 
-// One line per event, `key=value` after a short event name, to stderr.
+// One line per event, `event=... key=value ...`, to stderr; with format
+// "json", each line is a JSON object whose "msg" holds those pairs.
 // Never pass a password, key or token to a log call.
-void InitLogging(absl::string_view service, absl::string_view level);
+void InitLogging(absl::string_view service, absl::string_view level,
+                 absl::string_view format = "text");
 
 }  // namespace dirbridge
 

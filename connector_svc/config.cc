@@ -194,7 +194,8 @@ absl::StatusOr<ConnectorConfig> LoadConfig(const std::string& path) {
   ConnectorConfig config;
   Checker c;
   try {
-    c.KnownKeys(root, "", {"cloud", "state_dir", "ldap", "tunnel", "log_level"});
+    c.KnownKeys(root, "", {"cloud", "state_dir", "ldap", "tunnel", "log_level", "log_format",
+                           "metrics_addr"});
     const YAML::Node cloud = root["cloud"];
     if (!cloud || !cloud.IsMap()) {
       c.Problem("\"cloud\" section is required");
@@ -219,6 +220,13 @@ absl::StatusOr<ConnectorConfig> LoadConfig(const std::string& path) {
           c.Int(tunnel["worker_threads"], "tunnel.worker_threads", 16, 1, 1024);
     }
     if (root["log_level"]) config.log_level = c.String(root["log_level"], "log_level", true);
+    if (root["log_format"]) {
+      config.log_format = c.String(root["log_format"], "log_format", true);
+      if (config.log_format != "text" && config.log_format != "json") {
+        c.Problem("\"log_format\" must be text or json");
+      }
+    }
+    config.metrics_addr = c.String(root["metrics_addr"], "metrics_addr", false);
     LoadLdap(root["ldap"], c, config.ldap);
   } catch (const YAML::Exception& e) {
     c.Problem(absl::StrCat("malformed value: ", e.what()));

@@ -21,6 +21,8 @@ struct ConnectorConfig {
   absl::Duration renew_check_interval = absl::Hours(1);
   int worker_threads = 16;
   std::string log_level = "info";
+  std::string log_format = "text";
+  std::string metrics_addr;  // empty: no metrics endpoint
   LdapConfig ldap;
 };
 

@@ -6,7 +6,9 @@
 #include "common/sealed_ekey.h"
 #include "common/sealed_password.h"
 #include "common/secrets.h"
+#include "common/call_kind.h"
 #include "common/log.h"
+#include "common/metrics.h"
 
 namespace dirbridge::connector {
 namespace {
@@ -245,6 +247,9 @@ v1::CallResult Dispatcher::Handle(const v1::CallRequest& request, Call& call,
                             static_cast<int>(request.request_case()))));
       break;
   }
+  Metrics::Get().Add("dirbridge_connector_calls_total",
+                     {{"kind", CallKindName(request.request_case())},
+                      {"code", absl::StatusCodeToString(static_cast<absl::StatusCode>(result.code()))}});
   if (result.code() != 0) {
     spdlog::info("event=call_failed call_id={} kind={} code={} error=\"{}\"",
                  request.call_id(), static_cast<int>(request.request_case()),

@@ -18,6 +18,7 @@
 #include "absl/strings/str_join.h"
 #include "absl/strings/strip.h"
 #include "common/log.h"
+#include "common/metrics.h"
 #include "common/status_macros.h"
 #include "common/termination.h"
 #include "common/version.h"
@@ -181,7 +182,18 @@ absl::StatusOr<ConnectorConfig> Config() {
 absl::Status Run() {
   ASSIGN_OR_RETURN(ConnectorConfig config, Config());
   std::string level = absl::GetFlag(FLAGS_log_level);
-  InitLogging("connector_svc", level.empty() ? config.log_level : level);
+  InitLogging("connector_svc", level.empty() ? config.log_level : level, config.log_format);
+  std::unique_ptr<MetricsServer> metrics;
+  if (!config.metrics_addr.empty()) {
+    Metrics& m = Metrics::Get();
+    m.Describe("dirbridge_tunnel_reconnects_total", "counter", "Tunnel streams that ended.");
+    m.Describe("dirbridge_connector_calls_total", "counter", "Calls handled, by kind and status.");
+    m.Describe("dirbridge_ldap_operation_seconds", "histogram", "LDAP operation latency, per server.");
+    m.Describe("dirbridge_ldap_errors_total", "counter", "LDAP operations lost to a server error.");
+    m.Add("dirbridge_tunnel_reconnects_total", {}, 0);
+    ASSIGN_OR_RETURN(metrics, MetricsServer::Start(config.metrics_addr));
+    spdlog::info("event=metrics_listening port={}", metrics->port());
+  }
   RETURN_IF_ERROR(EnsureStateDir(config.state_dir));
   ASSIGN_OR_RETURN(Identity identity, LoadIdentity(config.state_dir));
   ASSIGN_OR_RETURN(auto directory, LdapDirectory::New(config.ldap));

@@ -5,6 +5,7 @@
 #include <random>
 
 #include "common/log.h"
+#include "common/metrics.h"
 #include "common/version.h"
 #include "connector_svc/tunnel_stream.h"
 
@@ -132,6 +133,7 @@ void TunnelClient::Run() {
       accepted = accepted_;
     }
     grpc::Status status = stream->status();
+    Metrics::Get().Add("dirbridge_tunnel_reconnects_total", {});
     if (accepted) backoff = options_.initial_backoff;
     // Full jitter over the upper half: a fleet that lost the cloud at once
     // does not come back at once.

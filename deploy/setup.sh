@@ -6,7 +6,7 @@ set -euo pipefail
 PACKAGES=(
   cmake ninja-build g++ pkg-config git
   libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler libabsl-dev
-  libldap2-dev libssl-dev libsqlite3-dev libyaml-cpp-dev libspdlog-dev
+  libldap2-dev libssl-dev libsqlite3-dev libyaml-cpp-dev libspdlog-dev libcpp-httplib-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   slapd ldap-utils sqlite3 openssl python3 python3-cryptography
 )

@@ -8,6 +8,7 @@
 #include "absl/cleanup/cleanup.h"
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
+#include "common/metrics.h"
 #include "connector_svc/ldap/ldap_dn.h"
 
 namespace dirbridge::connector {
@@ -184,6 +185,7 @@ absl::Status LdapConnection::SimpleBind(const std::string& dn,
 
 absl::StatusOr<LDAPMessage*> LdapConnection::Wait(int msgid, const OpContext& ctx,
                                                   bool all) {
+  absl::Time start = absl::Now();
   while (true) {
     if (ctx.Cancelled() || absl::Now() >= ctx.deadline) {
       ldap_abandon_ext(ld_, msgid, nullptr, nullptr);
@@ -201,8 +203,11 @@ absl::StatusOr<LDAPMessage*> LdapConnection::Wait(int msgid, const OpContext& ct
       usable_ = false;
       int err = LDAP_SERVER_DOWN;
       ldap_get_option(ld_, LDAP_OPT_RESULT_CODE, &err);
+      Metrics::Get().Add("dirbridge_ldap_errors_total", {{"server", uri_}});
       return Error(err, absl::StrCat("waiting for ", uri_));
     }
+    Metrics::Get().Observe("dirbridge_ldap_operation_seconds", {{"server", uri_}},
+                           absl::ToDoubleSeconds(absl::Now() - start));
     return msg;
   }
 }

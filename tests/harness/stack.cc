@@ -208,11 +208,12 @@ void ConnectorSvc::SetLdap(const Ldap& ldap) {
                          "  connect_timeout: 1s\n"));
 }
 
-absl::Status ConnectorSvc::Run(const std::vector<std::string>& extra_flags) {
+absl::Status ConnectorSvc::Run(const std::vector<std::string>& extra_flags,
+                               const std::vector<std::string>& env) {
   std::vector<std::string> argv = {ConnectorBinary(), "run", "--config", config_path_,
                                    "--log_level", "debug"};
   argv.insert(argv.end(), extra_flags.begin(), extra_flags.end());
-  return process_.Start(argv, dir_ + "/connector.log");
+  return process_.Start(argv, dir_ + "/connector.log", env);
 }
 
 }  // namespace dirbridge::testing

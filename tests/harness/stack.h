@@ -100,7 +100,8 @@ class ConnectorSvc {
   // CreateConnector + GetRegistrationKey + `connector_svc register`, then
   // writes a config for `run`.
   absl::Status Register(const std::string& tenant_token, const std::string& name);
-  absl::Status Run(const std::vector<std::string>& extra_flags = {});
+  absl::Status Run(const std::vector<std::string>& extra_flags = {},
+                   const std::vector<std::string>& env = {});
   void Signal(int sig) { process_.Signal(sig); }
   void Kill() { process_.Kill(); }
   Process& process() { return process_; }
