@@ -17,7 +17,11 @@
 #include "absl/flags/usage.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/strip.h"
+#include <grpcpp/create_channel.h>
+
 #include "cloud_svc/admin_service.h"
+#include "cloud_svc/bootstrap.h"
+#include "grpc/health/v1/health.grpc.pb.h"
 #include "cloud_svc/auth_service.h"
 #include "cloud_svc/auth_throttle.h"
 #include "cloud_svc/authenticator.h"
@@ -73,6 +77,12 @@ ABSL_FLAG(std::string, ports_file, "",
           "`tunnel=N` lines (useful with port 0).");
 ABSL_FLAG(std::string, log_level, "info", "trace, debug, info, warn, error.");
 ABSL_FLAG(std::string, log_format, "text", "text (key=value) or json, one line per event.");
+ABSL_FLAG(std::string, bootstrap_dir, "",
+          "Demo stacks only: make backend TLS files that do not exist, and on an empty "
+          "store a tenant, a connector and its registration key, written here.");
+ABSL_FLAG(std::string, probe, "",
+          "Health probe mode: check grpc.health.v1 at HOST:PORT, exit 0 when SERVING.");
+ABSL_FLAG(std::string, probe_ca, "", "Probe mode: CA for a TLS listener (else plaintext).");
 ABSL_FLAG(std::string, metrics_addr, "",
           "HOST:PORT for Prometheus metrics at /metrics (HTTP); empty: off.");
 ABSL_FLAG(int, auth_failures_per_user, 10,
@@ -118,6 +128,10 @@ absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> ListenerCredentials() {
   if (absl::GetFlag(FLAGS_insecure)) return grpc::InsecureServerCredentials();
   std::string cert_file = absl::GetFlag(FLAGS_backend_tls_cert);
   std::string key_file = absl::GetFlag(FLAGS_backend_tls_key);
+  if (std::string dir = absl::GetFlag(FLAGS_bootstrap_dir); !dir.empty() && !cert_file.empty()) {
+    RETURN_IF_ERROR(BootstrapBackendTls(dir, cert_file, key_file,
+                                        absl::GetFlag(FLAGS_tunnel_hostnames)));
+  }
   if (cert_file.empty() || key_file.empty()) {
     return absl::FailedPreconditionError(
         "--backend_tls_cert and --backend_tls_key are required unless --insecure");
@@ -205,6 +219,9 @@ absl::Status Run() {
   Registrar registrar(store.get(), absl::GetFlag(FLAGS_registration_key_ttl), tunnel_ca.get(),
                       absl::GetFlag(FLAGS_client_cert_validity));
 
+  if (std::string dir = absl::GetFlag(FLAGS_bootstrap_dir); !dir.empty()) {
+    RETURN_IF_ERROR(BootstrapDemoTenant(dir, store.get(), &registrar));
+  }
   AdminService admin(store.get(), &auth, &registrar, &registry, &router);
   DirectoryService directory(&auth, &router);
   AuthThrottle throttle(ThrottleLimits{absl::GetFlag(FLAGS_auth_failures_per_user),
@@ -289,6 +306,30 @@ absl::Status Run() {
   return absl::OkStatus();
 }
 
+// --probe: a health check for container orchestrators, in the same binary.
+int Probe() {
+  std::shared_ptr<grpc::ChannelCredentials> creds = grpc::InsecureChannelCredentials();
+  if (std::string ca = absl::GetFlag(FLAGS_probe_ca); !ca.empty()) {
+    absl::StatusOr<std::string> pem = ReadFile(ca);
+    if (!pem.ok()) {
+      std::cerr << pem.status().message() << "\n";
+      return 1;
+    }
+    grpc::SslCredentialsOptions o;
+    o.pem_root_certs = *pem;
+    creds = grpc::SslCredentials(o);
+  }
+  auto stub = grpc::health::v1::Health::NewStub(
+      grpc::CreateChannel(absl::GetFlag(FLAGS_probe), creds));
+  grpc::ClientContext ctx;
+  ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(3));
+  grpc::health::v1::HealthCheckResponse resp;
+  grpc::Status st = stub->Check(&ctx, {}, &resp);
+  bool ok = st.ok() && resp.status() == grpc::health::v1::HealthCheckResponse::SERVING;
+  std::cout << (ok ? "SERVING" : "NOT SERVING: " + st.error_message()) << "\n";
+  return ok ? 0 : 1;
+}
+
 }  // namespace
 }  // namespace dirbridge::cloud
 
@@ -300,6 +341,7 @@ int main(int argc, char** argv) {
       "listen on --backend_addr;\nconnectors dial --tunnel_addr. Both offer "
       "gRPC reflection and grpc.health.v1.");
   absl::ParseCommandLine(argc, argv);
+  if (!absl::GetFlag(FLAGS_probe).empty()) return dirbridge::cloud::Probe();
   dirbridge::BlockTerminationSignals();
   dirbridge::InitLogging("cloud_svc", absl::GetFlag(FLAGS_log_level),
                          absl::GetFlag(FLAGS_log_format));
