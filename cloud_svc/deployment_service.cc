@@ -5,6 +5,7 @@
 #include "absl/strings/str_cat.h"
 #include "cloud_svc/proto_time.h"
 #include "cloud_svc/routed_unary.h"
+#include "cloud_svc/user_record.h"
 #include "common/secrets.h"
 
 namespace dirbridge::cloud {
@@ -114,17 +115,8 @@ grpc::ServerUnaryReactor* DeploymentService::Activate(grpc::CallbackServerContex
         if (!InMapping(m, u)) {
           return absl::NotFoundError("the user is not in this deployment's mapping");
         }
-        UserRecord rec;
-        rec.tenant_id = tenant_id;
-        rec.directory_id = u.id();
-        rec.dn = u.dn();
-        rec.username = u.username();
-        rec.user_principal_name = u.user_principal_name();
-        rec.email = u.email();
-        rec.display_name = u.display_name();
-        rec.groups.assign(u.groups().begin(), u.groups().end());
-        rec.disabled = u.disabled();
-        absl::StatusOr<Activation> a = store_->Activate(m, rec, device, absl::Now());
+        absl::StatusOr<Activation> a =
+            store_->Activate(m, ToUserRecord(tenant_id, u, absl::Now()), device, absl::Now());
         if (!a.ok()) return a.status();
         response->set_user_id(a->user_id);
         response->set_user_created(a->user_created);

@@ -1,5 +1,7 @@
 #include "cloud_svc/importer.h"
 
+#include "cloud_svc/user_record.h"
+
 #include <cmath>
 #include <deque>
 
@@ -21,21 +23,6 @@ struct ChunkQueue {
   bool done ABSL_GUARDED_BY(mu) = false;
   absl::Status status ABSL_GUARDED_BY(mu);
 };
-
-UserRecord ToRecord(const std::string& tenant_id, const v1::User& u, absl::Time now) {
-  UserRecord r;
-  r.tenant_id = tenant_id;
-  r.directory_id = u.id();
-  r.dn = u.dn();
-  r.username = u.username();
-  r.user_principal_name = u.user_principal_name();
-  r.email = u.email();
-  r.display_name = u.display_name();
-  r.groups.assign(u.groups().begin(), u.groups().end());
-  r.disabled = u.disabled();
-  r.imported_at = now;
-  return r;
-}
 
 }  // namespace
 
@@ -103,7 +90,7 @@ absl::Status Importer::Stream(const MappingRecord& mapping, const std::string& r
     absl::Time now = absl::Now();
     for (const v1::User& u : chunk.users()) {
       if (u.id().empty()) continue;  // no stable id: cannot be tracked
-      users.push_back(ToRecord(mapping.tenant_id, u, now));
+      users.push_back(ToUserRecord(mapping.tenant_id, u, now));
     }
     ASSIGN_OR_RETURN(UpsertCounts c, store_->UpsertUsers(mapping, run_id, users));
     counts.added += c.added;

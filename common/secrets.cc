@@ -5,6 +5,7 @@
 #include <openssl/rand.h>
 
 #include "absl/strings/escaping.h"
+#include "absl/time/clock.h"
 
 namespace dirbridge {
 
@@ -30,6 +31,11 @@ std::string NewId() {
   // RAND_bytes only fails when the process cannot seed at all; an id is not a
   // secret, so a failure here is a broken machine, not a caller's problem.
   if (!raw.ok()) abort();
+  // The first 48 bits are the time in ms (as in ULID/UUIDv7): ids made in
+  // sequence sort in sequence, so the store's indexes grow at their end
+  // instead of being written all over during an import.
+  uint64_t ms = static_cast<uint64_t>(absl::ToUnixMillis(absl::Now()));
+  for (int i = 0; i < 6; ++i) (*raw)[i] = static_cast<char>(ms >> (8 * (5 - i)));
   return HexEncode(*raw);
 }
 

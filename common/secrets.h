@@ -15,7 +15,8 @@ absl::StatusOr<std::string> RandomBytes(size_t n);
 // credentials. Shown once, stored only as Sha256Hex.
 absl::StatusOr<std::string> NewSecretToken();
 
-// A random identifier (128 bits, hex) for tenants, connectors, alerts.
+// An identifier (128 bits, hex: 48 bits of time in ms, 80 random) for
+// tenants, connectors, users, alerts. Not a secret.
 std::string NewId();
 
 std::string Sha256Hex(absl::string_view data);

@@ -87,7 +87,23 @@ absl::StatusOr<std::unique_ptr<SqliteDb>> SqliteDb::Open(const std::string& path
   return out;
 }
 
-SqliteDb::~SqliteDb() { sqlite3_close(db_); }
+SqliteDb::~SqliteDb() {
+  cache_.clear();  // statements first: sqlite3_close refuses while any is open
+  sqlite3_close(db_);
+}
+
+absl::StatusOr<SqliteStatement*> SqliteDb::Cached(const std::string& sql) {
+  auto it = cache_.find(sql);
+  if (it != cache_.end()) {
+    it->second->Reset();
+    return it->second.get();
+  }
+  absl::StatusOr<std::unique_ptr<SqliteStatement>> s = Prepare(sql);
+  if (!s.ok()) return s.status();
+  SqliteStatement* raw = s->get();
+  cache_.emplace(sql, std::move(*s));
+  return raw;
+}
 
 absl::StatusOr<std::unique_ptr<SqliteStatement>> SqliteDb::Prepare(
     absl::string_view sql) {

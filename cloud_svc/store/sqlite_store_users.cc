@@ -164,17 +164,23 @@ absl::Status SqliteStore::SetNextRun(absl::string_view tenant_id, absl::string_v
 
 absl::StatusOr<std::optional<UserRecord>> SqliteStore::UserByDirectoryId(
     absl::string_view tenant_id, absl::string_view directory_id) {
-  ASSIGN_OR_RETURN(auto s, db_->Prepare(absl::StrCat(
+  ASSIGN_OR_RETURN(SqliteStatement* s, db_->Cached(absl::StrCat(
       "SELECT ", kUserColumns, ", last_seen_run FROM users WHERE tenant_id = ? AND directory_id = ?")));
   s->Bind(1, tenant_id).Bind(2, directory_id);
   ASSIGN_OR_RETURN(bool row, s->Step());
-  if (!row) return std::optional<UserRecord>();
-  return std::optional<UserRecord>(ReadUser(*s));
+  std::optional<UserRecord> out;
+  if (row) out = ReadUser(*s);
+  s->Reset();  // a cached read left open would pin its snapshot
+  return out;
 }
 
 absl::Status SqliteStore::InsertUser(const UserRecord& u, absl::string_view run_id) {
-  ASSIGN_OR_RETURN(auto s, db_->Prepare(absl::StrCat(
-      "INSERT INTO users (", kUserColumns, ", last_seen_run) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)")));
+  // A user who is there already is left alone (Changes() says 0): the
+  // caller then updates. One statement for the common case of a new user.
+  static const std::string kInsert = absl::StrCat(
+      "INSERT INTO users (", kUserColumns, ", last_seen_run) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?) "
+      "ON CONFLICT (tenant_id, directory_id) DO NOTHING");
+  ASSIGN_OR_RETURN(SqliteStatement* s, db_->Cached(kInsert));
   s->Bind(1, u.tenant_id).Bind(2, u.user_id).Bind(3, u.mapping_id).Bind(4, u.directory_id)
       .Bind(5, u.dn).Bind(6, u.username).Bind(7, u.user_principal_name).Bind(8, u.email)
       .Bind(9, u.display_name).Bind(10, JoinLines(u.groups)).Bind(11, int64_t{u.disabled})
@@ -189,24 +195,26 @@ absl::StatusOr<UpsertCounts> SqliteStore::UpsertUsers(const MappingRecord& mappi
   return InTransaction<UpsertCounts>([&]() -> absl::StatusOr<UpsertCounts> {
     UpsertCounts counts;
     for (const UserRecord& u : users) {
-      ASSIGN_OR_RETURN(std::optional<UserRecord> old, UserByDirectoryId(u.tenant_id, u.directory_id));
-      if (!old) {
-        UserRecord fresh = u;
-        fresh.user_id = NewId();
-        fresh.mapping_id = mapping.mapping_id;
-        fresh.state = UserState::kActive;
-        RETURN_IF_ERROR(InsertUser(fresh, run_id));
+      UserRecord fresh = u;
+      fresh.user_id = NewId();
+      fresh.mapping_id = mapping.mapping_id;
+      fresh.state = UserState::kActive;
+      RETURN_IF_ERROR(InsertUser(fresh, run_id));
+      if (db_->Changes() == 1) {
         ++counts.added;
         continue;
       }
+      ASSIGN_OR_RETURN(std::optional<UserRecord> old, UserByDirectoryId(u.tenant_id, u.directory_id));
+      if (!old) return absl::InternalError("store: a user vanished inside its transaction");
       // A user owned by an older (lower priority) mapping stays with it.
       std::string owner = old->mapping_id;
       if (owner != mapping.mapping_id) {
-        ASSIGN_OR_RETURN(auto q, db_->Prepare(
+        ASSIGN_OR_RETURN(SqliteStatement* q, db_->Cached(
             "SELECT priority FROM mappings WHERE tenant_id = ? AND mapping_id = ?"));
         q->Bind(1, u.tenant_id).Bind(2, owner);
         ASSIGN_OR_RETURN(bool row, q->Step());
         int priority = row ? static_cast<int>(q->Int(0)) : INT32_MAX;
+        q->Reset();
         if (priority < mapping.priority) {
           ++counts.unchanged;
           continue;
@@ -214,7 +222,7 @@ absl::StatusOr<UpsertCounts> SqliteStore::UpsertUsers(const MappingRecord& mappi
         owner = mapping.mapping_id;
       }
       bool same = SameDirectoryFields(*old, u) && old->mapping_id == owner;
-      ASSIGN_OR_RETURN(auto s, db_->Prepare(
+      ASSIGN_OR_RETURN(SqliteStatement* s, db_->Cached(
           "UPDATE users SET mapping_id = ?, dn = ?, username = ?, user_principal_name = ?, "
           "email = ?, display_name = ?, groups = ?, disabled = ?, last_seen_run = ?, "
           "imported_at = CASE WHEN ? THEN imported_at ELSE ? END "

@@ -74,25 +74,36 @@ std::string AndFilter(const std::string& a, const std::string& b) {
 
 }  // namespace
 
-absl::StatusOr<std::vector<v1::OrganizationalUnit>> LdapDirectory::ListOrganizationalUnits(
-    const std::string& base_dn, const OpContext& ctx) {
-  if (absl::Status st = ValidateDn(base_dn, "base_dn"); !st.ok()) return st;
-  std::vector<v1::OrganizationalUnit> out;
+// Entries under `base_dn` matching `filter`, as (dn, name) messages:
+// OrganizationalUnit and Group share that shape.
+template <typename Named>
+absl::StatusOr<std::vector<Named>> LdapDirectory::ListNamed(const std::string& base_dn,
+                                                            const std::string& filter,
+                                                            const std::string& name_attr,
+                                                            const OpContext& ctx) {
+  std::vector<Named> out;
+  std::string key = absl::AsciiStrToLower(name_attr);
   absl::Status st = WithConnection(ctx, [&](LdapConnection& conn) {
     out.clear();
-    return conn.SearchPaged(base_dn, LdapScope::kSubtree, map_.ou_filter, {map_.ou_name},
-                            config_.page_size, ctx, [&](std::vector<LdapEntry>&& page) {
+    return conn.SearchPaged(base_dn, LdapScope::kSubtree, filter, {name_attr}, config_.page_size,
+                            ctx, [&](std::vector<LdapEntry>&& page) {
                               for (const LdapEntry& e : page) {
-                                v1::OrganizationalUnit ou;
-                                ou.set_dn(e.dn);
-                                ou.set_name(e.First(absl::AsciiStrToLower(map_.ou_name)));
-                                out.push_back(std::move(ou));
+                                Named n;
+                                n.set_dn(e.dn);
+                                n.set_name(e.First(key));
+                                out.push_back(std::move(n));
                               }
                               return absl::OkStatus();
                             });
   });
   if (!st.ok()) return st;
   return out;
+}
+
+absl::StatusOr<std::vector<v1::OrganizationalUnit>> LdapDirectory::ListOrganizationalUnits(
+    const std::string& base_dn, const OpContext& ctx) {
+  if (absl::Status st = ValidateDn(base_dn, "base_dn"); !st.ok()) return st;
+  return ListNamed<v1::OrganizationalUnit>(base_dn, map_.ou_filter, map_.ou_name, ctx);
 }
 
 absl::StatusOr<std::vector<v1::Group>> LdapDirectory::ListGroups(
@@ -106,22 +117,7 @@ absl::StatusOr<std::vector<v1::Group>> LdapDirectory::ListGroups(
     filter = AndFilter(filter, absl::StrCat("(", map_.group_name, "=",
                                             EscapeFilterValue(name_prefix), "*)"));
   }
-  std::vector<v1::Group> out;
-  absl::Status st = WithConnection(ctx, [&](LdapConnection& conn) {
-    out.clear();
-    return conn.SearchPaged(base_dn, LdapScope::kSubtree, filter, {map_.group_name},
-                            config_.page_size, ctx, [&](std::vector<LdapEntry>&& page) {
-                              for (const LdapEntry& e : page) {
-                                v1::Group g;
-                                g.set_dn(e.dn);
-                                g.set_name(e.First(absl::AsciiStrToLower(map_.group_name)));
-                                out.push_back(std::move(g));
-                              }
-                              return absl::OkStatus();
-                            });
-  });
-  if (!st.ok()) return st;
-  return out;
+  return ListNamed<v1::Group>(base_dn, filter, map_.group_name, ctx);
 }
 
 absl::StatusOr<absl::flat_hash_set<std::string>> LdapDirectory::ExpandGroup(

@@ -55,6 +55,11 @@ class LdapDirectory : public Directory {
                                                                const OpContext& ctx);
 
   using Op = ConnectionPool::Op;
+  template <typename Named>
+  absl::StatusOr<std::vector<Named>> ListNamed(const std::string& base_dn,
+                                               const std::string& filter,
+                                               const std::string& name_attr,
+                                               const OpContext& ctx);
   // Runs op on a service-bound connection.
   absl::Status WithConnection(const OpContext& ctx, const Op& op);
 

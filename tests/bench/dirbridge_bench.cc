@@ -16,6 +16,7 @@
 #include <thread>
 
 #include "absl/flags/flag.h"
+#include "absl/flags/marshalling.h"
 #include "absl/flags/parse.h"
 #include "absl/flags/usage.h"
 #include "absl/strings/str_cat.h"
@@ -39,6 +40,9 @@ ABSL_FLAG(int, rtt_calls, 2000, "Sequential calls per round-trip repeat.");
 ABSL_FLAG(int, repeats, 3, "Repeats of every figure.");
 ABSL_FLAG(absl::Duration, auth_duration, absl::Seconds(3), "Length of one throughput repeat.");
 ABSL_FLAG(std::string, json, "", "Also write the results here as JSON.");
+ABSL_FLAG(std::vector<std::string>, figures,
+          std::vector<std::string>({"rtt", "auth", "search", "import", "ekeys", "sessions"}),
+          "Which figures to measure.");
 
 namespace dirbridge::bench {
 namespace {
@@ -242,8 +246,12 @@ absl::Status Run() {
   auto channel = w.cloud.channel();
   std::vector<Figure> figs;
 
+  auto want = [](const char* f) {
+    auto v = absl::GetFlag(FLAGS_figures);
+    return std::find(v.begin(), v.end(), f) != v.end();
+  };
   // 1. Round trip of a trivial call, sequential.
-  {
+  if (want("rtt")) {
     Figure p50{"tunnel round trip, p50", "ms", "direct unary gRPC, p50", "<= 2.3x"};
     Figure p99{"tunnel round trip, p99", "ms", "direct unary gRPC, p99", "-"};
     auto health = grpc::health::v1::Health::NewStub(channel);
@@ -273,7 +281,7 @@ absl::Status Run() {
   }
 
   // 2. Authenticate throughput.
-  {
+  if (want("auth")) {
     Figure f{absl::StrCat("Authenticate, ", conc, " callers"), "logins/s",
              "libldap search-then-bind, pooled", ">= 0.8x"};
     for (int r = 0; r < repeats; ++r) {
@@ -294,7 +302,7 @@ absl::Status Run() {
       " -E pr=1000/noprompt '(|(objectClass=inetOrgPerson)(objectClass=posixAccount))' "
       "uid entryUUID mail displayName cn memberOf > /dev/null");
   std::vector<double> ldapsearch_ms;
-  {
+  if (want("search") || want("import")) {
     Figure f{absl::StrCat("SearchUsers stream, ", users, " users"), "ms", "ldapsearch -E pr=1000",
              "<= 1.5x"};
     auto dir = v1::Directory::NewStub(channel);
@@ -323,7 +331,7 @@ absl::Status Run() {
   }
 
   // 4. ImportUsers, full first run, with memory at 10% and 100% of it.
-  {
+  if (want("import")) {
     Figure f{absl::StrCat("ImportUsers, ", users, " users, first run"), "ms",
              "ldapsearch -E pr=1000", "<= 2.5x"};
     Figure rss_cloud{"cloud_svc peak RSS, full / 10% import", "ratio", "-", "<= 1.10"};
@@ -380,7 +388,7 @@ absl::Status Run() {
   }
 
   // 5. GetEkeys of a batch.
-  {
+  if (want("ekeys")) {
     Figure f{absl::StrCat("GetEkeys, ", absl::GetFlag(FLAGS_ekeys), " users, p50"), "ms", "-",
              "<= 50 ms"};
     auto keys = v1::Keys::NewStub(channel);
@@ -408,7 +416,7 @@ absl::Status Run() {
   }
 
   // 6. Idle sessions.
-  {
+  if (want("sessions")) {
     Figure per{absl::StrCat(sessions, " idle sessions: cloud_svc RSS per session"), "KiB", "-",
                "<= 64 KiB"};
     Figure routed{"routed call to a random one of them, p99", "ms", "-", "< 20 ms"};
