@@ -37,11 +37,18 @@ absl::StatusOr<std::string> Authenticator::Tenant(
     return absl::PermissionDeniedError(
         "the operator token only creates tenants; use the tenant's token");
   }
+  {
+    absl::MutexLock lock(&mu_);
+    auto it = tenants_.find(*hash);
+    if (it != tenants_.end()) return it->second;
+  }
   absl::StatusOr<TenantRecord> t = store_->TenantByTokenHash(*hash);
   if (absl::IsNotFound(t.status())) {
     return absl::UnauthenticatedError("bearer token not accepted");
   }
   if (!t.ok()) return absl::UnavailableError(t.status().message());
+  absl::MutexLock lock(&mu_);
+  if (tenants_.size() < 100000) tenants_[*hash] = t->tenant_id;
   return t->tenant_id;
 }
 

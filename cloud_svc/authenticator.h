@@ -5,7 +5,9 @@
 
 #include <string>
 
+#include "absl/container/flat_hash_map.h"
 #include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
 #include "cloud_svc/store/store.h"
 
 namespace dirbridge::cloud {
@@ -30,6 +32,10 @@ class Authenticator {
 
   Store* const store_;
   const std::string operator_token_hash_;
+  // Token hash -> tenant: every backend call asks, and tenant tokens are
+  // never revoked, so the store is asked once per token.
+  mutable absl::Mutex mu_;
+  mutable absl::flat_hash_map<std::string, std::string> tenants_ ABSL_GUARDED_BY(mu_);
 };
 
 }  // namespace dirbridge::cloud

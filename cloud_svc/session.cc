@@ -288,6 +288,15 @@ void Session::Send(v1::CloudFrame frame) {
   }
 }
 
+// With more frames queued behind it, a write need not be flushed on its
+// own: gRPC may coalesce it with the next ones (one syscall, one TCP
+// segment for many small frames under load).
+grpc::WriteOptions Session::NextWriteOptions() const {
+  grpc::WriteOptions options;
+  if (outbox_.size() > 1) options.set_buffer_hint();
+  return options;
+}
+
 void Session::OnWriteDone(bool ok) {
   bool failed = false;
   {
@@ -298,7 +307,7 @@ void Session::OnWriteDone(bool ok) {
       failed = !closing_;
     }
     if (!outbox_.empty()) {
-      StartWrite(&outbox_.front());
+      StartWrite(&outbox_.front(), NextWriteOptions());
     } else {
       write_in_flight_ = false;
       MaybeFinishLocked();

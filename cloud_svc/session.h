@@ -107,6 +107,7 @@ class Session : public grpc::ServerBidiReactor<v1::ConnectorFrame, v1::CloudFram
   void HandleFrame(v1::ConnectorFrame& frame);
   void HandleHello(const v1::Hello& hello);
   void Send(v1::CloudFrame frame) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  grpc::WriteOptions NextWriteOptions() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void CloseLocked(const absl::Status& why) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void MaybeFinishLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 

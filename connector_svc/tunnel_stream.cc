@@ -181,7 +181,10 @@ void TunnelStream::OnWriteDone(bool ok) {
   outbox_.pop_front();
   if (!ok) outbox_.clear();  // the stream broke; OnDone follows
   if (!outbox_.empty()) {
-    StartWrite(&outbox_.front());
+    // More behind it: let gRPC coalesce instead of flushing each frame.
+    grpc::WriteOptions options;
+    if (outbox_.size() > 1) options.set_buffer_hint();
+    StartWrite(&outbox_.front(), options);
     return;
   }
   write_in_flight_ = false;
