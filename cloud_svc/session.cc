@@ -9,6 +9,13 @@
 #include "common/version.h"
 
 namespace dirbridge::cloud {
+namespace {
+
+// Frames smaller than this may wait for the next one to share a flush;
+// larger ones (a page of users) are worth a flush of their own.
+constexpr size_t kCoalesceBelow = 16 * 1024;
+
+}  // namespace
 
 std::shared_ptr<Session> Session::Start(grpc::CallbackServerContext* context,
                                         SessionHost* host,
@@ -293,7 +300,9 @@ void Session::Send(v1::CloudFrame frame) {
 // segment for many small frames under load).
 grpc::WriteOptions Session::NextWriteOptions() const {
   grpc::WriteOptions options;
-  if (outbox_.size() > 1) options.set_buffer_hint();
+  if (outbox_.size() > 1 && outbox_.front().ByteSizeLong() < kCoalesceBelow) {
+    options.set_buffer_hint();
+  }
   return options;
 }
 

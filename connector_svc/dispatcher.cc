@@ -28,6 +28,13 @@ void Dispatcher::set_connector_id(std::string id) {
 
 void Dispatcher::Dispatch(v1::CallRequest request, std::shared_ptr<Call> call,
                           Reply reply, Emit emit) {
+  // An echo never blocks: answered here, on the stream's thread, it costs
+  // no hand-off (it is what measures the tunnel itself). Everything that
+  // may wait on LDAP or a lock goes to the pool.
+  if (request.request_case() == v1::CallRequest::kEcho) {
+    reply(Handle(request, *call, emit));
+    return;
+  }
   pool_.Schedule([this, request = std::move(request), call = std::move(call),
                   reply = std::move(reply), emit = std::move(emit)]() {
     if (call->cancelled()) return;

@@ -182,8 +182,11 @@ void TunnelStream::OnWriteDone(bool ok) {
   if (!ok) outbox_.clear();  // the stream broke; OnDone follows
   if (!outbox_.empty()) {
     // More behind it: let gRPC coalesce instead of flushing each frame.
+    // Small frames only: a page of users is worth a flush of its own.
     grpc::WriteOptions options;
-    if (outbox_.size() > 1) options.set_buffer_hint();
+    if (outbox_.size() > 1 && outbox_.front().ByteSizeLong() < 16 * 1024) {
+      options.set_buffer_hint();
+    }
     StartWrite(&outbox_.front(), options);
     return;
   }
