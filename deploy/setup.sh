@@ -24,13 +24,13 @@ if [ ${#missing[@]} -gt 0 ]; then
   apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
 
-# buf (a grpcurl equivalent) is only needed by the local stack and the
-# reflection test; it comes from npm.
-if ! command -v buf >/dev/null 2>&1; then
+# buf (a grpcurl equivalent) is only needed by the local stack; it comes
+# from npm. The test command does not need it (deploy/setup.sh --with-buf).
+if [ "${1:-}" = "--with-buf" ] && ! command -v buf >/dev/null 2>&1; then
   if ! command -v npm >/dev/null 2>&1; then
     DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends nodejs npm >/dev/null
   fi
   echo "setup: installing buf (npm @bufbuild/buf)"
   npm install -g --silent @bufbuild/buf >/dev/null 2>&1
+  buf --version >/dev/null
 fi
-buf --version >/dev/null
