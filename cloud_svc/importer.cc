@@ -6,6 +6,7 @@
 #include <deque>
 
 #include "absl/cleanup/cleanup.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "common/grpc_status.h"
 #include "common/log.h"
@@ -47,9 +48,21 @@ void Importer::Clear(const MappingRecord& m, AlertKind kind) {
   store_->ClearAlerts(m.tenant_id, kind, "", m.mapping_id, absl::Now()).IgnoreError();
 }
 
+namespace {
+
+// Markers of one server: AD's are numbers, OpenLDAP's ordered text.
+bool MarkerAfter(const std::string& a, const std::string& b) {
+  uint64_t x = 0, y = 0;
+  if (absl::SimpleAtoi(a, &x) && absl::SimpleAtoi(b, &y)) return x > y;
+  return a > b;
+}
+
+}  // namespace
+
 absl::Status Importer::Stream(const MappingRecord& mapping, const std::string& run_id,
                               const std::string& base_dn, const std::string& group_dn,
-                              UpsertCounts& counts) {
+                              const std::string& changed_since, UpsertCounts& counts,
+                              Marks& marks) {
   auto queue = std::make_shared<ChunkQueue>();
   CallHandlers handlers;
   handlers.on_chunk = [queue](v1::ResultChunk&& chunk) {
@@ -66,6 +79,7 @@ absl::Status Importer::Stream(const MappingRecord& mapping, const std::string& r
   search->set_base_dn(base_dn);
   search->set_group_dn(group_dn);
   search->set_page_size(policy_.page_size);
+  search->set_changed_since(changed_since);
   RouteOptions options;
   options.deadline = absl::Now() + policy_.timeout;
   std::shared_ptr<RoutedCall> call =
@@ -85,6 +99,11 @@ absl::Status Importer::Stream(const MappingRecord& mapping, const std::string& r
       chunk = std::move(queue->chunks.front());
       queue->chunks.pop_front();
     }
+    if (!chunk.server().empty()) {
+      if (!marks.server.empty() && marks.server != chunk.server()) marks.mixed_servers = true;
+      marks.server = chunk.server();
+    }
+    if (MarkerAfter(chunk.watermark(), marks.watermark)) marks.watermark = chunk.watermark();
     std::vector<UserRecord> users;
     users.reserve(chunk.users_size());
     absl::Time now = absl::Now();
@@ -102,7 +121,7 @@ absl::Status Importer::Stream(const MappingRecord& mapping, const std::string& r
   }
 }
 
-absl::StatusOr<v1::ImportReport> Importer::Run(const MappingRecord& mapping) {
+absl::StatusOr<v1::ImportReport> Importer::Run(const MappingRecord& mapping, bool incremental) {
   {
     absl::MutexLock lock(&mu_);
     if (!running_.insert(mapping.mapping_id).second) {
@@ -122,9 +141,55 @@ absl::StatusOr<v1::ImportReport> Importer::Run(const MappingRecord& mapping) {
   std::vector<std::string> groups = mapping.group_dns;
   if (groups.empty()) groups.push_back("");
   UpsertCounts counts;
+  Marks marks;
+  bool incremental_ok = incremental && !mapping.watermark.empty() &&
+                        !mapping.watermark_server.empty() &&
+                        absl::Now() - mapping.last_full_at < policy_.full_interval;
+  if (incremental_ok) {
+    // Removals are not seen this way: nobody is marked, the next full run
+    // settles them. A different server's markers do not compare: full run.
+    marks.watermark = mapping.watermark;
+    bool same_server = true;
+    for (const std::string& base : bases) {
+      for (const std::string& group : groups) {
+        Marks m;
+        absl::Status st = Stream(mapping, run_id, base, group, mapping.watermark, counts, m);
+        if (!st.ok()) {
+          Alert(mapping, AlertKind::kImportFailed,
+                absl::StrCat("Incremental import of mapping \"", mapping.name,
+                             "\" failed: ", st.message(), ". The next run tries again."));
+          Metrics::Get().Add("dirbridge_imports_total", {{"result", "failed"}});
+          return st;
+        }
+        if (!m.server.empty() && m.server != mapping.watermark_server) same_server = false;
+        if (MarkerAfter(m.watermark, marks.watermark)) marks.watermark = m.watermark;
+      }
+    }
+    if (same_server) {
+      MappingRecord done = mapping;
+      done.last_run_id = run_id;
+      done.watermark = marks.watermark;
+      RETURN_IF_ERROR(store_->SetMappingRun(done));
+      Clear(mapping, AlertKind::kImportFailed);
+      Metrics::Get().Add("dirbridge_imports_total", {{"result", "incremental"}});
+      spdlog::info("event=import_done mapping={} incremental=1 entries={}", mapping.mapping_id,
+                   counts.added + counts.updated + counts.unchanged);
+      v1::ImportReport report;
+      report.set_added(counts.added);
+      report.set_updated(counts.updated);
+      report.set_unchanged(counts.unchanged);
+      report.set_incremental(true);
+      return report;
+    }
+    spdlog::info("event=import_full_instead mapping={} reason=\"answered by another server\"",
+                 mapping.mapping_id);
+    run_id = NewId();
+    counts = UpsertCounts{};
+    marks = Marks{};
+  }
   for (const std::string& base : bases) {
     for (const std::string& group : groups) {
-      absl::Status st = Stream(mapping, run_id, base, group, counts);
+      absl::Status st = Stream(mapping, run_id, base, group, "", counts, marks);
       if (!st.ok()) {
         std::string message = absl::StrCat(
             "Import of mapping \"", mapping.name, "\" failed after ", counts.added + counts.updated +
@@ -138,12 +203,13 @@ absl::StatusOr<v1::ImportReport> Importer::Run(const MappingRecord& mapping) {
       }
     }
   }
-  return Complete(mapping, run_id, counts);
+  return Complete(mapping, run_id, counts, marks);
 }
 
 absl::StatusOr<v1::ImportReport> Importer::Complete(MappingRecord mapping,
                                                     const std::string& run_id,
-                                                    const UpsertCounts& counts) {
+                                                    const UpsertCounts& counts,
+                                                    const Marks& marks) {
   v1::ImportReport report;
   report.set_added(counts.added);
   report.set_updated(counts.updated);
@@ -179,6 +245,10 @@ absl::StatusOr<v1::ImportReport> Importer::Complete(MappingRecord mapping,
   report.set_updated(report.updated() + applied.second);
   mapping.held_run_id.clear();
   mapping.held_count = 0;
+  // A clean full run is the base of the next incremental ones.
+  mapping.watermark = marks.mixed_servers ? "" : marks.watermark;
+  mapping.watermark_server = marks.mixed_servers ? "" : marks.server;
+  mapping.last_full_at = absl::Now();
   RETURN_IF_ERROR(store_->SetMappingRun(mapping));
   Clear(mapping, AlertKind::kImportHeld);
   Metrics& m = Metrics::Get();

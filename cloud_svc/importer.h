@@ -21,6 +21,9 @@ struct ImportPolicy {
   double hold_fraction = 0.2;
   uint64_t hold_minimum = 10;
   absl::Duration timeout = absl::Hours(2);
+  // Incremental runs until a full run is this old; then a full run, which
+  // is what finds removals.
+  absl::Duration full_interval = absl::Hours(24 * 7);
 };
 
 // Reads a mapping's users through a connector into the store.
@@ -37,18 +40,27 @@ class Importer {
   Importer(Store* store, Router* router, ImportPolicy policy)
       : store_(store), router_(router), policy_(policy) {}
 
-  // ABORTED while another run of the mapping is under way.
-  absl::StatusOr<v1::ImportReport> Run(const MappingRecord& mapping);
+  // ABORTED while another run of the mapping is under way. `incremental`:
+  // read only entries changed since the last good run's watermark, when
+  // that watermark is from the same server and a full run is not due
+  // (otherwise a full run).
+  absl::StatusOr<v1::ImportReport> Run(const MappingRecord& mapping, bool incremental = false);
   // Applies (confirm) or drops the held run of the mapping.
   absl::StatusOr<v1::ImportReport> ResolveHeld(const MappingRecord& mapping, bool confirm);
   bool Running(const std::string& mapping_id) const;
 
  private:
+  // What one run has seen of the directory's change markers.
+  struct Marks {
+    std::string watermark;
+    std::string server;
+    bool mixed_servers = false;
+  };
   absl::Status Stream(const MappingRecord& mapping, const std::string& run_id,
                       const std::string& base_dn, const std::string& group_dn,
-                      UpsertCounts& counts);
+                      const std::string& changed_since, UpsertCounts& counts, Marks& marks);
   absl::StatusOr<v1::ImportReport> Complete(MappingRecord mapping, const std::string& run_id,
-                                            const UpsertCounts& counts);
+                                            const UpsertCounts& counts, const Marks& marks);
   void Alert(const MappingRecord& mapping, AlertKind kind, const std::string& message);
   void Clear(const MappingRecord& mapping, AlertKind kind);
 

@@ -97,6 +97,8 @@ ABSL_FLAG(double, import_hold_fraction, 0.2,
           "An import that would mark more than this fraction of a mapping's users "
           "NOT_IN_DIRECTORY is held (IMPORT_HELD alert) instead.");
 ABSL_FLAG(int, import_hold_minimum, 10, "... and more than this many users.");
+ABSL_FLAG(absl::Duration, import_full_interval, absl::Hours(24 * 7),
+          "Scheduled imports read only changes until the last full run is this old.");
 ABSL_FLAG(absl::Duration, scheduler_tick, absl::Seconds(10),
           "How often the scheduler looks for mappings whose sync_interval has passed.");
 
@@ -233,6 +235,7 @@ absl::Status Run() {
   import_policy.page_size = absl::GetFlag(FLAGS_import_page_size);
   import_policy.hold_fraction = absl::GetFlag(FLAGS_import_hold_fraction);
   import_policy.hold_minimum = absl::GetFlag(FLAGS_import_hold_minimum);
+  import_policy.full_interval = absl::GetFlag(FLAGS_import_full_interval);
   Importer importer(store.get(), &router, import_policy);
   MappingsService mappings_service(&auth, store.get(), &importer);
   DeploymentService deployment_service(&auth, &router, store.get());

@@ -89,8 +89,9 @@ grpc::ServerUnaryReactor* MappingsService::ImportUsers(grpc::CallbackServerConte
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
   // The import goes on even if the caller hangs up: it is the store's
   // work, and a half-read directory changes no user's state anyway.
-  workers_.Schedule([this, reactor, response, m = std::move(*mapping)] {
-    absl::StatusOr<v1::ImportReport> report = importer_->Run(m);
+  bool incremental = request->incremental();
+  workers_.Schedule([this, reactor, response, incremental, m = std::move(*mapping)] {
+    absl::StatusOr<v1::ImportReport> report = importer_->Run(m, incremental);
     if (report.ok()) *response = std::move(*report);
     reactor->Finish(ToGrpcStatus(report.status()));
   });

@@ -47,7 +47,7 @@ void Scheduler::RunDue() {
         store_->SetNextRun(m.tenant_id, m.mapping_id, now + m.sync_interval * jitter(rng));
     if (!st.ok()) continue;
     workers_.Schedule([this, m] {
-      absl::StatusOr<v1::ImportReport> r = importer_->Run(m);
+      absl::StatusOr<v1::ImportReport> r = importer_->Run(m, /*incremental=*/true);
       if (!r.ok()) {
         spdlog::info("event=scheduled_import_failed mapping={} error=\"{}\"", m.mapping_id,
                      r.status().message());

@@ -49,8 +49,9 @@ absl::Status Dispatcher::SearchUsers(const v1::SearchUsersRequest& request, Call
   OpContext ctx = call.op_context();
   int64_t chunks = 0;
   return directory_->SearchUsers(
-      request.base_dn(), request.group_dn(), static_cast<int>(request.page_size()), ctx,
-      [&](std::vector<v1::User>&& users) -> absl::Status {
+      request.base_dn(), request.group_dn(), static_cast<int>(request.page_size()),
+      request.changed_since(), ctx,
+      [&](std::vector<v1::User>&& users, const Directory::PageMarks& marks) -> absl::Status {
         // Wait for the cloud to have room: memory stays bounded on both sides.
         if (!call.TryTakeCredit()) {
           spdlog::debug("event=credit_wait call_id={} chunks_sent={}", call.id(), chunks);
@@ -64,6 +65,8 @@ absl::Status Dispatcher::SearchUsers(const v1::SearchUsersRequest& request, Call
         v1::ResultChunk chunk;
         chunk.set_call_id(call.id());
         for (v1::User& u : users) *chunk.mutable_search_users()->add_users() = std::move(u);
+        chunk.mutable_search_users()->set_watermark(marks.watermark);
+        chunk.mutable_search_users()->set_server(marks.server);
         emit(std::move(chunk));
         return absl::OkStatus();
       });

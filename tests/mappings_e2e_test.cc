@@ -309,6 +309,81 @@ TEST_F(MappingsTest, DeploymentActivatesOnceAndOnlyInsideTheMapping) {
             grpc::StatusCode::PERMISSION_DENIED);
 }
 
+TEST_F(MappingsTest, IncrementalRunsReadOnlyWhatChanged) {
+  Start(2000);
+  std::string m = CreateMapping();
+  v1::ImportReport r;
+  ASSERT_TRUE(Import(m, &r).ok());
+  ASSERT_EQ(r.added(), 2000u);
+  auto incremental = [&](v1::ImportReport* out) {
+    v1::ImportUsersRequest req;
+    req.set_mapping_id(m);
+    req.set_incremental(true);
+    return mappings_->ImportUsers(Ctx(tenant_.token, absl::Seconds(60)).get(), req, out);
+  };
+  ASSERT_TRUE(slapd_->Admin("ldapmodify", {}, absl::StrCat(
+      "dn: ", slapd_->UserDn(11), "\nchangetype: modify\nreplace: mail\nmail: n11@example.com\n\n",
+      "dn: ", slapd_->UserDn(12), "\nchangetype: modify\nreplace: displayName\ndisplayName: Twelve\n")).ok());
+  grpc::Status st = incremental(&r);
+  ASSERT_TRUE(st.ok()) << st.error_message();
+  EXPECT_TRUE(r.incremental());
+  EXPECT_FALSE(r.complete());
+  // The LDAP entries returned: the two that changed, and nothing else.
+  EXPECT_EQ(r.added() + r.updated() + r.unchanged(), 2u);
+  EXPECT_EQ(r.updated(), 2u);
+  EXPECT_EQ(ByUsername(m)["user00011"].email(), "n11@example.com");
+  ASSERT_TRUE(incremental(&r).ok());
+  EXPECT_EQ(r.added() + r.updated() + r.unchanged(), 0u);
+
+  // Removals are for full runs: an incremental one marks nobody.
+  ASSERT_TRUE(slapd_->Admin("ldapdelete", {slapd_->UserDn(13)}).ok());
+  ASSERT_TRUE(incremental(&r).ok());
+  EXPECT_EQ(r.not_in_directory(), 0u);
+  EXPECT_EQ(ByUsername(m)["user00013"].state(), v1::USER_STATE_ACTIVE);
+  ASSERT_TRUE(Import(m, &r).ok());
+  EXPECT_EQ(r.not_in_directory(), 1u);
+}
+
+// Change markers of two servers do not compare: the watermark names its
+// server, and an answer from another one makes the run a full one.
+TEST(MappingsFailoverTest, AnotherServerForcesAFullRun) {
+  SlapdOptions opts;
+  opts.users = 50;
+  Slapd first(opts), second(opts);
+  ASSERT_TRUE(first.Start().ok());
+  ASSERT_TRUE(second.Start().ok());
+  CloudSvc cloud;
+  ASSERT_TRUE(cloud.Start().ok());
+  absl::StatusOr<Tenant> t = cloud.CreateTenant("acme");
+  ASSERT_TRUE(t.ok());
+  ConnectorSvc connector(&cloud, &first);
+  ASSERT_TRUE(connector.Register(t->token, "dc").ok());
+  connector.SetLdapUris({first.uri(), second.uri()});
+  ASSERT_TRUE(connector.Run().ok());
+  ASSERT_TRUE(cloud.WaitForStatus(t->token, connector.connector_id(),
+                                  v1::CONNECTOR_STATUS_CONNECTED, absl::Seconds(10)));
+  auto mappings = v1::Mappings::NewStub(cloud.channel());
+  v1::CreateMappingRequest creq;
+  creq.set_name("m");
+  creq.set_base_dn(kSuffix);
+  v1::Mapping m;
+  ASSERT_TRUE(mappings->CreateMapping(Ctx(t->token).get(), creq, &m).ok());
+  v1::ImportUsersRequest req;
+  req.set_mapping_id(m.mapping_id());
+  req.set_incremental(true);
+  v1::ImportReport r;
+  ASSERT_TRUE(mappings->ImportUsers(Ctx(t->token).get(), req, &r).ok());
+  EXPECT_TRUE(r.complete());  // no watermark yet: full
+  ASSERT_TRUE(mappings->ImportUsers(Ctx(t->token).get(), req, &r).ok());
+  EXPECT_TRUE(r.incremental());
+  first.Stop();
+  grpc::Status st = mappings->ImportUsers(Ctx(t->token, absl::Seconds(30)).get(), req, &r);
+  ASSERT_TRUE(st.ok()) << st.error_message();
+  EXPECT_FALSE(r.incremental());
+  EXPECT_TRUE(r.complete());
+  EXPECT_EQ(r.added() + r.updated() + r.unchanged(), 50u);
+}
+
 TEST_F(MappingsTest, BadInput) {
   Start(5);
   v1::CreateMappingRequest req;

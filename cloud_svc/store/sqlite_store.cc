@@ -105,6 +105,12 @@ constexpr const char* kMigrations[] = {
       device_name TEXT NOT NULL,
       created_at INTEGER NOT NULL);
     )sql",
+    // 4: incremental sync watermarks.
+    R"sql(
+    ALTER TABLE mappings ADD COLUMN watermark TEXT NOT NULL DEFAULT '';
+    ALTER TABLE mappings ADD COLUMN watermark_server TEXT NOT NULL DEFAULT '';
+    ALTER TABLE mappings ADD COLUMN last_full_at INTEGER NOT NULL DEFAULT 0;
+    )sql",
 };
 
 int64_t Micros(absl::Time t) { return SqlTime(t); }

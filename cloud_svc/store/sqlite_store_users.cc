@@ -18,7 +18,8 @@ std::vector<std::string> SplitLines(const std::string& s) {
 
 constexpr char kMappingColumns[] =
     "tenant_id, mapping_id, name, base_dn, ou_dns, group_dns, sync_interval_s, priority, "
-    "created_at, next_run_at, last_run_id, held_run_id, held_count";
+    "created_at, next_run_at, last_run_id, held_run_id, held_count, watermark, "
+    "watermark_server, last_full_at";
 
 MappingRecord ReadMapping(const SqliteStatement& s) {
   MappingRecord m;
@@ -35,6 +36,9 @@ MappingRecord ReadMapping(const SqliteStatement& s) {
   m.last_run_id = s.Text(10);
   m.held_run_id = s.Text(11);
   m.held_count = static_cast<uint64_t>(s.Int(12));
+  m.watermark = s.Text(13);
+  m.watermark_server = s.Text(14);
+  m.last_full_at = FromSqlTime(s.Int(15));
   return m;
 }
 
@@ -93,12 +97,13 @@ absl::StatusOr<MappingRecord> SqliteStore::CreateMapping(MappingRecord m) {
     ASSIGN_OR_RETURN(bool row, p->Step());
     m.priority = row ? static_cast<int>(p->Int(0)) : 0;
     ASSIGN_OR_RETURN(auto s, db_->Prepare(absl::StrCat(
-        "INSERT INTO mappings (", kMappingColumns, ") VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)")));
+        "INSERT INTO mappings (", kMappingColumns, ") VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)")));
     s->Bind(1, m.tenant_id).Bind(2, m.mapping_id).Bind(3, m.name).Bind(4, m.base_dn)
         .Bind(5, JoinLines(m.ou_dns)).Bind(6, JoinLines(m.group_dns))
         .Bind(7, absl::ToInt64Seconds(m.sync_interval)).Bind(8, int64_t{m.priority})
         .Bind(9, SqlTime(m.created_at)).Bind(10, SqlTime(m.next_run_at))
-        .Bind(11, m.last_run_id).Bind(12, m.held_run_id).Bind(13, static_cast<int64_t>(m.held_count));
+        .Bind(11, m.last_run_id).Bind(12, m.held_run_id).Bind(13, static_cast<int64_t>(m.held_count))
+        .Bind(14, m.watermark).Bind(15, m.watermark_server).Bind(16, SqlTime(m.last_full_at));
     RETURN_IF_ERROR(s->Run());
     return m;
   });
@@ -146,10 +151,11 @@ absl::StatusOr<std::vector<MappingRecord>> SqliteStore::DueMappings(absl::Time n
 absl::Status SqliteStore::SetMappingRun(const MappingRecord& m) {
   absl::MutexLock lock(&mu_);
   ASSIGN_OR_RETURN(auto s, db_->Prepare(
-      "UPDATE mappings SET last_run_id = ?, held_run_id = ?, held_count = ? "
-      "WHERE tenant_id = ? AND mapping_id = ?"));
+      "UPDATE mappings SET last_run_id = ?, held_run_id = ?, held_count = ?, watermark = ?, "
+      "watermark_server = ?, last_full_at = ? WHERE tenant_id = ? AND mapping_id = ?"));
   s->Bind(1, m.last_run_id).Bind(2, m.held_run_id).Bind(3, static_cast<int64_t>(m.held_count))
-      .Bind(4, m.tenant_id).Bind(5, m.mapping_id);
+      .Bind(4, m.watermark).Bind(5, m.watermark_server).Bind(6, SqlTime(m.last_full_at))
+      .Bind(7, m.tenant_id).Bind(8, m.mapping_id);
   return s->Run();
 }
 

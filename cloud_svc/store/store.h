@@ -68,6 +68,12 @@ struct MappingRecord {
   std::string last_run_id;
   std::string held_run_id;  // an import waiting for ResolveHeldImport
   uint64_t held_count = 0;
+  // Incremental sync: the highest change marker of the last good run, the
+  // server it came from (markers of two servers do not compare), and when
+  // the last full run completed.
+  std::string watermark;
+  std::string watermark_server;
+  absl::Time last_full_at = absl::UnixEpoch();
 };
 
 enum class UserState { kActive = 1, kNotInDirectory = 2 };
@@ -182,7 +188,8 @@ class Store {
   virtual absl::StatusOr<std::vector<MappingRecord>> ListMappings(absl::string_view tenant_id) = 0;
   // Every tenant's mappings whose next run is due.
   virtual absl::StatusOr<std::vector<MappingRecord>> DueMappings(absl::Time now) = 0;
-  // Records the outcome of a run (last_run_id, held_run_id, held_count).
+  // Records the outcome of a run (last_run_id, held_run_id, held_count,
+  // watermark, watermark_server, last_full_at).
   virtual absl::Status SetMappingRun(const MappingRecord& mapping) = 0;
   virtual absl::Status SetNextRun(absl::string_view tenant_id, absl::string_view mapping_id,
                                   absl::Time next_run_at) = 0;

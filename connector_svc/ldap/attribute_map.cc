@@ -5,6 +5,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
+#include "common/ldap_escape.h"
 #include "common/secrets.h"
 
 namespace dirbridge::connector {
@@ -26,6 +27,7 @@ AttributeMap OpenLdapDefaults() {
   m.user_filter = "(|(objectClass=inetOrgPerson)(objectClass=posixAccount))";
   m.group_filter = "(|(objectClass=groupOfNames)(objectClass=groupOfUniqueNames))";
   m.ou_filter = "(objectClass=organizationalUnit)";
+  m.change_marker = "entryCSN";
   return m;
 }
 
@@ -46,6 +48,8 @@ AttributeMap ActiveDirectoryDefaults() {
   m.group_filter = "(objectClass=group)";
   m.ou_filter = "(objectClass=organizationalUnit)";
   m.in_chain = true;
+  m.change_marker = "uSNChanged";
+  m.numeric_marker = true;
   return m;
 }
 
@@ -96,8 +100,29 @@ absl::StatusOr<AttributeMap> ResolveAttributeMap(
   return m;
 }
 
+std::string AttributeMap::ChangedSince(const std::string& watermark) const {
+  if (numeric_marker) {
+    uint64_t n = 0;
+    if (!absl::SimpleAtoi(watermark, &n)) n = 0;
+    return absl::StrCat("(", change_marker, ">=", n + 1, ")");
+  }
+  std::string w = EscapeFilterValue(watermark);
+  return absl::StrCat("(&(", change_marker, ">=", w, ")(!(", change_marker, "=", w, ")))");
+}
+
+bool AttributeMap::MarkerAfter(const std::string& a, const std::string& b) const {
+  if (numeric_marker) {
+    uint64_t x = 0, y = 0;
+    absl::SimpleAtoi(a, &x);
+    absl::SimpleAtoi(b, &y);
+    return x > y;
+  }
+  return a > b;  // entryCSN: timestamp-first text, ordered as it reads
+}
+
 std::vector<std::string> AttributeMap::UserAttributes() const {
   std::vector<std::string> out;
+  if (!change_marker.empty()) out.push_back(change_marker);
   for (const std::string* a : {&username, &id, &user_principal_name, &email,
                                &display_name, &groups, &disabled}) {
     if (!a->empty()) out.push_back(*a);

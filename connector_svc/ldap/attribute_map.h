@@ -30,6 +30,10 @@ struct AttributeMap {
   std::string user_filter;
   std::string group_filter;
   std::string ou_filter;
+  // What orders changes: entryCSN (OpenLDAP, microseconds + a counter) or
+  // uSNChanged (AD, per domain controller); numeric for AD.
+  std::string change_marker;
+  bool numeric_marker = false;
   // Active Directory: nested membership through the in-chain rule
   // (LDAP_MATCHING_RULE_IN_CHAIN); elsewhere the connector expands nested
   // groups itself.
@@ -37,6 +41,10 @@ struct AttributeMap {
 
   // The attributes to request for a User.
   std::vector<std::string> UserAttributes() const;
+  // A filter for entries changed strictly after `watermark`.
+  std::string ChangedSince(const std::string& watermark) const;
+  // Whether marker `a` comes after `b`.
+  bool MarkerAfter(const std::string& a, const std::string& b) const;
   v1::User ToUser(const LdapEntry& entry) const;
 };
 

@@ -47,12 +47,18 @@ class Directory {
       const std::string& base_dn, const std::string& name_prefix, const OpContext& ctx) = 0;
 
   // Users under base_dn (members of group_dn, nested groups included, if
-  // set), handed to `sink` one page of at most page_size users at a time; an
-  // error from the sink stops the search and is returned.
-  using UserSink = std::function<absl::Status(std::vector<v1::User>&&)>;
+  // set; changed after `changed_since`, if set), handed to `sink` one page
+  // of at most page_size users at a time with the highest change marker
+  // seen so far and the server that answered; an error from the sink stops
+  // the search and is returned.
+  struct PageMarks {
+    std::string watermark;
+    std::string server;
+  };
+  using UserSink = std::function<absl::Status(std::vector<v1::User>&&, const PageMarks&)>;
   virtual absl::Status SearchUsers(const std::string& base_dn, const std::string& group_dn,
-                                   int page_size, const OpContext& ctx,
-                                   const UserSink& sink) = 0;
+                                   int page_size, const std::string& changed_since,
+                                   const OpContext& ctx, const UserSink& sink) = 0;
 
   // Exactly one user by username: uid / sAMAccountName, user@domain (UPN),
   // or DOMAIN\user. NOT_FOUND when none matches.

@@ -66,7 +66,8 @@ class FakeDirectory : public Directory {
 
   // Pages of the users added, in order; sink runs without the lock held.
   absl::Status SearchUsers(const std::string&, const std::string&, int page_size,
-                           const OpContext&, const UserSink& sink) override {
+                           const std::string&, const OpContext&,
+                           const UserSink& sink) override {
     std::vector<v1::User> all;
     {
       absl::MutexLock lock(&mu_);
@@ -76,7 +77,7 @@ class FakeDirectory : public Directory {
     for (size_t i = 0; i < all.size(); i += page_size) {
       std::vector<v1::User> page(all.begin() + i,
                                  all.begin() + std::min(all.size(), i + page_size));
-      absl::Status st = sink(std::move(page));
+      absl::Status st = sink(std::move(page), PageMarks{"", "fake"});
       if (!st.ok()) return st;
     }
     return absl::OkStatus();

@@ -156,6 +156,7 @@ absl::StatusOr<absl::flat_hash_set<std::string>> LdapDirectory::ExpandGroup(
 
 absl::Status LdapDirectory::SearchUsers(const std::string& base_dn,
                                         const std::string& group_dn, int page_size,
+                                        const std::string& changed_since,
                                         const OpContext& ctx, const UserSink& sink) {
   if (absl::Status st = ValidateDn(base_dn, "base_dn"); !st.ok()) return st;
   if (!group_dn.empty()) {
@@ -170,6 +171,9 @@ absl::Status LdapDirectory::SearchUsers(const std::string& base_dn,
   // that a chunk is never held back waiting for the next page.
   return WithConnection(ctx, [&](LdapConnection& conn) -> absl::Status {
     std::string filter = map_.user_filter;
+    if (!changed_since.empty()) filter = AndFilter(filter, map_.ChangedSince(changed_since));
+    PageMarks marks{changed_since, conn.uri()};
+    std::string marker_attr = absl::AsciiStrToLower(map_.change_marker);
     absl::flat_hash_set<std::string> members;
     bool expand = !group_dn.empty() && !map_.in_chain;
     if (!group_dn.empty() && map_.in_chain) {
@@ -187,11 +191,15 @@ absl::Status LdapDirectory::SearchUsers(const std::string& base_dn,
           std::vector<v1::User> users;
           users.reserve(page.size());
           for (const LdapEntry& e : page) {
+            std::string marker = e.First(marker_attr);
+            if (!marker.empty() && map_.MarkerAfter(marker, marks.watermark)) {
+              marks.watermark = marker;
+            }
             if (expand && !members.contains(NormalizeDn(e.dn))) continue;
             users.push_back(map_.ToUser(e));
           }
           if (users.empty()) return absl::OkStatus();
-          return sink(std::move(users));
+          return sink(std::move(users), marks);
         });
   });
 }

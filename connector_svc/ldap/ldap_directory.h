@@ -31,8 +31,8 @@ class LdapDirectory : public Directory {
                                                     const std::string& name_prefix,
                                                     const OpContext& ctx) override;
   absl::Status SearchUsers(const std::string& base_dn, const std::string& group_dn,
-                           int page_size, const OpContext& ctx,
-                           const UserSink& sink) override;
+                           int page_size, const std::string& changed_since,
+                           const OpContext& ctx, const UserSink& sink) override;
   absl::StatusOr<v1::User> GetUser(const std::string& username,
                                    const OpContext& ctx) override;
   absl::StatusOr<AuthOutcome> Authenticate(const std::string& username,
