@@ -64,7 +64,12 @@ double DirectAuthThroughput(const testing::Slapd& slapd, int callers, int users,
       while (absl::Now() < end) {
         int i = 1 + static_cast<int>(rng() % users);
         std::string filter = absl::StrCat("(&(objectClass=inetOrgPerson)(uid=", UserName(i), "))");
-        char* attrs[] = {const_cast<char*>("1.1"), nullptr};
+        // The attributes dirbridge reads to return the user on success: the
+        // same LDAP work on both sides of the ratio.
+        char* attrs[] = {const_cast<char*>("uid"), const_cast<char*>("entryUUID"),
+                         const_cast<char*>("mail"), const_cast<char*>("displayName"),
+                         const_cast<char*>("memberOf"), const_cast<char*>("cn"),
+                         const_cast<char*>("entryCSN"), nullptr};
         LDAPMessage* res = nullptr;
         if (ldap_search_ext_s(svc, slapd.options().suffix.c_str(), LDAP_SCOPE_SUBTREE,
                               filter.c_str(), attrs, 0, nullptr, nullptr, nullptr, 0,
