@@ -63,6 +63,15 @@ void TunnelClient::Stop(absl::Time drain_deadline) {
   drain_deadline_ = drain_deadline;
 }
 
+// OnDone announces the end of a stream before gRPC has let go of it; the
+// process must not exit (or the channel go) while it still holds it.
+void TunnelClient::AwaitRelease(std::shared_ptr<TunnelStream> stream) {
+  std::weak_ptr<TunnelStream> weak = stream;
+  stream.reset();
+  absl::Time deadline = absl::Now() + absl::Seconds(5);
+  while (!weak.expired() && absl::Now() < deadline) absl::SleepFor(absl::Milliseconds(1));
+}
+
 absl::Duration TunnelClient::NextBackoff(absl::Duration current) {
   return std::min(current * 2, options_.max_backoff);
 }
@@ -124,6 +133,7 @@ void TunnelClient::Run() {
         mu_.Await(absl::Condition(&ended));
       }
       spdlog::info("event=tunnel_closed note=\"drained\"");
+      AwaitRelease(std::move(stream));
       return;
     }
 
@@ -133,6 +143,7 @@ void TunnelClient::Run() {
       accepted = accepted_;
     }
     grpc::Status status = stream->status();
+    AwaitRelease(std::move(stream));
     Metrics::Get().Add("dirbridge_tunnel_reconnects_total", {});
     if (accepted) backoff = options_.initial_backoff;
     // Full jitter over the upper half: a fleet that lost the cloud at once

@@ -58,6 +58,7 @@ class TunnelClient {
 
  private:
   absl::Duration NextBackoff(absl::Duration current);
+  static void AwaitRelease(std::shared_ptr<TunnelStream> stream);
 
   const TunnelOptions options_;
   Dispatcher* const dispatcher_;
