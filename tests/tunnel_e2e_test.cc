@@ -136,7 +136,7 @@ TEST_F(TunnelTest, KilledConnectorIsNotConnectedWithAlertThenRecovers) {
   absl::Time killed = absl::Now();
   ASSERT_TRUE(cloud_.WaitForStatus(tenant_.token, connector_->connector_id(),
                                    v1::CONNECTOR_STATUS_NOT_CONNECTED, absl::Seconds(5)));
-  // Three heartbeats of 200 ms, with room for a loaded machine.
+  // The closed TCP connection tells at once; heartbeats are the backstop.
   EXPECT_LT(absl::Now() - killed, absl::Seconds(2));
   ASSERT_TRUE(WaitFor([&] { return !NotConnectedAlerts(true).empty(); }, absl::Seconds(2)));
   EXPECT_THAT(NotConnectedAlerts(true).front().message(), HasSubstr("dc1"));
@@ -166,8 +166,8 @@ TEST_F(TunnelTest, FrozenConnectorIsNoticedByHeartbeats) {
   ASSERT_TRUE(cloud_.WaitForStatus(tenant_.token, connector_->connector_id(),
                                    v1::CONNECTOR_STATUS_NOT_CONNECTED, absl::Seconds(5)));
   absl::Duration took = absl::Now() - stopped;
-  EXPECT_GE(took, absl::Milliseconds(400));  // not before ~3 intervals
-  EXPECT_LT(took, absl::Seconds(2));
+  EXPECT_GE(took, absl::Milliseconds(1200));  // not before ~3 intervals of 500 ms
+  EXPECT_LT(took, absl::Seconds(3));
   EXPECT_FALSE(NotConnectedAlerts(true).empty());
   connector_->Signal(SIGCONT);
   EXPECT_TRUE(cloud_.WaitForStatus(tenant_.token, connector_->connector_id(),

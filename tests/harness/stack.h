@@ -31,7 +31,9 @@ std::unique_ptr<grpc::ClientContext> Ctx(const std::string& token,
 class CloudSvc {
  public:
   struct Options {
-    absl::Duration heartbeat = absl::Milliseconds(200);
+    // Short enough for tests of presence, long enough that a loaded CI
+    // machine does not miss three in a row.
+    absl::Duration heartbeat = absl::Milliseconds(500);
     std::vector<std::string> extra_flags;
     // Without --insecure: the backend listener on a certificate made for
     // the test, the tunnel on cloud_svc's own CA (mutual TLS).
