@@ -204,8 +204,8 @@ absl::Status LdapDirectory::SearchUsers(const std::string& base_dn,
   });
 }
 
-absl::StatusOr<v1::User> LdapDirectory::GetUser(const std::string& username,
-                                                const OpContext& ctx) {
+absl::StatusOr<std::vector<LdapEntry>> LdapDirectory::FindUser(const std::string& username,
+                                                                const OpContext& ctx) {
   absl::StatusOr<std::string> filter = UserLookupFilter(map_, username);
   if (!filter.ok()) return filter.status();
   std::vector<LdapEntry> found;
@@ -217,12 +217,19 @@ absl::StatusOr<v1::User> LdapDirectory::GetUser(const std::string& username,
     return absl::OkStatus();
   });
   if (!st.ok()) return st;
-  if (found.empty()) return absl::NotFoundError("no such user in the directory");
-  if (found.size() > 1) {
+  return found;
+}
+
+absl::StatusOr<v1::User> LdapDirectory::GetUser(const std::string& username,
+                                                const OpContext& ctx) {
+  absl::StatusOr<std::vector<LdapEntry>> found = FindUser(username, ctx);
+  if (!found.ok()) return found.status();
+  if (found->empty()) return absl::NotFoundError("no such user in the directory");
+  if (found->size() > 1) {
     return absl::FailedPreconditionError(absl::StrCat(
-        "the username matches ", found.size(), " directory entries; it must match one"));
+        "the username matches ", found->size(), " directory entries; it must match one"));
   }
-  return map_.ToUser(found.front());
+  return map_.ToUser(found->front());
 }
 
 absl::StatusOr<Directory::AuthOutcome> LdapDirectory::Authenticate(
@@ -232,17 +239,9 @@ absl::StatusOr<Directory::AuthOutcome> LdapDirectory::Authenticate(
     // accept: never send one.
     return absl::InvalidArgumentError("password is empty");
   }
-  absl::StatusOr<std::string> filter = UserLookupFilter(map_, username);
-  if (!filter.ok()) return filter.status();
-  std::vector<LdapEntry> found;
-  absl::Status st = WithConnection(ctx, [&](LdapConnection& conn) -> absl::Status {
-    absl::StatusOr<std::vector<LdapEntry>> r = conn.Search(
-        config_.base_dn, LdapScope::kSubtree, *filter, map_.UserAttributes(), ctx);
-    if (!r.ok()) return r.status();
-    found = std::move(*r);
-    return absl::OkStatus();
-  });
-  if (!st.ok()) return st;
+  absl::StatusOr<std::vector<LdapEntry>> users = FindUser(username, ctx);
+  if (!users.ok()) return users.status();
+  std::vector<LdapEntry>& found = *users;
   AuthOutcome out;
   // Nobody, or more than one: the same answer as a wrong password.
   if (found.size() != 1) {
@@ -250,7 +249,7 @@ absl::StatusOr<Directory::AuthOutcome> LdapDirectory::Authenticate(
     return out;
   }
   LdapConnection::BindReply reply;
-  st = bind_pool_.With(ctx, [&](LdapConnection& conn) -> absl::Status {
+  absl::Status st = bind_pool_.With(ctx, [&](LdapConnection& conn) -> absl::Status {
     absl::StatusOr<LdapConnection::BindReply> r = conn.BindAs(found.front().dn, password, ctx);
     if (!r.ok()) return r.status();
     reply = std::move(*r);

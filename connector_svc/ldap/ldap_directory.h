@@ -60,6 +60,10 @@ class LdapDirectory : public Directory {
                                                const std::string& filter,
                                                const std::string& name_attr,
                                                const OpContext& ctx);
+  // Entries the name a person typed finds (UserLookupFilter), with the
+  // user attributes.
+  absl::StatusOr<std::vector<LdapEntry>> FindUser(const std::string& username,
+                                                  const OpContext& ctx);
   // Runs op on a service-bound connection.
   absl::Status WithConnection(const OpContext& ctx, const Op& op);
 
