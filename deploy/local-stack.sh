@@ -124,6 +124,10 @@ The stack runs until Ctrl-C. Logs: $STACK/logs. Next, try:
       -d '{"payload":"aGk="}' http://$BACKEND_ADDR/dirbridge.v1.Admin/PingConnector
   buf curl --protocol grpc --http2-prior-knowledge -H "authorization: Bearer \$TOKEN" \\
       http://$BACKEND_ADDR/dirbridge.v1.Admin/ListAlerts
+  buf curl --protocol grpc --http2-prior-knowledge -H "authorization: Bearer \$TOKEN" \\
+      -d '{"username":"alice","password":"alice-password"}' http://$BACKEND_ADDR/dirbridge.v1.Auth/Authenticate
+  buf curl --protocol grpc --http2-prior-knowledge -H "authorization: Bearer \$TOKEN" \\
+      -d '{"baseDn":"dc=example,dc=com","pageSize":2}' http://$BACKEND_ADDR/dirbridge.v1.Directory/SearchUsers
   build/connector_svc/connector_svc check --config $STACK/connector.yaml
 NEXT
 if [ -n "${LOCAL_STACK_NO_WAIT:-}" ]; then exit 0; fi
