@@ -5,15 +5,6 @@
 #include "common/grpc_status.h"
 
 namespace dirbridge::cloud {
-namespace {
-
-class RefusedStream : public grpc::ServerWriteReactor<v1::SearchUsersResponse> {
- public:
-  explicit RefusedStream(const absl::Status& why) { Finish(ToGrpcStatus(why)); }
-  void OnDone() override { delete this; }
-};
-
-}  // namespace
 
 template <typename Resp>
 grpc::ServerUnaryReactor* DirectoryService::Lookup(grpc::CallbackServerContext* context,
@@ -75,7 +66,8 @@ grpc::ServerUnaryReactor* DirectoryService::GetUser(grpc::CallbackServerContext*
 grpc::ServerWriteReactor<v1::SearchUsersResponse>* DirectoryService::SearchUsers(
     grpc::CallbackServerContext* context, const v1::SearchUsersRequest* request) {
   absl::StatusOr<std::string> tenant = auth_->Tenant(*context);
-  if (!tenant.ok()) return new RefusedStream(tenant.status());
+  if (!tenant.ok()) return new RefusedReactor<
+        grpc::ServerWriteReactor<v1::SearchUsersResponse>>(tenant.status());
   return StreamSearchUsers(context, router_, *tenant, *request);
 }
 

@@ -10,12 +10,24 @@
 
 #include "absl/status/status.h"
 #include "cloud_svc/router.h"
+#include "common/grpc_status.h"
 
 namespace dirbridge::cloud {
 
 // Ends a backend call at once with `status`.
 grpc::ServerUnaryReactor* FinishWith(grpc::CallbackServerContext* context,
                                      const absl::Status& status);
+
+// A streaming reactor that ends at once with `why` (bad token, refused
+// connector): for methods that return a stream reactor, not a unary one.
+template <typename Reactor>
+class RefusedReactor : public Reactor {
+ public:
+  explicit RefusedReactor(const absl::Status& why) {
+    this->Finish(ToGrpcStatus(why));
+  }
+  void OnDone() override { delete this; }
+};
 
 // Moves the connector's answer into the backend's response; an error when
 // the result is not of the kind the call asked for.

@@ -51,12 +51,6 @@ std::vector<std::pair<std::string, int>> SessionRegistry::CountByTenant() const 
   return out;
 }
 
-void SessionRegistry::CloseConnector(const std::string& connector_id,
-                                     const absl::Status& why) {
-  std::shared_ptr<Session> s = Find(connector_id);
-  if (s) s->Close(why);
-}
-
 void SessionRegistry::CloseAll(const absl::Status& why) {
   std::vector<std::shared_ptr<Session>> all;
   {

@@ -37,8 +37,6 @@ class SessionRegistry : public SessionHost {
   // Connected connectors per tenant (for metrics).
   std::vector<std::pair<std::string, int>> CountByTenant() const;
 
-  // Ends the connector's live session (it was deleted).
-  void CloseConnector(const std::string& connector_id, const absl::Status& why);
   // Ends every session; no alerts, since the cloud itself is going away.
   void CloseAll(const absl::Status& why);
   // Waits until no session is left, or the deadline passes.

@@ -5,17 +5,6 @@
 #include "common/log.h"
 
 namespace dirbridge::cloud {
-namespace {
-
-// Ends a stream that is refused before it starts.
-class RefusedStream
-    : public grpc::ServerBidiReactor<v1::ConnectorFrame, v1::CloudFrame> {
- public:
-  explicit RefusedStream(const absl::Status& why) { Finish(ToGrpcStatus(why)); }
-  void OnDone() override { delete this; }
-};
-
-}  // namespace
 
 grpc::ServerUnaryReactor* TunnelService::Register(
     grpc::CallbackServerContext* context, const v1::RegisterRequest* request,
@@ -46,7 +35,8 @@ grpc::ServerBidiReactor<v1::ConnectorFrame, v1::CloudFrame>* TunnelService::Conn
   if (!id.ok()) {
     spdlog::warn("event=tunnel_refused peer={} reason=\"{}\"", context->peer(),
                  id.status().message());
-    return new RefusedStream(id.status());
+    return new RefusedReactor<
+        grpc::ServerBidiReactor<v1::ConnectorFrame, v1::CloudFrame>>(id.status());
   }
   std::shared_ptr<Session> session =
       Session::Start(context, registry_, *id, registry_->limits());

@@ -49,13 +49,8 @@ void TunnelClient::StreamEnded() {
 void TunnelClient::StreamAccepted() {
   absl::MutexLock lock(&mu_);
   accepted_ = true;
-  ++sessions_;
 }
 
-int TunnelClient::sessions() const {
-  absl::MutexLock lock(&mu_);
-  return sessions_;
-}
 
 void TunnelClient::Stop(absl::Time drain_deadline) {
   absl::MutexLock lock(&mu_);

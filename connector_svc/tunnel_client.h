@@ -53,9 +53,6 @@ class TunnelClient {
   void StreamEnded();
   void StreamAccepted();
 
-  // For tests and logs: how many streams the cloud accepted so far.
-  int sessions() const;
-
  private:
   absl::Duration NextBackoff(absl::Duration current);
   static void AwaitRelease(std::shared_ptr<TunnelStream> stream);
@@ -69,7 +66,6 @@ class TunnelClient {
   absl::Time drain_deadline_ ABSL_GUARDED_BY(mu_);
   bool stream_ended_ ABSL_GUARDED_BY(mu_) = false;
   bool accepted_ ABSL_GUARDED_BY(mu_) = false;
-  int sessions_ ABSL_GUARDED_BY(mu_) = 0;
 };
 
 }  // namespace dirbridge::connector

@@ -20,20 +20,12 @@ class AuthTest : public ::testing::Test {
   void Start(std::vector<std::string> cloud_flags = {}, SlapdOptions opts = {}) {
     opts.users = 20;
     opts.ppolicy = true;
-    slapd_ = std::make_unique<Slapd>(opts);
-    absl::Status st = slapd_->Start();
-    ASSERT_TRUE(st.ok()) << st;
     CloudSvc::Options co;
     co.extra_flags = std::move(cloud_flags);
-    ASSERT_TRUE(cloud_.Start(co).ok());
-    absl::StatusOr<Tenant> t = cloud_.CreateTenant("acme");
-    ASSERT_TRUE(t.ok());
-    tenant_ = *t;
-    connector_ = std::make_unique<ConnectorSvc>(&cloud_, slapd_.get());
-    ASSERT_TRUE(connector_->Register(tenant_.token, "dc1").ok());
-    ASSERT_TRUE(connector_->Run().ok());
-    ASSERT_TRUE(cloud_.WaitForStatus(tenant_.token, connector_->connector_id(),
-                                     v1::CONNECTOR_STATUS_CONNECTED, absl::Seconds(10)));
+    absl::Status st = stack_.Start(opts, co);
+    ASSERT_TRUE(st.ok()) << st;
+    st = stack_.RunConnector();
+    ASSERT_TRUE(st.ok()) << st;
     auth_ = v1::Auth::NewStub(cloud_.channel());
   }
 
@@ -61,10 +53,11 @@ class AuthTest : public ::testing::Test {
     return n;
   }
 
-  std::unique_ptr<Slapd> slapd_;
-  CloudSvc cloud_;
-  Tenant tenant_;
-  std::unique_ptr<ConnectorSvc> connector_;
+  Stack stack_;
+  std::unique_ptr<Slapd>& slapd_ = stack_.slapd;
+  CloudSvc& cloud_ = stack_.cloud;
+  Tenant& tenant_ = stack_.tenant;
+  std::unique_ptr<ConnectorSvc>& connector_ = stack_.connector;
   std::unique_ptr<v1::Auth::Stub> auth_;
 };
 

@@ -65,22 +65,13 @@ class DirectoryTest : public ::testing::Test {
   }
 
   void SetUp() override {
-    slapd_ = std::make_unique<Slapd>(Options());
-    absl::Status st = slapd_->Start();
+    absl::Status st = stack_.Start(Options());
     ASSERT_TRUE(st.ok()) << st;
-    ASSERT_TRUE(cloud_.Start().ok());
-    absl::StatusOr<Tenant> t = cloud_.CreateTenant("acme");
-    ASSERT_TRUE(t.ok());
-    tenant_ = *t;
-    connector_ = std::make_unique<ConnectorSvc>(&cloud_, slapd_.get());
-    ASSERT_TRUE(connector_->Register(tenant_.token, "dc1").ok());
   }
 
   void RunConnector() {
-    ASSERT_TRUE(connector_->Run().ok());
-    ASSERT_TRUE(cloud_.WaitForStatus(tenant_.token, connector_->connector_id(),
-                                     v1::CONNECTOR_STATUS_CONNECTED, absl::Seconds(10)))
-        << connector_->process().Log();
+    absl::Status st = stack_.RunConnector();
+    ASSERT_TRUE(st.ok()) << st;
   }
 
   std::set<std::string> LdapDns(const std::string& base, const std::string& filter) {
@@ -117,10 +108,11 @@ class DirectoryTest : public ::testing::Test {
     return reader->Finish();
   }
 
-  std::unique_ptr<Slapd> slapd_;
-  CloudSvc cloud_;
-  Tenant tenant_;
-  std::unique_ptr<ConnectorSvc> connector_;
+  Stack stack_;
+  std::unique_ptr<Slapd>& slapd_ = stack_.slapd;
+  CloudSvc& cloud_ = stack_.cloud;
+  Tenant& tenant_ = stack_.tenant;
+  std::unique_ptr<ConnectorSvc>& connector_ = stack_.connector;
 };
 
 TEST_F(DirectoryTest, OrganizationalUnitsEqualLdapsearch) {
@@ -358,19 +350,15 @@ TEST_F(DirectoryTest, CheckCommandReportsUsersAndFailures) {
 TEST(DirectoryFailoverTest, SecondServerTakesOverAndBothDownIsUnavailable) {
   SlapdOptions opts;
   opts.users = 50;
-  Slapd first(opts), second(opts);
-  ASSERT_TRUE(first.Start().ok());
-  ASSERT_TRUE(second.Start().ok());
-  CloudSvc cloud;
-  ASSERT_TRUE(cloud.Start().ok());
-  absl::StatusOr<Tenant> t = cloud.CreateTenant("acme");
-  ASSERT_TRUE(t.ok());
-  ConnectorSvc connector(&cloud, &first);
-  ASSERT_TRUE(connector.Register(t->token, "dc").ok());
-  connector.SetLdapUris({first.uri(), second.uri()});
-  ASSERT_TRUE(connector.Run().ok());
-  ASSERT_TRUE(cloud.WaitForStatus(t->token, connector.connector_id(),
-                                  v1::CONNECTOR_STATUS_CONNECTED, absl::Seconds(10)));
+  Stack stack;
+  absl::Status started = stack.Start(opts, {}, /*with_replica=*/true);
+  ASSERT_TRUE(started.ok()) << started;
+  started = stack.RunConnector();
+  ASSERT_TRUE(started.ok()) << started;
+  Slapd& first = *stack.slapd;
+  Slapd& second = *stack.replica;
+  CloudSvc& cloud = stack.cloud;
+  const Tenant* t = &stack.tenant;
   auto get = [&](const std::string& name, v1::User* u) {
     v1::GetUserRequest req;
     req.set_username(name);
@@ -405,9 +393,10 @@ TEST(DirectoryIdleTest, ConnectionClosedByTheServerIsReplacedTransparently) {
   ASSERT_TRUE(t.ok());
   ConnectorSvc connector(&cloud, &slapd);
   ASSERT_TRUE(connector.Register(t->token, "dc").ok());
-  ASSERT_TRUE(connector.Run().ok());
-  ASSERT_TRUE(cloud.WaitForStatus(t->token, connector.connector_id(),
-                                  v1::CONNECTOR_STATUS_CONNECTED, absl::Seconds(10)));
+  {
+    absl::Status st = RunUntilConnected(cloud, t->token, connector);
+    ASSERT_TRUE(st.ok()) << st;
+  }
   v1::GetUserRequest req;
   req.set_username("user00001");
   v1::User u;
@@ -426,15 +415,8 @@ class DirectoryTlsTest : public ::testing::Test {
     SlapdOptions opts;
     opts.users = 5;
     opts.tls = true;
-    slapd_ = std::make_unique<Slapd>(opts);
-    absl::Status st = slapd_->Start();
+    absl::Status st = stack_.Start(opts);
     ASSERT_TRUE(st.ok()) << st;
-    ASSERT_TRUE(cloud_.Start().ok());
-    absl::StatusOr<Tenant> t = cloud_.CreateTenant("acme");
-    ASSERT_TRUE(t.ok());
-    tenant_ = *t;
-    connector_ = std::make_unique<ConnectorSvc>(&cloud_, slapd_.get());
-    ASSERT_TRUE(connector_->Register(tenant_.token, "dc1").ok());
   }
 
   grpc::Status GetUserWith(const std::string& uri, const std::string& tls,
@@ -454,10 +436,11 @@ class DirectoryTlsTest : public ::testing::Test {
     return cloud_.directory().GetUser(Ctx(tenant_.token).get(), req, &u);
   }
 
-  std::unique_ptr<Slapd> slapd_;
-  CloudSvc cloud_;
-  Tenant tenant_;
-  std::unique_ptr<ConnectorSvc> connector_;
+  Stack stack_;
+  std::unique_ptr<Slapd>& slapd_ = stack_.slapd;
+  CloudSvc& cloud_ = stack_.cloud;
+  Tenant& tenant_ = stack_.tenant;
+  std::unique_ptr<ConnectorSvc>& connector_ = stack_.connector;
 };
 
 TEST_F(DirectoryTlsTest, LdapsWithTheRightCa) {

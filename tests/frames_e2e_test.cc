@@ -21,9 +21,10 @@ class FramesTest : public ::testing::Test {
     tenant_ = *t;
     good_ = std::make_unique<ConnectorSvc>(&cloud_, &slapd_);
     ASSERT_TRUE(good_->Register(tenant_.token, "good").ok());
-    ASSERT_TRUE(good_->Run().ok());
-    ASSERT_TRUE(cloud_.WaitForStatus(tenant_.token, good_->connector_id(),
-                                     v1::CONNECTOR_STATUS_CONNECTED, absl::Seconds(10)));
+    {
+      absl::Status st = RunUntilConnected(cloud_, tenant_.token, *good_);
+      ASSERT_TRUE(st.ok()) << st;
+    }
     credential_ = RegisterRogue();
   }
 

@@ -38,10 +38,10 @@ class KeysTest : public ::testing::Test {
   }
 
   void StartConnector(ConnectorSvc& c) {
-    ASSERT_TRUE(c.Run().ok());
-    ASSERT_TRUE(cloud_.WaitForStatus(tenant_.token, c.connector_id(),
-                                     v1::CONNECTOR_STATUS_CONNECTED, absl::Seconds(10)))
-        << c.process().Log();
+    {
+      absl::Status st = RunUntilConnected(cloud_, tenant_.token, c);
+      ASSERT_TRUE(st.ok()) << st;
+    }
   }
 
   void StopConnector(ConnectorSvc& c) {

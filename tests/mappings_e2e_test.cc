@@ -23,19 +23,12 @@ class MappingsTest : public ::testing::Test {
     SlapdOptions opts;
     opts.users = users;
     opts.ous = 4;
-    slapd_ = std::make_unique<Slapd>(opts);
-    ASSERT_TRUE(slapd_->Start().ok());
     CloudSvc::Options co;
     co.extra_flags = std::move(cloud_flags);
-    ASSERT_TRUE(cloud_.Start(co).ok());
-    absl::StatusOr<Tenant> t = cloud_.CreateTenant("acme");
-    ASSERT_TRUE(t.ok());
-    tenant_ = *t;
-    connector_ = std::make_unique<ConnectorSvc>(&cloud_, slapd_.get());
-    ASSERT_TRUE(connector_->Register(tenant_.token, "dc1").ok());
-    ASSERT_TRUE(connector_->Run().ok());
-    ASSERT_TRUE(cloud_.WaitForStatus(tenant_.token, connector_->connector_id(),
-                                     v1::CONNECTOR_STATUS_CONNECTED, absl::Seconds(10)));
+    absl::Status st = stack_.Start(opts, co);
+    ASSERT_TRUE(st.ok()) << st;
+    st = stack_.RunConnector();
+    ASSERT_TRUE(st.ok()) << st;
     mappings_ = v1::Mappings::NewStub(cloud_.channel());
     deployment_ = v1::Deployment::NewStub(cloud_.channel());
   }
@@ -102,10 +95,11 @@ class MappingsTest : public ::testing::Test {
     return n;
   }
 
-  std::unique_ptr<Slapd> slapd_;
-  CloudSvc cloud_;
-  Tenant tenant_;
-  std::unique_ptr<ConnectorSvc> connector_;
+  Stack stack_;
+  std::unique_ptr<Slapd>& slapd_ = stack_.slapd;
+  CloudSvc& cloud_ = stack_.cloud;
+  Tenant& tenant_ = stack_.tenant;
+  std::unique_ptr<ConnectorSvc>& connector_ = stack_.connector;
   std::unique_ptr<v1::Mappings::Stub> mappings_;
   std::unique_ptr<v1::Deployment::Stub> deployment_;
 };
@@ -349,19 +343,14 @@ TEST_F(MappingsTest, IncrementalRunsReadOnlyWhatChanged) {
 TEST(MappingsFailoverTest, AnotherServerForcesAFullRun) {
   SlapdOptions opts;
   opts.users = 50;
-  Slapd first(opts), second(opts);
-  ASSERT_TRUE(first.Start().ok());
-  ASSERT_TRUE(second.Start().ok());
-  CloudSvc cloud;
-  ASSERT_TRUE(cloud.Start().ok());
-  absl::StatusOr<Tenant> t = cloud.CreateTenant("acme");
-  ASSERT_TRUE(t.ok());
-  ConnectorSvc connector(&cloud, &first);
-  ASSERT_TRUE(connector.Register(t->token, "dc").ok());
-  connector.SetLdapUris({first.uri(), second.uri()});
-  ASSERT_TRUE(connector.Run().ok());
-  ASSERT_TRUE(cloud.WaitForStatus(t->token, connector.connector_id(),
-                                  v1::CONNECTOR_STATUS_CONNECTED, absl::Seconds(10)));
+  Stack stack;
+  absl::Status started = stack.Start(opts, {}, /*with_replica=*/true);
+  ASSERT_TRUE(started.ok()) << started;
+  started = stack.RunConnector();
+  ASSERT_TRUE(started.ok()) << started;
+  Slapd& first = *stack.slapd;
+  CloudSvc& cloud = stack.cloud;
+  const Tenant* t = &stack.tenant;
   auto mappings = v1::Mappings::NewStub(cloud.channel());
   v1::CreateMappingRequest creq;
   creq.set_name("m");

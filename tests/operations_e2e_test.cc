@@ -48,16 +48,10 @@ class OperationsTest : public ::testing::Test {
   void Start(std::vector<std::string> cloud_flags = {}) {
     SlapdOptions opts;
     opts.users = 10;
-    slapd_ = std::make_unique<Slapd>(opts);
-    ASSERT_TRUE(slapd_->Start().ok());
     CloudSvc::Options co;
     co.extra_flags = std::move(cloud_flags);
-    ASSERT_TRUE(cloud_.Start(co).ok());
-    absl::StatusOr<Tenant> t = cloud_.CreateTenant("acme");
-    ASSERT_TRUE(t.ok());
-    tenant_ = *t;
-    connector_ = std::make_unique<ConnectorSvc>(&cloud_, slapd_.get());
-    ASSERT_TRUE(connector_->Register(tenant_.token, "dc1").ok());
+    absl::Status st = stack_.Start(opts, co);
+    ASSERT_TRUE(st.ok()) << st;
   }
   void Connected() {
     ASSERT_TRUE(cloud_.WaitForStatus(tenant_.token, connector_->connector_id(),
@@ -73,10 +67,11 @@ class OperationsTest : public ::testing::Test {
     return auth->Authenticate(Ctx(tenant_.token).get(), req, &resp);
   }
 
-  std::unique_ptr<Slapd> slapd_;
-  CloudSvc cloud_;
-  Tenant tenant_;
-  std::unique_ptr<ConnectorSvc> connector_;
+  Stack stack_;
+  std::unique_ptr<Slapd>& slapd_ = stack_.slapd;
+  CloudSvc& cloud_ = stack_.cloud;
+  Tenant& tenant_ = stack_.tenant;
+  std::unique_ptr<ConnectorSvc>& connector_ = stack_.connector;
 };
 
 TEST_F(OperationsTest, MetricsMoveOnBothSides) {

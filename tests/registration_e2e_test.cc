@@ -114,9 +114,10 @@ TEST_F(RegistrationTest, AnotherTenantsConnectorGetsNoKey) {
 TEST_F(RegistrationTest, DeletedConnectorIsCutOffAndCannotReturn) {
   ConnectorSvc connector(&cloud_, &slapd_);
   ASSERT_TRUE(connector.Register(tenant_.token, "dc1").ok());
-  ASSERT_TRUE(connector.Run().ok());
-  ASSERT_TRUE(cloud_.WaitForStatus(tenant_.token, connector.connector_id(),
-                                   v1::CONNECTOR_STATUS_CONNECTED, absl::Seconds(10)));
+  {
+    absl::Status st = RunUntilConnected(cloud_, tenant_.token, connector);
+    ASSERT_TRUE(st.ok()) << st;
+  }
   // A key issued before the delete must die with the connector too.
   std::string pending_key = Key(connector.connector_id());
 

@@ -24,9 +24,10 @@ class TenantWallsTest : public ::testing::Test {
     b_ = *b;
     b_connector_ = std::make_unique<ConnectorSvc>(&cloud_, &slapd_);
     ASSERT_TRUE(b_connector_->Register(b_.token, "b-dc1").ok());
-    ASSERT_TRUE(b_connector_->Run().ok());
-    ASSERT_TRUE(cloud_.WaitForStatus(b_.token, b_connector_->connector_id(),
-                                     v1::CONNECTOR_STATUS_CONNECTED, absl::Seconds(10)));
+    {
+      absl::Status st = RunUntilConnected(cloud_, b_.token, *b_connector_);
+      ASSERT_TRUE(st.ok()) << st;
+    }
     // B's objects: a mapping with an imported user, an ekey, a deployment token.
     mappings_ = v1::Mappings::NewStub(cloud_.channel());
     keys_ = v1::Keys::NewStub(cloud_.channel());

@@ -25,19 +25,10 @@ class TunnelTest : public ::testing::Test {
   void SetUp() override {
     SlapdOptions opts;
     opts.extra_suffixes = {"dc=other,dc=org"};
-    slapd_ = std::make_unique<Slapd>(opts);
-    ASSERT_TRUE(slapd_->Start().ok());
-    ASSERT_TRUE(cloud_.Start().ok());
-    absl::StatusOr<Tenant> t = cloud_.CreateTenant("acme");
-    ASSERT_TRUE(t.ok()) << t.status();
-    tenant_ = *t;
-    connector_ = std::make_unique<ConnectorSvc>(&cloud_, slapd_.get());
-    absl::Status st = connector_->Register(tenant_.token, "dc1");
+    absl::Status st = stack_.Start(opts);
     ASSERT_TRUE(st.ok()) << st;
-    ASSERT_TRUE(connector_->Run().ok());
-    ASSERT_TRUE(cloud_.WaitForStatus(tenant_.token, connector_->connector_id(),
-                                     v1::CONNECTOR_STATUS_CONNECTED, absl::Seconds(10)))
-        << connector_->process().Log();
+    st = stack_.RunConnector();
+    ASSERT_TRUE(st.ok()) << st;
   }
 
   grpc::Status ListNamingContexts(v1::ListNamingContextsResponse* out,
@@ -58,10 +49,11 @@ class TunnelTest : public ::testing::Test {
     return out;
   }
 
-  std::unique_ptr<Slapd> slapd_;
-  CloudSvc cloud_;
-  Tenant tenant_;
-  std::unique_ptr<ConnectorSvc> connector_;
+  Stack stack_;
+  std::unique_ptr<Slapd>& slapd_ = stack_.slapd;
+  CloudSvc& cloud_ = stack_.cloud;
+  Tenant& tenant_ = stack_.tenant;
+  std::unique_ptr<ConnectorSvc>& connector_ = stack_.connector;
 };
 
 TEST_F(TunnelTest, ConnectedConnectorShowsWhatItSaidInHello) {
@@ -149,9 +141,10 @@ TEST_F(TunnelTest, KilledConnectorIsNotConnectedWithAlertThenRecovers) {
   EXPECT_THAT(st.error_message(), HasSubstr("no connector"));
   EXPECT_LT(absl::Now() - start, absl::Seconds(1));
 
-  ASSERT_TRUE(connector_->Run().ok());
-  ASSERT_TRUE(cloud_.WaitForStatus(tenant_.token, connector_->connector_id(),
-                                   v1::CONNECTOR_STATUS_CONNECTED, absl::Seconds(10)));
+  {
+    absl::Status st = RunUntilConnected(cloud_, tenant_.token, *connector_);
+    ASSERT_TRUE(st.ok()) << st;
+  }
   ASSERT_TRUE(WaitFor([&] { return NotConnectedAlerts(true).empty(); }, absl::Seconds(2)));
   std::vector<v1::Alert> history = NotConnectedAlerts(false);
   ASSERT_EQ(history.size(), 1u);
@@ -177,9 +170,10 @@ TEST_F(TunnelTest, FrozenConnectorIsNoticedByHeartbeats) {
 TEST_F(TunnelTest, CloudRestartOnSameDataDirKeepsStateAndConnectorReturns) {
   connector_->Kill();
   ASSERT_TRUE(WaitFor([&] { return !NotConnectedAlerts(true).empty(); }, absl::Seconds(5)));
-  ASSERT_TRUE(connector_->Run().ok());
-  ASSERT_TRUE(cloud_.WaitForStatus(tenant_.token, connector_->connector_id(),
-                                   v1::CONNECTOR_STATUS_CONNECTED, absl::Seconds(10)));
+  {
+    absl::Status st = RunUntilConnected(cloud_, tenant_.token, *connector_);
+    ASSERT_TRUE(st.ok()) << st;
+  }
 
   cloud_.Kill();  // SIGKILL
   ASSERT_TRUE(cloud_.Restart().ok());

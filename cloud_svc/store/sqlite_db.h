@@ -8,6 +8,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <vector>
 #include <string_view>
 
 #include "absl/status/status.h"
@@ -73,6 +74,18 @@ class SqliteDb {
 };
 
 absl::Status SqliteError(sqlite3* db, absl::string_view what);
+
+// Every row of `s`, each turned into a T by `read`.
+template <typename T, typename Read>
+absl::StatusOr<std::vector<T>> ReadAll(SqliteStatement& s, Read read) {
+  std::vector<T> out;
+  while (true) {
+    absl::StatusOr<bool> row = s.Step();
+    if (!row.ok()) return row.status();
+    if (!*row) return out;
+    out.push_back(read(s));
+  }
+}
 
 // Times are stored as Unix microseconds.
 inline int64_t SqlTime(absl::Time t) { return absl::ToUnixMicros(t); }

@@ -208,13 +208,7 @@ absl::StatusOr<std::vector<ConnectorRecord>> SqliteStore::ListConnectors(
       " FROM connectors WHERE deleted = 0 AND tenant_id = ? "
       "ORDER BY created_at, connector_id")));
   s->Bind(1, tenant_id);
-  std::vector<ConnectorRecord> out;
-  while (true) {
-    ASSIGN_OR_RETURN(bool row, s->Step());
-    if (!row) break;
-    out.push_back(ReadConnector(*s));
-  }
-  return out;
+  return ReadAll<ConnectorRecord>(*s, ReadConnector);
 }
 
 absl::Status SqliteStore::DeleteConnector(absl::string_view tenant_id,
@@ -456,11 +450,8 @@ absl::StatusOr<std::vector<EkeyRecord>> SqliteStore::CurrentEkeys(
         marks, ")")));
     s->Bind(1, tenant_id);
     for (size_t k = 0; k < n; ++k) s->Bind(static_cast<int>(k + 2), user_ids[i + k]);
-    while (true) {
-      ASSIGN_OR_RETURN(bool row, s->Step());
-      if (!row) break;
-      out.push_back(ReadEkey(*s));
-    }
+    ASSIGN_OR_RETURN(std::vector<EkeyRecord> batch, ReadAll<EkeyRecord>(*s, ReadEkey));
+    for (EkeyRecord& e : batch) out.push_back(std::move(e));
   }
   return out;
 }

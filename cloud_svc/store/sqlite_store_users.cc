@@ -125,13 +125,7 @@ absl::StatusOr<std::vector<MappingRecord>> SqliteStore::ListMappings(absl::strin
   ASSIGN_OR_RETURN(auto s, db_->Prepare(absl::StrCat(
       "SELECT ", kMappingColumns, " FROM mappings WHERE tenant_id = ? ORDER BY priority")));
   s->Bind(1, tenant_id);
-  std::vector<MappingRecord> out;
-  while (true) {
-    ASSIGN_OR_RETURN(bool row, s->Step());
-    if (!row) break;
-    out.push_back(ReadMapping(*s));
-  }
-  return out;
+  return ReadAll<MappingRecord>(*s, ReadMapping);
 }
 
 absl::StatusOr<std::vector<MappingRecord>> SqliteStore::DueMappings(absl::Time now) {
@@ -139,13 +133,7 @@ absl::StatusOr<std::vector<MappingRecord>> SqliteStore::DueMappings(absl::Time n
   ASSIGN_OR_RETURN(auto s, db_->Prepare(absl::StrCat(
       "SELECT ", kMappingColumns, " FROM mappings WHERE next_run_at <= ? ORDER BY next_run_at")));
   s->Bind(1, SqlTime(now));
-  std::vector<MappingRecord> out;
-  while (true) {
-    ASSIGN_OR_RETURN(bool row, s->Step());
-    if (!row) break;
-    out.push_back(ReadMapping(*s));
-  }
-  return out;
+  return ReadAll<MappingRecord>(*s, ReadMapping);
 }
 
 absl::Status SqliteStore::SetMappingRun(const MappingRecord& m) {
@@ -297,13 +285,7 @@ absl::StatusOr<std::vector<UserRecord>> SqliteStore::ListUsers(absl::string_view
       "SELECT ", kUserColumns, " FROM users WHERE tenant_id = ? AND mapping_id = ? "
       "AND user_id > ? ORDER BY user_id LIMIT ?")));
   s->Bind(1, tenant_id).Bind(2, mapping_id).Bind(3, after_user_id).Bind(4, int64_t{limit});
-  std::vector<UserRecord> out;
-  while (true) {
-    ASSIGN_OR_RETURN(bool row, s->Step());
-    if (!row) break;
-    out.push_back(ReadUser(*s));
-  }
-  return out;
+  return ReadAll<UserRecord>(*s, ReadUser);
 }
 
 absl::Status SqliteStore::CreateDeploymentToken(absl::string_view token_hash,

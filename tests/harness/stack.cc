@@ -216,4 +216,39 @@ absl::Status ConnectorSvc::Run(const std::vector<std::string>& extra_flags,
   return process_.Start(argv, dir_ + "/connector.log", env);
 }
 
+absl::Status RunUntilConnected(CloudSvc& cloud, const std::string& token, ConnectorSvc& connector,
+                               const std::vector<std::string>& flags,
+                               const std::vector<std::string>& env) {
+  absl::Status st = connector.Run(flags, env);
+  if (!st.ok()) return st;
+  if (!cloud.WaitForStatus(token, connector.connector_id(), v1::CONNECTOR_STATUS_CONNECTED,
+                           absl::Seconds(10))) {
+    return absl::DeadlineExceededError(
+        absl::StrCat("connector did not connect; its log:\n", connector.process().Log()));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status Stack::Start(SlapdOptions slapd_options, CloudSvc::Options cloud_options,
+                          bool with_replica) {
+  slapd = std::make_unique<Slapd>(slapd_options);
+  absl::Status st = slapd->Start();
+  if (!st.ok()) return st;
+  if (with_replica) {
+    replica = std::make_unique<Slapd>(slapd_options);
+    st = replica->Start();
+    if (!st.ok()) return st;
+  }
+  st = cloud.Start(std::move(cloud_options));
+  if (!st.ok()) return st;
+  absl::StatusOr<Tenant> t = cloud.CreateTenant("acme");
+  if (!t.ok()) return t.status();
+  tenant = *t;
+  connector = std::make_unique<ConnectorSvc>(&cloud, slapd.get());
+  st = connector->Register(tenant.token, "dc1");
+  if (!st.ok()) return st;
+  if (replica) connector->SetLdapUris({slapd->uri(), replica->uri()});
+  return absl::OkStatus();
+}
+
 }  // namespace dirbridge::testing

@@ -139,6 +139,31 @@ class ConnectorSvc {
   Process process_;
 };
 
+// Runs `connector` and waits until `cloud` shows it connected; the
+// connector's log in the error otherwise.
+absl::Status RunUntilConnected(CloudSvc& cloud, const std::string& token, ConnectorSvc& connector,
+                               const std::vector<std::string>& flags = {},
+                               const std::vector<std::string>& env = {});
+
+// What most end-to-end tests start from: a generated slapd, cloud_svc, a
+// tenant "acme", and a connector "dc1" registered to it (not yet running).
+struct Stack {
+  std::unique_ptr<Slapd> slapd;
+  // With `with_replica`: a second slapd with the same generated data,
+  // after the first in the connector's URIs (failover).
+  std::unique_ptr<Slapd> replica;
+  CloudSvc cloud;
+  Tenant tenant;
+  std::unique_ptr<ConnectorSvc> connector;
+
+  absl::Status Start(SlapdOptions slapd_options = {}, CloudSvc::Options cloud_options = {},
+                     bool with_replica = false);
+  absl::Status RunConnector(const std::vector<std::string>& flags = {},
+                            const std::vector<std::string>& env = {}) {
+    return RunUntilConnected(cloud, tenant.token, *connector, flags, env);
+  }
+};
+
 std::string CloudBinary();
 std::string ConnectorBinary();
 
