@@ -55,6 +55,14 @@ absl::StatusOr<std::unique_ptr<LdapConnection>> ConnectionPool::Acquire(
   return conn;
 }
 
+std::unique_ptr<LdapConnection> ConnectionPool::TryTakeIdle() {
+  absl::MutexLock lock(&mu_);
+  if (idle_.empty()) return nullptr;
+  std::unique_ptr<LdapConnection> conn = std::move(idle_.back());
+  idle_.pop_back();
+  return conn;
+}
+
 void ConnectionPool::Release(std::unique_ptr<LdapConnection> conn) {
   absl::MutexLock lock(&mu_);
   if (conn->usable()) {

@@ -28,6 +28,12 @@ class ConnectionPool {
       : uris_(std::move(uris)), size_(size), dialer_(std::move(dialer)) {}
 
   absl::Status With(const OpContext& ctx, const Op& op);
+  // An idle connection, or null when none is idle: never dials, never
+  // waits, so it may be called where blocking is not allowed. Give it back
+  // with Return.
+  std::unique_ptr<LdapConnection> TryTakeIdle();
+  // Back to the pool; a connection no longer usable is closed.
+  void Return(std::unique_ptr<LdapConnection> conn) { Release(std::move(conn)); }
   // Whether the last dial reached a server.
   bool healthy() const { return healthy_.load(); }
 

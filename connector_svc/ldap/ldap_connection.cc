@@ -18,10 +18,7 @@ namespace {
 // cancellation flag are looked at again.
 constexpr absl::Duration kSlice = absl::Milliseconds(50);
 
-struct MessageDeleter {
-  void operator()(LDAPMessage* m) const { ldap_msgfree(m); }
-};
-using MessagePtr = std::unique_ptr<LDAPMessage, MessageDeleter>;
+using MessagePtr = LdapMessagePtr;
 
 absl::Status CodeToStatus(int rc, const std::string& what, const std::string& detail) {
   std::string msg = absl::StrCat("ldap: ", what, ": ", ldap_err2string(rc));
@@ -73,6 +70,8 @@ struct timeval SliceTimeval(absl::Duration d) {
 }
 
 }  // namespace
+
+void LdapMessageDeleter::operator()(LDAPMessage* m) const { ldap_msgfree(m); }
 
 std::string LdapEntry::First(const std::string& name) const {
   auto it = attributes.find(name);
@@ -143,6 +142,13 @@ absl::StatusOr<std::unique_ptr<LdapConnection>> LdapConnection::OpenUnbound(
   if (rc != LDAP_SUCCESS) {
     return CodeToStatus(LDAP_SERVER_DOWN, absl::StrCat("connect to ", uri), "");
   }
+  // Without a read-ahead layer (libldap adds one for UDP only) every
+  // message costs two reads, its tag and length and then its body. Above
+  // TCP, below TLS; ldap_result sees data it holds (DATA_READY).
+  Sockbuf* sb = nullptr;
+  if (ldap_get_option(ld, LDAP_OPT_SOCKBUF, &sb) == LDAP_OPT_SUCCESS && sb != nullptr) {
+    ber_sockbuf_add_io(sb, &ber_sockbuf_io_readahead, LBER_SBIOD_LEVEL_PROVIDER, nullptr);
+  }
   return conn;
 }
 
@@ -188,9 +194,7 @@ absl::StatusOr<LDAPMessage*> LdapConnection::Wait(int msgid, const OpContext& ct
   absl::Time start = absl::Now();
   while (true) {
     if (ctx.Cancelled() || absl::Now() >= ctx.deadline) {
-      ldap_abandon_ext(ld_, msgid, nullptr, nullptr);
-      // The server may still be working on it (or frozen): do not reuse.
-      usable_ = false;
+      Abandon(msgid);
       if (ctx.Cancelled()) return absl::CancelledError("ldap: operation cancelled");
       return absl::DeadlineExceededError(
           absl::StrCat("ldap: ", uri_, " did not answer before the deadline"));
@@ -283,9 +287,9 @@ absl::Status LdapConnection::ParseResults(LDAPMessage* chain, const std::string&
   return final_status;
 }
 
-absl::StatusOr<std::vector<LdapEntry>> LdapConnection::Search(
-    const std::string& base, LdapScope scope, const std::string& filter,
-    const std::vector<std::string>& attributes, const OpContext& ctx) {
+absl::StatusOr<int> LdapConnection::StartSearch(const std::string& base, LdapScope scope,
+                                                const std::string& filter,
+                                                const std::vector<std::string>& attributes) {
   std::vector<char*> attrs;
   for (const std::string& a : attributes) attrs.push_back(const_cast<char*>(a.c_str()));
   attrs.push_back(nullptr);
@@ -294,13 +298,35 @@ absl::StatusOr<std::vector<LdapEntry>> LdapConnection::Search(
                            attrs.data(), 0, nullptr, nullptr, nullptr,
                            LDAP_NO_LIMIT, &msgid);
   if (rc != LDAP_SUCCESS) return Error(rc, absl::StrCat("search under \"", base, "\""));
-  absl::StatusOr<LDAPMessage*> res = Wait(msgid, ctx, true);
+  return msgid;
+}
+
+absl::StatusOr<std::vector<LdapEntry>> LdapConnection::ReadEntries(LDAPMessage* result,
+                                                                   const std::string& base) {
+  std::vector<LdapEntry> out;
+  absl::Status st = ParseResults(result, base, &out, nullptr);
+  if (!st.ok()) return st;
+  return out;
+}
+
+bool LdapConnection::HasRanges(const LdapEntry& entry) {
+  for (const auto& [name, values] : entry.attributes) {
+    if (name.find(";range=") != std::string::npos) return true;
+  }
+  return false;
+}
+
+absl::StatusOr<std::vector<LdapEntry>> LdapConnection::Search(
+    const std::string& base, LdapScope scope, const std::string& filter,
+    const std::vector<std::string>& attributes, const OpContext& ctx) {
+  absl::StatusOr<int> msgid = StartSearch(base, scope, filter, attributes);
+  if (!msgid.ok()) return msgid.status();
+  absl::StatusOr<LDAPMessage*> res = Wait(*msgid, ctx, true);
   if (!res.ok()) return res.status();
   MessagePtr all(*res);
-  std::vector<LdapEntry> out;
-  absl::Status st = ParseResults(all.get(), base, &out, nullptr);
-  if (!st.ok()) return st;
-  for (LdapEntry& e : out) {
+  absl::StatusOr<std::vector<LdapEntry>> out = ReadEntries(all.get(), base);
+  if (!out.ok()) return out.status();
+  for (LdapEntry& e : *out) {
     absl::Status ranged = CompleteRanges(e, ctx);
     if (!ranged.ok()) return ranged;
   }
@@ -380,8 +406,8 @@ absl::Status LdapConnection::CompleteRanges(LdapEntry& entry, const OpContext& c
   return absl::OkStatus();
 }
 
-absl::StatusOr<LdapConnection::BindReply> LdapConnection::BindAs(
-    const std::string& dn, const std::string& password, const OpContext& ctx) {
+absl::StatusOr<int> LdapConnection::StartBindAs(const std::string& dn,
+                                                const std::string& password) {
   struct berval cred;
   cred.bv_val = const_cast<char*>(password.data());
   cred.bv_len = password.size();
@@ -393,14 +419,15 @@ absl::StatusOr<LdapConnection::BindReply> LdapConnection::BindAs(
                           ppolicy ? ctrls : nullptr, nullptr, &msgid);
   if (ppolicy) ldap_control_free(ppolicy);
   if (rc != LDAP_SUCCESS) return Error(rc, absl::StrCat("bind at ", uri_));
-  absl::StatusOr<LDAPMessage*> res = Wait(msgid, ctx, true);
-  if (!res.ok()) return res.status();
-  MessagePtr msg(*res);
+  return msgid;
+}
+
+absl::StatusOr<LdapConnection::BindReply> LdapConnection::ReadBind(LDAPMessage* result) {
   BindReply reply;
   char* diag = nullptr;
   LDAPControl** server_ctrls = nullptr;
-  rc = ldap_parse_result(ld_, msg.get(), &reply.code, nullptr, &diag, nullptr,
-                         &server_ctrls, 0);
+  int rc = ldap_parse_result(ld_, result, &reply.code, nullptr, &diag, nullptr,
+                             &server_ctrls, 0);
   reply.diagnostic = diag ? diag : "";
   ldap_memfree(diag);
   if (rc != LDAP_SUCCESS) {
@@ -419,6 +446,43 @@ absl::StatusOr<LdapConnection::BindReply> LdapConnection::BindAs(
   }
   ldap_controls_free(server_ctrls);
   return reply;
+}
+
+absl::StatusOr<LdapConnection::BindReply> LdapConnection::BindAs(
+    const std::string& dn, const std::string& password, const OpContext& ctx) {
+  absl::StatusOr<int> msgid = StartBindAs(dn, password);
+  if (!msgid.ok()) return msgid.status();
+  absl::StatusOr<LDAPMessage*> res = Wait(*msgid, ctx, true);
+  if (!res.ok()) return res.status();
+  MessagePtr msg(*res);
+  return ReadBind(msg.get());
+}
+
+absl::StatusOr<LdapMessagePtr> LdapConnection::TakeResult(int msgid) {
+  struct timeval zero = {0, 0};
+  LDAPMessage* msg = nullptr;
+  int rc = ldap_result(ld_, msgid, LDAP_MSG_ALL, &zero, &msg);
+  if (rc == 0) return LdapMessagePtr();
+  if (rc < 0) {
+    usable_ = false;
+    int err = LDAP_SERVER_DOWN;
+    ldap_get_option(ld_, LDAP_OPT_RESULT_CODE, &err);
+    Metrics::Get().Add("dirbridge_ldap_errors_total", {{"server", uri_}});
+    return Error(err, absl::StrCat("waiting for ", uri_));
+  }
+  return LdapMessagePtr(msg);
+}
+
+void LdapConnection::Abandon(int msgid) {
+  ldap_abandon_ext(ld_, msgid, nullptr, nullptr);
+  // The server may still be working on it (or frozen): do not reuse.
+  usable_ = false;
+}
+
+int LdapConnection::fd() const {
+  int fd = -1;
+  if (ldap_get_option(ld_, LDAP_OPT_DESC, &fd) != LDAP_OPT_SUCCESS) return -1;
+  return fd;
 }
 
 }  // namespace dirbridge::connector

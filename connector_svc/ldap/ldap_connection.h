@@ -28,6 +28,13 @@ struct LdapEntry {
 
 enum class LdapScope { kBase, kOneLevel, kSubtree };
 
+struct LdapMessageDeleter {
+  void operator()(LDAPMessage* m) const;
+};
+// A whole result as libldap read it (a search's entries and final result,
+// or a bind response).
+using LdapMessagePtr = std::unique_ptr<LDAPMessage, LdapMessageDeleter>;
+
 // One connection to one LDAP server, bound as the service account (or not
 // bound at all, for a user's own bind). Every operation is asynchronous
 // underneath and waits in short slices, so that a deadline or cancellation
@@ -70,6 +77,28 @@ class LdapConnection {
   // the password-policy control. Transport failures are an error status.
   absl::StatusOr<BindReply> BindAs(const std::string& dn, const std::string& password,
                                    const OpContext& ctx);
+
+  // The same operations in steps, for a caller that waits on many
+  // connections at once (LdapEventLoop) instead of a thread each: start the
+  // operation, take its result when the socket has it, then read it.
+  // Start*: the message id. Results stay attached to this connection.
+  absl::StatusOr<int> StartSearch(const std::string& base, LdapScope scope,
+                                  const std::string& filter,
+                                  const std::vector<std::string>& attributes);
+  absl::StatusOr<int> StartBindAs(const std::string& dn, const std::string& password);
+  // The whole result of msgid if libldap has it, null if not yet (never
+  // blocks); an error when the connection failed.
+  absl::StatusOr<LdapMessagePtr> TakeResult(int msgid);
+  // Gives up on msgid; the connection is no longer trusted.
+  void Abandon(int msgid);
+  // The socket to wait on, or -1 when not connected.
+  int fd() const;
+  absl::StatusOr<std::vector<LdapEntry>> ReadEntries(LDAPMessage* result,
+                                                     const std::string& base);
+  absl::StatusOr<BindReply> ReadBind(LDAPMessage* result);
+  // Whether the server sent part of an attribute (AD's member;range=0-1499):
+  // reading the rest takes more searches.
+  static bool HasRanges(const LdapEntry& entry);
 
   const std::string& uri() const { return uri_; }
   // False once an operation failed in a way that leaves the connection in
