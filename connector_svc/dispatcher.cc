@@ -21,6 +21,15 @@ void SetStatus(v1::CallResult& result, const absl::Status& status) {
 
 }  // namespace
 
+Dispatcher::~Dispatcher() {
+  {
+    absl::MutexLock lock(&mu_);
+    mu_.Await(absl::Condition(
+        +[](int* n) { return *n == 0; }, &async_in_flight_));
+  }
+  crypto::Wipe(password_key_.private_key);
+}
+
 void Dispatcher::set_connector_id(std::string id) {
   absl::MutexLock lock(&mu_);
   connector_id_ = std::move(id);
@@ -33,6 +42,10 @@ void Dispatcher::Dispatch(v1::CallRequest request, std::shared_ptr<Call> call,
   // may wait on LDAP or a lock goes to the pool.
   if (request.request_case() == v1::CallRequest::kEcho) {
     reply(Handle(request, *call, emit));
+    return;
+  }
+  if (request.request_case() == v1::CallRequest::kAuthenticate) {
+    DispatchAuthenticate(std::move(request), std::move(call), std::move(reply));
     return;
   }
   pool_.Schedule([this, request = std::move(request), call = std::move(call),
@@ -72,10 +85,8 @@ absl::Status Dispatcher::SearchUsers(const v1::SearchUsersRequest& request, Call
       });
 }
 
-absl::StatusOr<v1::AuthenticateResponse> Dispatcher::Authenticate(
-    const v1::AuthenticateRequest& request, const OpContext& ctx) {
+absl::StatusOr<std::string> Dispatcher::Password(const v1::AuthenticateRequest& request) const {
   std::string password;
-  auto wipe = absl::MakeCleanup([&password] { crypto::Wipe(password); });
   if (!request.sealed_password().empty()) {
     if (!request.password().empty()) {
       return absl::InvalidArgumentError("send password or sealed_password, not both");
@@ -93,15 +104,63 @@ absl::StatusOr<v1::AuthenticateResponse> Dispatcher::Authenticate(
     password = request.password();
   }
   if (absl::StripAsciiWhitespace(password).empty()) {
+    crypto::Wipe(password);
     return absl::InvalidArgumentError("password is empty");
   }
+  return password;
+}
+
+absl::StatusOr<v1::AuthenticateResponse> Dispatcher::Authenticate(
+    const v1::AuthenticateRequest& request, const OpContext& ctx) {
+  absl::StatusOr<std::string> password = Password(request);
+  if (!password.ok()) return password.status();
+  auto wipe = absl::MakeCleanup([&password] { crypto::Wipe(*password); });
   absl::StatusOr<Directory::AuthOutcome> outcome =
-      directory_->Authenticate(request.username(), password, ctx);
+      directory_->Authenticate(request.username(), *password, ctx);
   if (!outcome.ok()) return outcome.status();
   v1::AuthenticateResponse out;
   out.set_result(outcome->result);
   if (outcome->result == v1::AUTH_RESULT_OK) *out.mutable_user() = std::move(outcome->user);
   return out;
+}
+
+void Dispatcher::DispatchAuthenticate(v1::CallRequest request, std::shared_ptr<Call> call,
+                                      Reply reply) {
+  v1::CallResult result;
+  result.set_call_id(request.call_id());
+  OpContext ctx = call->op_context();
+  absl::StatusOr<std::string> password =
+      absl::Now() >= ctx.deadline
+          ? absl::DeadlineExceededError("deadline passed before the call ran")
+          : Password(request.authenticate());
+  if (!password.ok()) {
+    SetStatus(result, password.status());
+    Record(v1::CallRequest::kAuthenticate, result);
+    reply(std::move(result));
+    return;
+  }
+  {
+    absl::MutexLock lock(&mu_);
+    ++async_in_flight_;
+  }
+  directory_->AuthenticateAsync(
+      request.authenticate().username(), std::move(*password), ctx, &pool_,
+      [this, result = std::move(result), call = std::move(call), reply = std::move(reply)](
+          absl::StatusOr<Directory::AuthOutcome> outcome) mutable {
+        if (!outcome.ok()) {
+          SetStatus(result, outcome.status());
+        } else {
+          v1::AuthenticateResponse* out = result.mutable_authenticate();
+          out->set_result(outcome->result);
+          if (outcome->result == v1::AUTH_RESULT_OK) {
+            *out->mutable_user() = std::move(outcome->user);
+          }
+        }
+        Record(v1::CallRequest::kAuthenticate, result);
+        if (!call->cancelled()) reply(std::move(result));
+        absl::MutexLock lock(&mu_);
+        --async_in_flight_;
+      });
 }
 
 absl::StatusOr<v1::WrapNewEkeyResponse> Dispatcher::WrapNewEkey(
@@ -257,15 +316,18 @@ v1::CallResult Dispatcher::Handle(const v1::CallRequest& request, Call& call,
                             static_cast<int>(request.request_case()))));
       break;
   }
+  Record(request.request_case(), result);
+  return result;
+}
+
+void Dispatcher::Record(v1::CallRequest::RequestCase kind, const v1::CallResult& result) {
   Metrics::Get().Add("dirbridge_connector_calls_total",
-                     {{"kind", CallKindName(request.request_case())},
+                     {{"kind", CallKindName(kind)},
                       {"code", absl::StatusCodeToString(static_cast<absl::StatusCode>(result.code()))}});
   if (result.code() != 0) {
     spdlog::info("event=call_failed call_id={} kind={} code={} error=\"{}\"",
-                 request.call_id(), static_cast<int>(request.request_case()),
-                 result.code(), result.message());
+                 result.call_id(), static_cast<int>(kind), result.code(), result.message());
   }
-  return result;
 }
 
 }  // namespace dirbridge::connector

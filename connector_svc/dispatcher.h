@@ -32,7 +32,8 @@ class Dispatcher {
         tenant_id_(std::move(tenant_id)),
         password_key_(std::move(password_key)),
         pool_(threads) {}
-  ~Dispatcher() { crypto::Wipe(password_key_.private_key); }
+  // Waits for the logins still on the directory's event loop.
+  ~Dispatcher();
 
   // Runs the call's handler off the caller's thread; `reply` gets the
   // result once (with call_id set), unless the call was cancelled.
@@ -50,6 +51,13 @@ class Dispatcher {
                            const Emit& emit);
   absl::StatusOr<v1::AuthenticateResponse> Authenticate(const v1::AuthenticateRequest& request,
                                                         const OpContext& ctx);
+  // The login's password in clear: sealed_password opened, or password.
+  absl::StatusOr<std::string> Password(const v1::AuthenticateRequest& request) const;
+  // Authenticate without a worker: the directory's event loop waits for
+  // the server. The hot path of web logins.
+  void DispatchAuthenticate(v1::CallRequest request, std::shared_ptr<Call> call, Reply reply);
+  // Counts and logs a finished call.
+  void Record(v1::CallRequest::RequestCase kind, const v1::CallResult& result);
 
   absl::StatusOr<v1::WrapNewEkeyResponse> WrapNewEkey(const v1::WrapNewEkeyRequest& request);
   absl::StatusOr<v1::GetEkeysResponse> SealEkeys(const v1::SealEkeysRequest& request,
@@ -61,6 +69,7 @@ class Dispatcher {
   crypto::X25519KeyPair password_key_;
   absl::Mutex mu_;
   std::string connector_id_ ABSL_GUARDED_BY(mu_);
+  int async_in_flight_ ABSL_GUARDED_BY(mu_) = 0;
   ThreadPool pool_;  // last: its threads stop before the members they use
 };
 

@@ -2,13 +2,15 @@
 #define DIRBRIDGE_CONNECTOR_SVC_LDAP_DIRECTORY_H_
 
 #include <atomic>
+#include <functional>
 #include <string>
 #include <vector>
 
-#include <functional>
-
+#include "absl/functional/any_invocable.h"
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
+#include "common/crypto.h"
+#include "common/thread_pool.h"
 #include "dirbridge/v1/auth.pb.h"
 #include "dirbridge/v1/directory.pb.h"
 
@@ -78,6 +80,21 @@ class Directory {
   virtual absl::StatusOr<AuthOutcome> Authenticate(const std::string& username,
                                                    const std::string& password,
                                                    const OpContext& ctx) = 0;
+
+  // The same check without holding a thread while the server works, where
+  // the implementation can: never blocks. `done` runs exactly once, on a
+  // thread of the implementation's or of `blocking`, which runs any step
+  // that has to wait. This default runs Authenticate on `blocking`.
+  using AuthDone = absl::AnyInvocable<void(absl::StatusOr<AuthOutcome>) &&>;
+  virtual void AuthenticateAsync(std::string username, std::string password, OpContext ctx,
+                                 ThreadPool* blocking, AuthDone done) {
+    blocking->Schedule([this, username = std::move(username), password = std::move(password),
+                        ctx, done = std::move(done)]() mutable {
+      absl::StatusOr<AuthOutcome> outcome = Authenticate(username, password, ctx);
+      crypto::Wipe(password);
+      std::move(done)(std::move(outcome));
+    });
+  }
 
   // How many users are visible under the base DN (connector_svc check).
   virtual absl::StatusOr<int64_t> CountUsers(const OpContext& ctx) = 0;

@@ -248,19 +248,31 @@ absl::StatusOr<Directory::AuthOutcome> LdapDirectory::Authenticate(
     out.result = v1::AUTH_RESULT_INVALID_CREDENTIALS;
     return out;
   }
+  return BindUser(found.front(), password, ctx);
+}
+
+absl::StatusOr<Directory::AuthOutcome> LdapDirectory::BindUser(const LdapEntry& user,
+                                                               const std::string& password,
+                                                               const OpContext& ctx) {
   LdapConnection::BindReply reply;
   absl::Status st = bind_pool_.With(ctx, [&](LdapConnection& conn) -> absl::Status {
-    absl::StatusOr<LdapConnection::BindReply> r = conn.BindAs(found.front().dn, password, ctx);
+    absl::StatusOr<LdapConnection::BindReply> r = conn.BindAs(user.dn, password, ctx);
     if (!r.ok()) return r.status();
     reply = std::move(*r);
     return absl::OkStatus();
   });
   if (!st.ok()) return st;
+  return Outcome(user, reply);
+}
+
+absl::StatusOr<Directory::AuthOutcome> LdapDirectory::Outcome(
+    const LdapEntry& user, const LdapConnection::BindReply& reply) const {
   if (reply.code == LDAP_BUSY || reply.code == LDAP_UNAVAILABLE) {
     return absl::UnavailableError("ldap: the server is too busy to check the password");
   }
+  AuthOutcome out;
   out.result = BindOutcome(reply.code, reply.diagnostic, reply.ppolicy_error);
-  if (out.result == v1::AUTH_RESULT_OK) out.user = map_.ToUser(found.front());
+  if (out.result == v1::AUTH_RESULT_OK) out.user = map_.ToUser(user);
   return out;
 }
 

@@ -14,6 +14,7 @@
 #include "connector_svc/ldap/directory.h"
 #include "connector_svc/ldap/ldap_config.h"
 #include "connector_svc/ldap/ldap_connection.h"
+#include "connector_svc/ldap/ldap_event_loop.h"
 
 namespace dirbridge::connector {
 
@@ -38,6 +39,11 @@ class LdapDirectory : public Directory {
   absl::StatusOr<AuthOutcome> Authenticate(const std::string& username,
                                            const std::string& password,
                                            const OpContext& ctx) override;
+  // Search and bind wait on the event loop, not on a thread; a step that
+  // has to wait for a connection (none idle, one dropped, ranged attributes
+  // to read) goes to `blocking`. Same outcomes as Authenticate.
+  void AuthenticateAsync(std::string username, std::string password, OpContext ctx,
+                         ThreadPool* blocking, AuthDone done) override;
   absl::StatusOr<int64_t> CountUsers(const OpContext& ctx) override;
 
   const LdapConfig& config() const { return config_; }
@@ -64,6 +70,22 @@ class LdapDirectory : public Directory {
   // user attributes.
   absl::StatusOr<std::vector<LdapEntry>> FindUser(const std::string& username,
                                                   const OpContext& ctx);
+  // The user's own bind, once FindUser found exactly one entry.
+  absl::StatusOr<AuthOutcome> BindUser(const LdapEntry& user, const std::string& password,
+                                       const OpContext& ctx);
+  // What the server's answer to the bind means (a busy server is an error).
+  absl::StatusOr<AuthOutcome> Outcome(const LdapEntry& user,
+                                      const LdapConnection::BindReply& reply) const;
+
+  // One login on the event loop (async_authenticate.cc).
+  struct AsyncAuth;
+  void OnUserFound(std::unique_ptr<AsyncAuth> op, absl::StatusOr<LdapMessagePtr> result);
+  void OnBound(std::unique_ptr<AsyncAuth> op, absl::StatusOr<LdapMessagePtr> result);
+  // Runs the blocking Authenticate (dials, waits for a connection, fails
+  // over) instead.
+  void AuthenticateOnWorker(std::unique_ptr<AsyncAuth> op);
+  void BindOnWorker(std::unique_ptr<AsyncAuth> op);
+
   // Runs op on a service-bound connection.
   absl::Status WithConnection(const OpContext& ctx, const Op& op);
 
@@ -74,6 +96,8 @@ class LdapDirectory : public Directory {
   // Never bound as the service account: users' own binds, one at a time per
   // connection, so a user's bind never shares a connection with service work.
   ConnectionPool bind_pool_;
+  // Last: stopped before the pools its operations return connections to.
+  LdapEventLoop loop_;
 };
 
 }  // namespace dirbridge::connector
