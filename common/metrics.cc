@@ -54,9 +54,12 @@ void Metrics::Describe(const std::string& name, const std::string& type,
   meta_[name] = {type, help};
 }
 
+// Keys are built before the lock is taken: every call of every thread
+// goes through this one mutex.
 void Metrics::Add(const std::string& name, const Labels& labels, double delta) {
+  std::string key = Key(labels);
   absl::MutexLock lock(&mu_);
-  values_[name][Key(labels)] += delta;
+  values_[name][key] += delta;
 }
 
 void Metrics::Set(const std::string& name, const Labels& labels, double value) {
@@ -70,8 +73,9 @@ void Metrics::ClearGauge(const std::string& name) {
 }
 
 void Metrics::Observe(const std::string& name, const Labels& labels, double seconds) {
+  std::string key = Key(labels);
   absl::MutexLock lock(&mu_);
-  Histogram& h = histograms_[name][Key(labels)];
+  Histogram& h = histograms_[name][key];
   if (h.counts.empty()) h.counts.assign(std::size(kBuckets), 0);
   for (size_t i = 0; i < std::size(kBuckets); ++i) {
     if (seconds <= kBuckets[i]) h.counts[i] += 1;
