@@ -15,6 +15,9 @@ namespace dirbridge::bench {
 // A field of /proc/PID/status in KiB (VmRSS, VmHWM), or -1.
 int64_t ProcKb(pid_t pid, const std::string& field);
 double Ms(absl::Duration d);
+// User + system CPU seconds a process has used, all its threads (0 for pid 0:
+// this process).
+double CpuSeconds(pid_t pid);
 std::string UserName(int i);
 // Wall time of a shell command, in ms.
 double TimeCommand(const std::string& cmd);

@@ -60,6 +60,7 @@ class Slapd {
                      const std::string& stdin_ldif = "") const;
   void Stop();
   void Freeze() { process_.Signal(SIGSTOP); }
+  pid_t pid() const { return process_.pid(); }
   void Thaw() { process_.Signal(SIGCONT); }
 
   int port() const { return port_; }
