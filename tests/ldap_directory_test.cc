@@ -1,0 +1,205 @@
+// LdapDirectory's event-loop login against a real slapd: the same outcomes
+// as the blocking path, and every way it hands over or gives up.
+
+#include <atomic>
+#include <thread>
+
+#include "absl/strings/str_format.h"
+#include "absl/synchronization/notification.h"
+#include "connector_svc/ldap/ldap_directory.h"
+#include "gtest/gtest.h"
+#include "tests/harness/slapd.h"
+
+namespace dirbridge::connector {
+namespace {
+
+using testing::Slapd;
+using testing::SlapdOptions;
+
+LdapConfig ConfigFor(const Slapd& slapd, int pool_size) {
+  LdapConfig c;
+  c.uris = {slapd.uri()};
+  c.tls = LdapTls::kNone;
+  c.bind_dn = Slapd::kServiceDn;
+  c.bind_password = Slapd::kServicePassword;
+  c.base_dn = slapd.options().suffix;
+  c.profile = LdapProfile::kOpenLdap;
+  c.pool_size = pool_size;
+  return c;
+}
+
+OpContext Within(absl::Duration d, const std::atomic<bool>* cancelled = nullptr) {
+  return OpContext{absl::Now() + d, cancelled};
+}
+
+// One AuthenticateAsync, waited for.
+absl::StatusOr<Directory::AuthOutcome> Login(LdapDirectory& dir, ThreadPool& pool,
+                                             const std::string& user, const std::string& pw,
+                                             OpContext ctx) {
+  absl::Notification done;
+  absl::StatusOr<Directory::AuthOutcome> out;
+  dir.AuthenticateAsync(user, pw, ctx, &pool,
+                        [&](absl::StatusOr<Directory::AuthOutcome> r) {
+                          out = std::move(r);
+                          done.Notify();
+                        });
+  done.WaitForNotification();
+  return out;
+}
+
+class LdapDirectoryTest : public ::testing::Test {
+ protected:
+  void StartWith(SlapdOptions opts, int pool_size) {
+    slapd_ = std::make_unique<Slapd>(std::move(opts));
+    ASSERT_TRUE(slapd_->Start().ok());
+    absl::StatusOr<std::unique_ptr<LdapDirectory>> dir =
+        LdapDirectory::New(ConfigFor(*slapd_, pool_size));
+    ASSERT_TRUE(dir.ok()) << dir.status();
+    dir_ = std::move(*dir);
+  }
+
+  std::unique_ptr<Slapd> slapd_;
+  std::unique_ptr<LdapDirectory> dir_;
+  ThreadPool pool_{4};
+};
+
+TEST_F(LdapDirectoryTest, SameOutcomesAsTheBlockingPath) {
+  SlapdOptions opts;
+  opts.ppolicy = true;
+  StartWith(opts, 2);
+  struct Case {
+    std::string user, password;
+  } cases[] = {
+      {"user00001", "pw-user00001"},  {"user00001", "wrong"}, {"nobody", "pw-nobody"},
+      {"user00002", "pw-user00002"},  {"locked", "pw-locked"}, {"mustchange", "pw-mustchange"},
+      {"expired", "pw-expired"},      {"user*", "pw-user00001"},
+  };
+  for (const Case& c : cases) {
+    absl::StatusOr<Directory::AuthOutcome> blocking =
+        dir_->Authenticate(c.user, c.password, Within(absl::Seconds(5)));
+    absl::StatusOr<Directory::AuthOutcome> async =
+        Login(*dir_, pool_, c.user, c.password, Within(absl::Seconds(5)));
+    ASSERT_TRUE(blocking.ok()) << c.user << ": " << blocking.status();
+    ASSERT_TRUE(async.ok()) << c.user << ": " << async.status();
+    EXPECT_EQ(async->result, blocking->result) << c.user << " / " << c.password;
+    EXPECT_EQ(async->user.dn(), blocking->user.dn()) << c.user;
+  }
+  absl::StatusOr<Directory::AuthOutcome> ok =
+      Login(*dir_, pool_, "user00001", "pw-user00001", Within(absl::Seconds(5)));
+  ASSERT_TRUE(ok.ok());
+  EXPECT_EQ(ok->result, v1::AUTH_RESULT_OK);
+  EXPECT_EQ(ok->user.username(), "user00001");
+  EXPECT_EQ(ok->user.dn(), slapd_->UserDn(1));
+  EXPECT_EQ(Login(*dir_, pool_, "user00001", "", Within(absl::Seconds(5))).status().code(),
+            absl::StatusCode::kInvalidArgument);
+}
+
+TEST_F(LdapDirectoryTest, MoreLoginsThanConnectionsAllAnswered) {
+  StartWith({}, 1);
+  constexpr int kLogins = 40;
+  std::atomic<int> ok{0}, wrong{0}, left{kLogins};
+  absl::Notification all;
+  for (int i = 0; i < kLogins; ++i) {
+    int u = 1 + i % 20;
+    std::string user = absl::StrFormat("user%05d", u);
+    // Every fourth one with a wrong password: answers must not cross.
+    std::string pw = i % 4 == 0 ? "wrong" : "pw-" + user;
+    dir_->AuthenticateAsync(user, pw, Within(absl::Seconds(10)), &pool_,
+                            [&, i](absl::StatusOr<Directory::AuthOutcome> r) {
+                              if (r.ok() && r->result == v1::AUTH_RESULT_OK && i % 4 != 0) ++ok;
+                              if (r.ok() && r->result == v1::AUTH_RESULT_INVALID_CREDENTIALS &&
+                                  i % 4 == 0) {
+                                ++wrong;
+                              }
+                              if (--left == 0) all.Notify();
+                            });
+  }
+  ASSERT_TRUE(all.WaitForNotificationWithTimeout(absl::Seconds(30)));
+  EXPECT_EQ(ok.load(), kLogins * 3 / 4);
+  EXPECT_EQ(wrong.load(), kLogins / 4);
+}
+
+TEST_F(LdapDirectoryTest, FrozenServerEndsTheLoginAtItsDeadline) {
+  StartWith({}, 2);
+  // Warm the pools so that the login goes to the loop, not to a dial.
+  ASSERT_TRUE(Login(*dir_, pool_, "user00001", "pw-user00001", Within(absl::Seconds(5))).ok());
+  slapd_->Freeze();
+  absl::Time start = absl::Now();
+  absl::StatusOr<Directory::AuthOutcome> r =
+      Login(*dir_, pool_, "user00002", "pw-user00002", Within(absl::Milliseconds(300)));
+  absl::Duration took = absl::Now() - start;
+  slapd_->Thaw();
+  EXPECT_EQ(r.status().code(), absl::StatusCode::kDeadlineExceeded) << r.status();
+  EXPECT_LT(took, absl::Seconds(2));
+  // The abandoned connection is not handed out again.
+  absl::StatusOr<Directory::AuthOutcome> after =
+      Login(*dir_, pool_, "user00002", "pw-user00002", Within(absl::Seconds(5)));
+  ASSERT_TRUE(after.ok()) << after.status();
+  EXPECT_EQ(after->result, v1::AUTH_RESULT_OK);
+}
+
+TEST_F(LdapDirectoryTest, CancelledLoginEndsWithoutWaitingForTheServer) {
+  StartWith({}, 2);
+  ASSERT_TRUE(Login(*dir_, pool_, "user00001", "pw-user00001", Within(absl::Seconds(5))).ok());
+  slapd_->Freeze();
+  std::atomic<bool> cancelled{false};
+  std::thread canceller([&] {
+    absl::SleepFor(absl::Milliseconds(100));
+    cancelled = true;
+  });
+  absl::StatusOr<Directory::AuthOutcome> r =
+      Login(*dir_, pool_, "user00002", "pw-user00002", Within(absl::Seconds(30), &cancelled));
+  canceller.join();
+  slapd_->Thaw();
+  EXPECT_EQ(r.status().code(), absl::StatusCode::kCancelled) << r.status();
+}
+
+TEST_F(LdapDirectoryTest, ConnectionsTheServerDroppedAreReplaced) {
+  // AD drops connections idle for 900 s; slapd's idletimeout does the same.
+  SlapdOptions opts;
+  opts.extra_global_config = "idletimeout 1";
+  StartWith(opts, 2);
+  ASSERT_TRUE(Login(*dir_, pool_, "user00001", "pw-user00001", Within(absl::Seconds(5))).ok());
+  absl::SleepFor(absl::Milliseconds(2500));  // the scenario: connections idle past the timeout
+  absl::StatusOr<Directory::AuthOutcome> r =
+      Login(*dir_, pool_, "user00003", "pw-user00003", Within(absl::Seconds(5)));
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_EQ(r->result, v1::AUTH_RESULT_OK);
+}
+
+TEST_F(LdapDirectoryTest, ServerGoneIsUnavailable) {
+  StartWith({}, 2);
+  ASSERT_TRUE(Login(*dir_, pool_, "user00001", "pw-user00001", Within(absl::Seconds(5))).ok());
+  slapd_->Stop();
+  absl::StatusOr<Directory::AuthOutcome> r =
+      Login(*dir_, pool_, "user00001", "pw-user00001", Within(absl::Seconds(5)));
+  EXPECT_EQ(r.status().code(), absl::StatusCode::kUnavailable) << r.status();
+}
+
+TEST_F(LdapDirectoryTest, LoginsOverLdapsAndStartTls) {
+  SlapdOptions opts;
+  opts.tls = true;
+  StartWith(opts, 2);
+  for (LdapTls tls : {LdapTls::kLdaps, LdapTls::kStartTls}) {
+    LdapConfig c = ConfigFor(*slapd_, 2);
+    c.tls = tls;
+    c.uris = {tls == LdapTls::kLdaps ? slapd_->ldaps_uri() : slapd_->uri()};
+    c.ca_file = slapd_->ca_file();
+    absl::StatusOr<std::unique_ptr<LdapDirectory>> dir = LdapDirectory::New(c);
+    ASSERT_TRUE(dir.ok());
+    // Twice: the second login finds the connections the first one left idle
+    // and goes through the event loop, with TLS and read-ahead underneath.
+    for (int i = 0; i < 2; ++i) {
+      absl::StatusOr<Directory::AuthOutcome> r =
+          Login(**dir, pool_, "user00004", "pw-user00004", Within(absl::Seconds(5)));
+      ASSERT_TRUE(r.ok()) << r.status();
+      EXPECT_EQ(r->result, v1::AUTH_RESULT_OK);
+      r = Login(**dir, pool_, "user00004", "wrong", Within(absl::Seconds(5)));
+      ASSERT_TRUE(r.ok()) << r.status();
+      EXPECT_EQ(r->result, v1::AUTH_RESULT_INVALID_CREDENTIALS);
+    }
+  }
+}
+
+}  // namespace
+}  // namespace dirbridge::connector
