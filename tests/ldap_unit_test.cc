@@ -108,7 +108,11 @@ TEST(AttributeMapTest, OverridesAndUnknownKeys) {
 TEST(UserFilterTest, NameFormsAndEscaping) {
   auto ad = *ResolveAttributeMap(LdapProfile::kActiveDirectory, {});
   auto ol = *ResolveAttributeMap(LdapProfile::kOpenLdap, {});
-  EXPECT_THAT(*UserLookupFilter(ad, "alice"), HasSubstr("(|(sAMAccountName=alice))"));
+  EXPECT_EQ(*UserLookupFilter(ad, "alice"),
+            "(&(&(objectCategory=person)(objectClass=user))(sAMAccountName=alice))");
+  EXPECT_EQ(*UserLookupFilter(ol, "alice@example.com"),
+            "(&(|(objectClass=inetOrgPerson)(objectClass=posixAccount))"
+            "(|(uid=alice@example.com)(uid=alice)))");
   EXPECT_THAT(*UserLookupFilter(ad, "alice@corp.example"),
               HasSubstr("(userPrincipalName=alice@corp.example)"));
   EXPECT_THAT(*UserLookupFilter(ad, "CORP\\alice"), HasSubstr("(sAMAccountName=alice)"));

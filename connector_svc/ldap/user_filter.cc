@@ -21,10 +21,12 @@ absl::StatusOr<std::string> UserLookupFilter(const AttributeMap& map,
     return absl::StrCat("(", attr, "=", EscapeFilterValue(v), ")");
   };
   std::string match = eq(map.username, username);
+  int readings = 1;
   size_t at = username.rfind('@');
   size_t backslash = username.find('\\');
   if (backslash != std::string::npos && backslash > 0 && backslash + 1 < username.size()) {
     absl::StrAppend(&match, eq(map.username, absl::string_view(username).substr(backslash + 1)));
+    ++readings;
   }
   if (at != std::string::npos && at > 0 && at + 1 < username.size()) {
     if (!map.user_principal_name.empty()) {
@@ -32,8 +34,10 @@ absl::StatusOr<std::string> UserLookupFilter(const AttributeMap& map,
     } else {
       absl::StrAppend(&match, eq(map.username, absl::string_view(username).substr(0, at)));
     }
+    ++readings;
   }
-  match = absl::StrCat("(|", match, ")");
+  // An OR of one costs the server a union of one candidate list per login.
+  if (readings > 1) match = absl::StrCat("(|", match, ")");
   return absl::StrCat("(&", map.user_filter, match, ")");
 }
 
