@@ -15,6 +15,8 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/synchronization/mutex.h"
+#include "connector_svc/ldap/attribute_map.h"
+#include "connector_svc/ldap/user_filter.h"
 #include "dirbridge/v1/auth.grpc.pb.h"
 #include "tests/harness/stack.h"
 
@@ -61,9 +63,15 @@ double TimeCommand(const std::string& cmd) {
 }
 
 // The physical floor of search-then-bind: libldap straight from this
-// process, a service connection and a bind connection per caller.
+// process, a service connection and a bind connection per caller, doing the
+// LDAP work dirbridge does for a login: the same filter (UserLookupFilter of
+// the openldap profile), the same attributes, the same password-policy
+// control on the bind.
 double DirectAuthThroughput(const testing::Slapd& slapd, int callers, int users,
                             absl::Duration duration) {
+  const connector::AttributeMap map =
+      *connector::ResolveAttributeMap(connector::LdapProfile::kOpenLdap, {});
+  const std::vector<std::string> attributes = map.UserAttributes();
   std::atomic<int64_t> ok{0};
   std::vector<std::thread> threads;
   absl::Time end = absl::Now() + duration;
@@ -80,19 +88,16 @@ double DirectAuthThroughput(const testing::Slapd& slapd, int callers, int users,
                   const_cast<char*>(testing::Slapd::kServicePassword)};
       ldap_sasl_bind_s(svc, testing::Slapd::kServiceDn, LDAP_SASL_SIMPLE, &cred, nullptr,
                        nullptr, nullptr);
+      std::vector<char*> attrs;
+      for (const std::string& a : attributes) attrs.push_back(const_cast<char*>(a.c_str()));
+      attrs.push_back(nullptr);
       std::mt19937 rng(t);
       while (absl::Now() < end) {
         int i = 1 + static_cast<int>(rng() % users);
-        std::string filter = absl::StrCat("(&(objectClass=inetOrgPerson)(uid=", UserName(i), "))");
-        // The attributes dirbridge reads to return the user on success: the
-        // same LDAP work on both sides of the ratio.
-        char* attrs[] = {const_cast<char*>("uid"), const_cast<char*>("entryUUID"),
-                         const_cast<char*>("mail"), const_cast<char*>("displayName"),
-                         const_cast<char*>("memberOf"), const_cast<char*>("cn"),
-                         const_cast<char*>("entryCSN"), nullptr};
+        std::string filter = *connector::UserLookupFilter(map, UserName(i));
         LDAPMessage* res = nullptr;
         if (ldap_search_ext_s(svc, slapd.options().suffix.c_str(), LDAP_SCOPE_SUBTREE,
-                              filter.c_str(), attrs, 0, nullptr, nullptr, nullptr, 0,
+                              filter.c_str(), attrs.data(), 0, nullptr, nullptr, nullptr, 0,
                               &res) != LDAP_SUCCESS) {
           ldap_msgfree(res);
           continue;
@@ -101,10 +106,14 @@ double DirectAuthThroughput(const testing::Slapd& slapd, int callers, int users,
         char* dn = e ? ldap_get_dn(svc, e) : nullptr;
         std::string pw = "pw-" + UserName(i);
         berval p{static_cast<ber_len_t>(pw.size()), pw.data()};
-        if (dn && ldap_sasl_bind_s(bind, dn, LDAP_SASL_SIMPLE, &p, nullptr, nullptr, nullptr) ==
+        LDAPControl* ppolicy = nullptr;
+        ldap_create_passwordpolicy_control(bind, &ppolicy);
+        LDAPControl* ctrls[] = {ppolicy, nullptr};
+        if (dn && ldap_sasl_bind_s(bind, dn, LDAP_SASL_SIMPLE, &p, ctrls, nullptr, nullptr) ==
                       LDAP_SUCCESS) {
           ++ok;
         }
+        ldap_control_free(ppolicy);
         ldap_memfree(dn);
         ldap_msgfree(res);
       }

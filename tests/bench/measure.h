@@ -23,8 +23,8 @@ std::string UserName(int i);
 double TimeCommand(const std::string& cmd);
 
 // The physical floor of search-then-bind: libldap straight from this
-// process, a service connection and a bind connection per caller, reading
-// the same attributes dirbridge reads to return the user.
+// process, a service connection and a bind connection per caller, with the
+// filter, attributes and bind control dirbridge uses for a login.
 double DirectAuthThroughput(const testing::Slapd& slapd, int callers, int users,
                             absl::Duration duration);
 // Logins per second through cloud_svc and a connector.
