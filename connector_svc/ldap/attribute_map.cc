@@ -136,7 +136,7 @@ v1::User AttributeMap::ToUser(const LdapEntry& e) const {
   v1::User u;
   u.set_dn(e.dn);
   u.set_username(e.First(Lower(username)));
-  std::string raw_id = e.First(Lower(id));
+  const std::string& raw_id = e.First(Lower(id));
   u.set_id(binary_id && raw_id.size() == 16 ? FormatObjectGuid(raw_id) : raw_id);
   if (!user_principal_name.empty()) {
     u.set_user_principal_name(e.First(Lower(user_principal_name)));

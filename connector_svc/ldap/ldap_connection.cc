@@ -73,9 +73,10 @@ struct timeval SliceTimeval(absl::Duration d) {
 
 void LdapMessageDeleter::operator()(LDAPMessage* m) const { ldap_msgfree(m); }
 
-std::string LdapEntry::First(const std::string& name) const {
+const std::string& LdapEntry::First(absl::string_view name) const {
+  static const std::string* const kNone = new std::string();
   auto it = attributes.find(name);
-  if (it == attributes.end() || it->second.empty()) return "";
+  if (it == attributes.end() || it->second.empty()) return *kNone;
   return it->second.front();
 }
 
@@ -221,6 +222,52 @@ absl::Status LdapConnection::Error(int rc, const std::string& what) {
   return CodeToStatus(rc, what, "");
 }
 
+absl::Status LdapConnection::ReadFinalResult(LDAPMessage* m, const std::string& base,
+                                             struct berval* cookie) {
+  int result = 0;
+  char* diag = nullptr;
+  LDAPControl** ctrls = nullptr;
+  int rc = ldap_parse_result(ld_, m, &result, nullptr, &diag, nullptr, &ctrls, 0);
+  std::string detail = diag ? diag : "";
+  ldap_memfree(diag);
+  if (rc != LDAP_SUCCESS) {
+    ldap_controls_free(ctrls);
+    return Error(rc, "reading a search result");
+  }
+  if (cookie != nullptr) {
+    cookie->bv_len = 0;
+    LDAPControl* page = ldap_control_find(LDAP_CONTROL_PAGEDRESULTS, ctrls, nullptr);
+    ber_int_t estimate = 0;
+    if (page != nullptr) {
+      struct berval c = {0, nullptr};
+      if (ldap_parse_pageresponse_control(ld_, page, &estimate, &c) == LDAP_SUCCESS) {
+        ber_memfree(cookie->bv_val);
+        *cookie = c;
+      }
+    }
+  }
+  ldap_controls_free(ctrls);
+  if (result == LDAP_SIZELIMIT_EXCEEDED) {
+    return absl::ResourceExhaustedError(absl::StrCat(
+        "ldap: search under \"", base,
+        "\" hit the server's size limit; raise it for the service account "
+        "(OpenLDAP: limits ... size=unlimited; AD: MaxPageSize)"));
+  }
+  if (result != LDAP_SUCCESS) {
+    return CodeToStatus(result, absl::StrCat("search under \"", base, "\""), detail);
+  }
+  return absl::OkStatus();
+}
+
+absl::Status LdapConnection::ReadPageCookie(LDAPMessage* chain, const std::string& base,
+                                            struct berval* cookie) {
+  for (LDAPMessage* m = ldap_first_message(ld_, chain); m != nullptr;
+       m = ldap_next_message(ld_, m)) {
+    if (ldap_msgtype(m) == LDAP_RES_SEARCH_RESULT) return ReadFinalResult(m, base, cookie);
+  }
+  return absl::InternalError("ldap: the search had no final result");
+}
+
 absl::Status LdapConnection::ParseResults(LDAPMessage* chain, const std::string& base,
                                           std::vector<LdapEntry>* out,
                                           struct berval* cookie) {
@@ -229,57 +276,36 @@ absl::Status LdapConnection::ParseResults(LDAPMessage* chain, const std::string&
        m = ldap_next_message(ld_, m)) {
     int type = ldap_msgtype(m);
     if (type == LDAP_RES_SEARCH_ENTRY) {
+      // One pass over the entry, names and values read in place: the
+      // first_attribute / get_values_len pair copies every name and value
+      // and scans the entry again for each attribute (ldapsearch reads it
+      // this way too).
       LdapEntry entry;
-      char* dn = ldap_get_dn(ld_, m);
-      if (dn) entry.dn = dn;
-      ldap_memfree(dn);
       BerElement* ber = nullptr;
-      for (char* a = ldap_first_attribute(ld_, m, &ber); a != nullptr;
-           a = ldap_next_attribute(ld_, m, ber)) {
-        std::vector<std::string>& values = entry.attributes[absl::AsciiStrToLower(a)];
-        struct berval** vals = ldap_get_values_len(ld_, m, a);
-        for (int i = 0; vals && vals[i]; ++i) {
-          values.emplace_back(vals[i]->bv_val, vals[i]->bv_len);
-        }
-        ldap_value_free_len(vals);
-        ldap_memfree(a);
+      struct berval dn = {0, nullptr};
+      if (ldap_get_dn_ber(ld_, m, &ber, &dn) != LDAP_SUCCESS) {
+        if (ber) ber_free(ber, 0);
+        return Error(LDAP_DECODING_ERROR, "reading a search entry");
       }
-      if (ber) ber_free(ber, 0);
+      entry.dn.assign(dn.bv_val, dn.bv_len);
+      entry.attributes.reserve(8);
+      struct berval attr = {0, nullptr};
+      BerVarray vals = nullptr;
+      while (ldap_get_attribute_ber(ld_, m, ber, &attr, &vals) == LDAP_SUCCESS &&
+             attr.bv_val != nullptr) {
+        std::string name(attr.bv_val, attr.bv_len);
+        absl::AsciiStrToLower(&name);
+        std::vector<std::string>& values = entry.attributes[std::move(name)];
+        for (int i = 0; vals && vals[i].bv_val; ++i) {
+          values.emplace_back(vals[i].bv_val, vals[i].bv_len);
+        }
+        ber_memfree(vals);
+        vals = nullptr;
+      }
+      ber_free(ber, 0);
       out->push_back(std::move(entry));
     } else if (type == LDAP_RES_SEARCH_RESULT) {
-      int result = 0;
-      char* diag = nullptr;
-      LDAPControl** ctrls = nullptr;
-      int rc = ldap_parse_result(ld_, m, &result, nullptr, &diag, nullptr, &ctrls, 0);
-      std::string detail = diag ? diag : "";
-      ldap_memfree(diag);
-      if (rc != LDAP_SUCCESS) {
-        ldap_controls_free(ctrls);
-        return Error(rc, "reading a search result");
-      }
-      if (cookie != nullptr) {
-        cookie->bv_len = 0;
-        LDAPControl* page = ldap_control_find(LDAP_CONTROL_PAGEDRESULTS, ctrls, nullptr);
-        ber_int_t estimate = 0;
-        if (page != nullptr) {
-          struct berval c = {0, nullptr};
-          if (ldap_parse_pageresponse_control(ld_, page, &estimate, &c) == LDAP_SUCCESS) {
-            ber_memfree(cookie->bv_val);
-            *cookie = c;
-          }
-        }
-      }
-      ldap_controls_free(ctrls);
-      if (result == LDAP_SIZELIMIT_EXCEEDED) {
-        final_status = absl::ResourceExhaustedError(absl::StrCat(
-            "ldap: search under \"", base,
-            "\" hit the server's size limit; raise it for the service account "
-            "(OpenLDAP: limits ... size=unlimited; AD: MaxPageSize)"));
-      } else if (result != LDAP_SUCCESS) {
-        final_status = CodeToStatus(result, absl::StrCat("search under \"", base, "\""), detail);
-      } else {
-        final_status = absl::OkStatus();
-      }
+      final_status = ReadFinalResult(m, base, cookie);
     }
     // Referrals (LDAP_RES_SEARCH_REFERENCE) are not chased unless configured;
     // libldap chases them itself when it is.
@@ -343,7 +369,7 @@ absl::Status LdapConnection::SearchPaged(const std::string& base, LdapScope scop
   attrs.push_back(nullptr);
   struct berval cookie = {0, nullptr};
   auto free_cookie = absl::MakeCleanup([&cookie] { ber_memfree(cookie.bv_val); });
-  do {
+  auto start_page = [&]() -> absl::StatusOr<int> {
     LDAPControl* page = nullptr;
     int rc = ldap_create_page_control(ld_, page_size, cookie.bv_len ? &cookie : nullptr,
                                       0, &page);
@@ -354,25 +380,43 @@ absl::Status LdapConnection::SearchPaged(const std::string& base, LdapScope scop
                          attrs.data(), 0, ctrls, nullptr, nullptr, LDAP_NO_LIMIT, &msgid);
     ldap_control_free(page);
     if (rc != LDAP_SUCCESS) return Error(rc, absl::StrCat("search under \"", base, "\""));
-    absl::StatusOr<LDAPMessage*> res = Wait(msgid, ctx, true);
+    return msgid;
+  };
+  absl::StatusOr<int> msgid = start_page();
+  if (!msgid.ok()) return msgid.status();
+  while (true) {
+    absl::StatusOr<LDAPMessage*> res = Wait(*msgid, ctx, true);
     if (!res.ok()) return res.status();
     MessagePtr all(*res);
-    std::vector<LdapEntry> entries;
-    absl::Status st = ParseResults(all.get(), base, &entries, &cookie);
+    // The next page is asked for before this one is read, so that the
+    // server produces it while this one is converted and sent: in turn,
+    // each waited for the other (a 100,000-user stream took 1.7x the time
+    // of ldapsearch).
+    absl::Status st = ReadPageCookie(all.get(), base, &cookie);
     if (!st.ok()) return st;
-    for (LdapEntry& e : entries) {
-      st = CompleteRanges(e, ctx);
-      if (!st.ok()) return st;
+    std::optional<int> next;
+    if (cookie.bv_len > 0) {
+      absl::StatusOr<int> n = start_page();
+      if (!n.ok()) return n.status();
+      next = *n;
     }
-    st = on_page(std::move(entries));
+    std::vector<LdapEntry> entries;
+    st = ParseResults(all.get(), base, &entries, nullptr);
+    all.reset();
+    for (LdapEntry& e : entries) {
+      if (!st.ok()) break;
+      st = CompleteRanges(e, ctx);
+    }
+    if (st.ok()) st = on_page(std::move(entries));
     if (!st.ok()) {
       // The server keeps the paging state until the connection ends or a
       // new search begins; a fresh connection is the sure way to drop it.
-      if (cookie.bv_len > 0) usable_ = false;
+      if (next) Abandon(*next);
       return st;
     }
-  } while (cookie.bv_len > 0);
-  return absl::OkStatus();
+    if (!next) return absl::OkStatus();
+    msgid = *next;
+  }
 }
 
 absl::Status LdapConnection::CompleteRanges(LdapEntry& entry, const OpContext& ctx) {

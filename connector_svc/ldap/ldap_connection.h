@@ -8,6 +8,7 @@
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
 #include "connector_svc/ldap/directory.h"
 #include "connector_svc/ldap/ldap_config.h"
 
@@ -23,7 +24,7 @@ struct LdapEntry {
   absl::flat_hash_map<std::string, std::vector<std::string>> attributes;
 
   // First value of `name` (lower-case), or "".
-  std::string First(const std::string& name) const;
+  const std::string& First(absl::string_view name) const;
 };
 
 enum class LdapScope { kBase, kOneLevel, kSubtree };
@@ -112,6 +113,11 @@ class LdapConnection {
   // Waits for the result of msgid; abandons it past the deadline.
   absl::StatusOr<LDAPMessage*> Wait(int msgid, const OpContext& ctx, bool all);
   absl::Status Error(int rc, const std::string& what);
+  // The final result of a search: its status, and the paged-results
+  // cookie into `cookie` when not null.
+  absl::Status ReadFinalResult(LDAPMessage* m, const std::string& base, ::berval* cookie);
+  // The final result of a result chain, read for the page cookie.
+  absl::Status ReadPageCookie(LDAPMessage* chain, const std::string& base, ::berval* cookie);
   // Entries of a result chain into `out`; the final result's status.
   absl::Status ParseResults(LDAPMessage* chain, const std::string& base,
                             std::vector<LdapEntry>* out, ::berval* cookie);

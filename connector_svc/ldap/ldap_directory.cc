@@ -191,7 +191,7 @@ absl::Status LdapDirectory::SearchUsers(const std::string& base_dn,
           std::vector<v1::User> users;
           users.reserve(page.size());
           for (const LdapEntry& e : page) {
-            std::string marker = e.First(marker_attr);
+            const std::string& marker = e.First(marker_attr);
             if (!marker.empty() && map_.MarkerAfter(marker, marks.watermark)) {
               marks.watermark = marker;
             }
