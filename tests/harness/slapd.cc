@@ -1,5 +1,7 @@
 #include "tests/harness/slapd.h"
 
+#include <fstream>
+
 #include <sys/stat.h>
 
 #include "absl/strings/str_cat.h"
@@ -18,6 +20,18 @@ std::string DcOf(const std::string& suffix) {
 }
 
 }  // namespace
+
+void Slapd::Freeze() {
+  process_.Signal(SIGSTOP);
+  absl::Time until = absl::Now() + absl::Seconds(5);
+  while (absl::Now() < until) {
+    std::ifstream in(absl::StrCat("/proc/", process_.pid(), "/stat"));
+    std::string stat((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    size_t close = stat.rfind(')');
+    if (close != std::string::npos && close + 2 < stat.size() && stat[close + 2] == 'T') return;
+    absl::SleepFor(absl::Milliseconds(1));
+  }
+}
 
 std::string Slapd::uri() const { return absl::StrCat("ldap://127.0.0.1:", port_); }
 std::string Slapd::ldaps_uri() const {

@@ -59,7 +59,9 @@ class Slapd {
   absl::Status Admin(const std::string& tool, const std::vector<std::string>& args,
                      const std::string& stdin_ldif = "") const;
   void Stop();
-  void Freeze() { process_.Signal(SIGSTOP); }
+  // SIGSTOP, and waits until the kernel shows slapd stopped: on a loaded
+  // machine a request sent right after kill() could still be answered.
+  void Freeze();
   pid_t pid() const { return process_.pid(); }
   void Thaw() { process_.Signal(SIGCONT); }
 
