@@ -237,9 +237,18 @@ absl::Status Run() {
     Figure f{absl::StrCat("SearchUsers stream, ", users, " users"), "ms", "ldapsearch -E pr=1000",
              "<= 1.5x"};
     auto dir = v1::Directory::NewStub(channel);
+    const pid_t slapd_pid = w.slapd->pid(), cloud_pid = w.cloud.process().pid(),
+                conn_pid = main->connector->process().pid();
+    std::vector<double> f_slapd, f_client, o_slapd, o_conn, o_cloud, o_reader;
+    auto per_user = [users](double cpu) { return cpu * 1e6 / users; };
     for (int r = 0; r < repeats; ++r) {
+      double s0 = CpuSeconds(slapd_pid), k0 = ChildCpuSeconds();
       double floor = TimeCommand(ldapsearch);
+      f_slapd.push_back(per_user(CpuSeconds(slapd_pid) - s0));
+      f_client.push_back(per_user(ChildCpuSeconds() - k0));
       ldapsearch_ms.push_back(floor);
+      s0 = CpuSeconds(slapd_pid);
+      double c0 = CpuSeconds(cloud_pid), n0 = CpuSeconds(conn_pid), b0 = CpuSeconds(0);
       v1::SearchUsersRequest req;
       req.set_base_dn(so.suffix);
       req.set_page_size(1000);
@@ -254,10 +263,19 @@ absl::Status Run() {
       if (!st.ok() || n != users) {
         return absl::InternalError(absl::StrCat("SearchUsers got ", n, ": ", st.error_message()));
       }
+      o_slapd.push_back(per_user(CpuSeconds(slapd_pid) - s0));
+      o_conn.push_back(per_user(CpuSeconds(conn_pid) - n0));
+      o_cloud.push_back(per_user(CpuSeconds(cloud_pid) - c0));
+      o_reader.push_back(per_user(CpuSeconds(0) - b0));
       f.values.push_back(ours);
       f.floors.push_back(floor);
       f.ratios.push_back(ours / floor);
     }
+    f.note = absl::StrFormat(
+        "CPU us/user: floor slapd %.1f + ldapsearch %.1f; ours slapd %.1f + connector %.1f + "
+        "cloud %.1f + reader %.1f",
+        Median(f_slapd), Median(f_client), Median(o_slapd), Median(o_conn), Median(o_cloud),
+        Median(o_reader));
     figs.push_back(f);
   }
 

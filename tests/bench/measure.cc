@@ -8,6 +8,7 @@
 #include <iostream>
 #include <random>
 #include <sstream>
+#include <sys/resource.h>
 #include <unistd.h>
 #include <thread>
 #include <vector>
@@ -48,6 +49,13 @@ double CpuSeconds(pid_t pid) {
     if (i == 15) stime = std::atof(field.c_str());
   }
   return (utime + stime) / static_cast<double>(sysconf(_SC_CLK_TCK));
+}
+
+double ChildCpuSeconds() {
+  struct rusage ru {};
+  getrusage(RUSAGE_CHILDREN, &ru);
+  auto secs = [](const timeval& tv) { return tv.tv_sec + tv.tv_usec / 1e6; };
+  return secs(ru.ru_utime) + secs(ru.ru_stime);
 }
 
 double Ms(absl::Duration d) { return absl::ToDoubleMilliseconds(d); }

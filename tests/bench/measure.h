@@ -18,6 +18,8 @@ double Ms(absl::Duration d);
 // User + system CPU seconds a process has used, all its threads (0 for pid 0:
 // this process).
 double CpuSeconds(pid_t pid);
+// User + system CPU seconds of this process's children that have exited.
+double ChildCpuSeconds();
 std::string UserName(int i);
 // Wall time of a shell command, in ms.
 double TimeCommand(const std::string& cmd);
