@@ -10,6 +10,7 @@
 #include "absl/strings/str_cat.h"
 #include "common/grpc_status.h"
 #include "common/log.h"
+#include "common/memory.h"
 #include "common/metrics.h"
 #include "common/secrets.h"
 #include "common/status_macros.h"
@@ -130,6 +131,7 @@ absl::StatusOr<v1::ImportReport> Importer::Run(const MappingRecord& mapping, boo
     }
   }
   auto done = absl::MakeCleanup([this, &mapping] {
+    ReleaseFreeMemory();
     absl::MutexLock lock(&mu_);
     running_.erase(mapping.mapping_id);
   });

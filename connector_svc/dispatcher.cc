@@ -8,6 +8,7 @@
 #include "common/secrets.h"
 #include "common/call_kind.h"
 #include "common/log.h"
+#include "common/memory.h"
 #include "common/metrics.h"
 
 namespace dirbridge::connector {
@@ -305,6 +306,7 @@ v1::CallResult Dispatcher::Handle(const v1::CallRequest& request, Call& call,
     case v1::CallRequest::kSearchUsers: {
       absl::Status st = SearchUsers(request.search_users(), call, emit);
       if (!st.ok()) SetStatus(result, st);
+      ReleaseFreeMemory();
       break;
     }
     case v1::CallRequest::REQUEST_NOT_SET:
