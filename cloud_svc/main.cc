@@ -66,6 +66,10 @@ ABSL_FLAG(absl::Duration, client_cert_validity, absl::Hours(24 * 90),
 ABSL_FLAG(std::string, operator_token_file, "",
           "File holding the operator token, which may create tenants. "
           "Without it, Admin.CreateTenant is refused.");
+ABSL_FLAG(uint32_t, stream_credits, 2,
+          "Chunks a streamed call (SearchUsers, an import) may have on the way from a "
+          "connector before the cloud has taken one: more keeps a stream over a long "
+          "round trip moving, fewer holds less memory. 1 to 64.");
 ABSL_FLAG(absl::Duration, heartbeat_interval, absl::Seconds(10),
           "How often the cloud pings each connector; 3 missed pings mark it "
           "Not Connected.");
@@ -176,6 +180,10 @@ absl::Status Run() {
           "--operator_token_file \"", f, "\" holds fewer than 16 characters"));
     }
   }
+  if (absl::GetFlag(FLAGS_stream_credits) < 1 || absl::GetFlag(FLAGS_stream_credits) > 64) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "--stream_credits must be from 1 to 64, not ", absl::GetFlag(FLAGS_stream_credits)));
+  }
   if (absl::GetFlag(FLAGS_heartbeat_interval) < absl::Milliseconds(50)) {
     return absl::InvalidArgumentError("--heartbeat_interval must be at least 50ms");
   }
@@ -204,6 +212,7 @@ absl::Status Run() {
                    SqliteStore::Open(data_dir + "/cloud.db"));
   SessionLimits limits;
   limits.heartbeat_interval = absl::GetFlag(FLAGS_heartbeat_interval);
+  limits.initial_stream_credits = absl::GetFlag(FLAGS_stream_credits);
   SessionRegistry registry(store.get(), limits);
   Router router(&registry);
   Authenticator auth(store.get(), operator_token);

@@ -46,7 +46,11 @@ struct SessionLimits {
   absl::Duration heartbeat_interval = absl::Seconds(10);
   int missed_heartbeats = 3;
   uint32_t max_concurrent_calls = 1024;
-  uint32_t initial_stream_credits = 4;
+  // Chunks a streamed call may have on the way before the cloud has taken
+  // one (--stream_credits). Two keep a stream moving (one being consumed,
+  // one on the wire) with the least memory: with four, an import's peak
+  // grew with the directory's size as queued chunks piled up.
+  uint32_t initial_stream_credits = 2;
   uint32_t max_frame_bytes = 16 << 20;
 };
 

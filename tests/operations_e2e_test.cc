@@ -150,5 +150,16 @@ TEST_F(OperationsTest, ConnectorOneRevisionOlderStillWorks) {
                       absl::Seconds(10)));
 }
 
+TEST(CloudFlagsTest, StreamCreditsOutOfRangeIsRefusedAtStart) {
+  for (const char* bad : {"0", "65"}) {
+    CloudSvc cloud;
+    CloudSvc::Options o;
+    o.extra_flags = {"--stream_credits", bad};
+    absl::Status st = cloud.Start(o);
+    EXPECT_FALSE(st.ok()) << bad;
+    EXPECT_THAT(std::string(st.message()), HasSubstr("--stream_credits must be from 1 to 64"));
+  }
+}
+
 }  // namespace
 }  // namespace dirbridge::testing

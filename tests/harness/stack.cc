@@ -68,7 +68,15 @@ absl::Status CloudSvc::Launch(const std::string& backend_addr,
   argv.insert(argv.end(), options_.extra_flags.begin(), options_.extra_flags.end());
   absl::Status st = process_.Start(argv, dir_ + "/cloud.log");
   if (!st.ok()) return st;
-  if (!WaitFor([&] { return !ReadFileOrEmpty(ports).empty(); }, absl::Seconds(10))) {
+  // A refused flag ends the process at once: no need to wait the 10 s out.
+  bool exited = false;
+  if (!WaitFor(
+          [&] {
+            exited = process_.Wait(absl::ZeroDuration()).ok();
+            return exited || !ReadFileOrEmpty(ports).empty();
+          },
+          absl::Seconds(10)) ||
+      exited) {
     return absl::UnavailableError(absl::StrCat("cloud_svc did not start: ", process_.Log()));
   }
   for (absl::string_view line : absl::StrSplit(ReadFileOrEmpty(ports), '\n', absl::SkipEmpty())) {
