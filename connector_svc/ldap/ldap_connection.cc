@@ -204,13 +204,7 @@ absl::StatusOr<LDAPMessage*> LdapConnection::Wait(int msgid, const OpContext& ct
     LDAPMessage* msg = nullptr;
     int rc = ldap_result(ld_, msgid, all ? LDAP_MSG_ALL : LDAP_MSG_ONE, &tv, &msg);
     if (rc == 0) continue;  // nothing yet
-    if (rc < 0) {
-      usable_ = false;
-      int err = LDAP_SERVER_DOWN;
-      ldap_get_option(ld_, LDAP_OPT_RESULT_CODE, &err);
-      Metrics::Get().Add("dirbridge_ldap_errors_total", {{"server", uri_}});
-      return Error(err, absl::StrCat("waiting for ", uri_));
-    }
+    if (rc < 0) return ResultFailed();
     Metrics::Get().Observe("dirbridge_ldap_operation_seconds", {{"server", uri_}},
                            absl::ToDoubleSeconds(absl::Now() - start));
     return msg;
@@ -507,14 +501,16 @@ absl::StatusOr<LdapMessagePtr> LdapConnection::TakeResult(int msgid) {
   LDAPMessage* msg = nullptr;
   int rc = ldap_result(ld_, msgid, LDAP_MSG_ALL, &zero, &msg);
   if (rc == 0) return LdapMessagePtr();
-  if (rc < 0) {
-    usable_ = false;
-    int err = LDAP_SERVER_DOWN;
-    ldap_get_option(ld_, LDAP_OPT_RESULT_CODE, &err);
-    Metrics::Get().Add("dirbridge_ldap_errors_total", {{"server", uri_}});
-    return Error(err, absl::StrCat("waiting for ", uri_));
-  }
+  if (rc < 0) return ResultFailed();
   return LdapMessagePtr(msg);
+}
+
+absl::Status LdapConnection::ResultFailed() {
+  usable_ = false;
+  int err = LDAP_SERVER_DOWN;
+  ldap_get_option(ld_, LDAP_OPT_RESULT_CODE, &err);
+  Metrics::Get().Add("dirbridge_ldap_errors_total", {{"server", uri_}});
+  return Error(err, absl::StrCat("waiting for ", uri_));
 }
 
 void LdapConnection::Abandon(int msgid) {

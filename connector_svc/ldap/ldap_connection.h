@@ -113,6 +113,8 @@ class LdapConnection {
   // Waits for the result of msgid; abandons it past the deadline.
   absl::StatusOr<LDAPMessage*> Wait(int msgid, const OpContext& ctx, bool all);
   absl::Status Error(int rc, const std::string& what);
+  // ldap_result failed: the connection is gone or broken.
+  absl::Status ResultFailed();
   // The final result of a search: its status, and the paged-results
   // cookie into `cookie` when not null.
   absl::Status ReadFinalResult(LDAPMessage* m, const std::string& base, ::berval* cookie);
