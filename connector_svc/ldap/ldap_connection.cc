@@ -10,6 +10,7 @@
 #include "absl/strings/str_cat.h"
 #include "common/metrics.h"
 #include "connector_svc/ldap/ldap_dn.h"
+#include "connector_svc/ldap/ldap_status.h"
 
 namespace dirbridge::connector {
 namespace {
@@ -19,39 +20,6 @@ namespace {
 constexpr absl::Duration kSlice = absl::Milliseconds(50);
 
 using MessagePtr = LdapMessagePtr;
-
-absl::Status CodeToStatus(int rc, const std::string& what, const std::string& detail) {
-  std::string msg = absl::StrCat("ldap: ", what, ": ", ldap_err2string(rc));
-  if (!detail.empty()) absl::StrAppend(&msg, " (", detail, ")");
-  switch (rc) {
-    case LDAP_SERVER_DOWN:
-    case LDAP_CONNECT_ERROR:
-    case LDAP_UNAVAILABLE:
-    case LDAP_BUSY:
-    case LDAP_UNWILLING_TO_PERFORM:
-    case LDAP_TIMEOUT:
-      return absl::UnavailableError(msg);
-    case LDAP_TIMELIMIT_EXCEEDED:
-      return absl::DeadlineExceededError(msg);
-    case LDAP_NO_SUCH_OBJECT:
-      return absl::NotFoundError(msg);
-    case LDAP_INVALID_DN_SYNTAX:
-    case LDAP_FILTER_ERROR:
-      return absl::InvalidArgumentError(msg);
-    case LDAP_INSUFFICIENT_ACCESS:
-      return absl::PermissionDeniedError(msg);
-    case LDAP_INVALID_CREDENTIALS:
-    case LDAP_INAPPROPRIATE_AUTH:
-    case LDAP_STRONG_AUTH_REQUIRED:
-    case LDAP_CONFIDENTIALITY_REQUIRED:
-      return absl::FailedPreconditionError(msg);
-    case LDAP_SIZELIMIT_EXCEEDED:
-    case LDAP_ADMINLIMIT_EXCEEDED:
-      return absl::ResourceExhaustedError(msg);
-    default:
-      return absl::InternalError(msg);
-  }
-}
 
 int ToLdapScope(LdapScope scope) {
   switch (scope) {
@@ -131,7 +99,7 @@ absl::StatusOr<std::unique_ptr<LdapConnection>> LdapConnection::OpenUnbound(
       ldap_get_option(ld, LDAP_OPT_DIAGNOSTIC_MESSAGE, &diag);
       std::string detail = diag ? diag : "";
       ldap_memfree(diag);
-      absl::Status st = CodeToStatus(rc, absl::StrCat("StartTLS with ", uri), detail);
+      absl::Status st = LdapStatus(rc, absl::StrCat("StartTLS with ", uri), detail);
       // A refused certificate is a configuration problem, not an outage, but
       // failover to the next server is still the right move.
       return absl::UnavailableError(st.message());
@@ -141,7 +109,7 @@ absl::StatusOr<std::unique_ptr<LdapConnection>> LdapConnection::OpenUnbound(
   // here, where the next URI can be tried.
   rc = ldap_connect(ld);
   if (rc != LDAP_SUCCESS) {
-    return CodeToStatus(LDAP_SERVER_DOWN, absl::StrCat("connect to ", uri), "");
+    return LdapStatus(LDAP_SERVER_DOWN, absl::StrCat("connect to ", uri), "");
   }
   // Without a read-ahead layer (libldap adds one for UDP only) every
   // message costs two reads, its tag and length and then its body. Above
@@ -183,7 +151,7 @@ absl::Status LdapConnection::SimpleBind(const std::string& dn,
   }
   if (result != LDAP_SUCCESS) {
     usable_ = false;
-    return CodeToStatus(result,
+    return LdapStatus(result,
                         absl::StrCat("service account bind as \"", dn, "\" at ", uri_),
                         detail);
   }
@@ -213,98 +181,7 @@ absl::StatusOr<LDAPMessage*> LdapConnection::Wait(int msgid, const OpContext& ct
 
 absl::Status LdapConnection::Error(int rc, const std::string& what) {
   if (rc == LDAP_SERVER_DOWN || rc == LDAP_CONNECT_ERROR) usable_ = false;
-  return CodeToStatus(rc, what, "");
-}
-
-absl::Status LdapConnection::ReadFinalResult(LDAPMessage* m, const std::string& base,
-                                             struct berval* cookie) {
-  int result = 0;
-  char* diag = nullptr;
-  LDAPControl** ctrls = nullptr;
-  int rc = ldap_parse_result(ld_, m, &result, nullptr, &diag, nullptr, &ctrls, 0);
-  std::string detail = diag ? diag : "";
-  ldap_memfree(diag);
-  if (rc != LDAP_SUCCESS) {
-    ldap_controls_free(ctrls);
-    return Error(rc, "reading a search result");
-  }
-  if (cookie != nullptr) {
-    cookie->bv_len = 0;
-    LDAPControl* page = ldap_control_find(LDAP_CONTROL_PAGEDRESULTS, ctrls, nullptr);
-    ber_int_t estimate = 0;
-    if (page != nullptr) {
-      struct berval c = {0, nullptr};
-      if (ldap_parse_pageresponse_control(ld_, page, &estimate, &c) == LDAP_SUCCESS) {
-        ber_memfree(cookie->bv_val);
-        *cookie = c;
-      }
-    }
-  }
-  ldap_controls_free(ctrls);
-  if (result == LDAP_SIZELIMIT_EXCEEDED) {
-    return absl::ResourceExhaustedError(absl::StrCat(
-        "ldap: search under \"", base,
-        "\" hit the server's size limit; raise it for the service account "
-        "(OpenLDAP: limits ... size=unlimited; AD: MaxPageSize)"));
-  }
-  if (result != LDAP_SUCCESS) {
-    return CodeToStatus(result, absl::StrCat("search under \"", base, "\""), detail);
-  }
-  return absl::OkStatus();
-}
-
-absl::Status LdapConnection::ReadPageCookie(LDAPMessage* chain, const std::string& base,
-                                            struct berval* cookie) {
-  for (LDAPMessage* m = ldap_first_message(ld_, chain); m != nullptr;
-       m = ldap_next_message(ld_, m)) {
-    if (ldap_msgtype(m) == LDAP_RES_SEARCH_RESULT) return ReadFinalResult(m, base, cookie);
-  }
-  return absl::InternalError("ldap: the search had no final result");
-}
-
-absl::Status LdapConnection::ParseResults(LDAPMessage* chain, const std::string& base,
-                                          std::vector<LdapEntry>* out,
-                                          struct berval* cookie) {
-  absl::Status final_status = absl::InternalError("ldap: the search had no final result");
-  for (LDAPMessage* m = ldap_first_message(ld_, chain); m != nullptr;
-       m = ldap_next_message(ld_, m)) {
-    int type = ldap_msgtype(m);
-    if (type == LDAP_RES_SEARCH_ENTRY) {
-      // One pass over the entry, names and values read in place: the
-      // first_attribute / get_values_len pair copies every name and value
-      // and scans the entry again for each attribute (ldapsearch reads it
-      // this way too).
-      LdapEntry entry;
-      BerElement* ber = nullptr;
-      struct berval dn = {0, nullptr};
-      if (ldap_get_dn_ber(ld_, m, &ber, &dn) != LDAP_SUCCESS) {
-        if (ber) ber_free(ber, 0);
-        return Error(LDAP_DECODING_ERROR, "reading a search entry");
-      }
-      entry.dn.assign(dn.bv_val, dn.bv_len);
-      entry.attributes.reserve(8);
-      struct berval attr = {0, nullptr};
-      BerVarray vals = nullptr;
-      while (ldap_get_attribute_ber(ld_, m, ber, &attr, &vals) == LDAP_SUCCESS &&
-             attr.bv_val != nullptr) {
-        std::string name(attr.bv_val, attr.bv_len);
-        absl::AsciiStrToLower(&name);
-        std::vector<std::string>& values = entry.attributes[std::move(name)];
-        for (int i = 0; vals && vals[i].bv_val; ++i) {
-          values.emplace_back(vals[i].bv_val, vals[i].bv_len);
-        }
-        ber_memfree(vals);
-        vals = nullptr;
-      }
-      ber_free(ber, 0);
-      out->push_back(std::move(entry));
-    } else if (type == LDAP_RES_SEARCH_RESULT) {
-      final_status = ReadFinalResult(m, base, cookie);
-    }
-    // Referrals (LDAP_RES_SEARCH_REFERENCE) are not chased unless configured;
-    // libldap chases them itself when it is.
-  }
-  return final_status;
+  return LdapStatus(rc, what, "");
 }
 
 absl::StatusOr<int> LdapConnection::StartSearch(const std::string& base, LdapScope scope,
@@ -319,21 +196,6 @@ absl::StatusOr<int> LdapConnection::StartSearch(const std::string& base, LdapSco
                            LDAP_NO_LIMIT, &msgid);
   if (rc != LDAP_SUCCESS) return Error(rc, absl::StrCat("search under \"", base, "\""));
   return msgid;
-}
-
-absl::StatusOr<std::vector<LdapEntry>> LdapConnection::ReadEntries(LDAPMessage* result,
-                                                                   const std::string& base) {
-  std::vector<LdapEntry> out;
-  absl::Status st = ParseResults(result, base, &out, nullptr);
-  if (!st.ok()) return st;
-  return out;
-}
-
-bool LdapConnection::HasRanges(const LdapEntry& entry) {
-  for (const auto& [name, values] : entry.attributes) {
-    if (name.find(";range=") != std::string::npos) return true;
-  }
-  return false;
 }
 
 absl::StatusOr<std::vector<LdapEntry>> LdapConnection::Search(
@@ -458,32 +320,6 @@ absl::StatusOr<int> LdapConnection::StartBindAs(const std::string& dn,
   if (ppolicy) ldap_control_free(ppolicy);
   if (rc != LDAP_SUCCESS) return Error(rc, absl::StrCat("bind at ", uri_));
   return msgid;
-}
-
-absl::StatusOr<LdapConnection::BindReply> LdapConnection::ReadBind(LDAPMessage* result) {
-  BindReply reply;
-  char* diag = nullptr;
-  LDAPControl** server_ctrls = nullptr;
-  int rc = ldap_parse_result(ld_, result, &reply.code, nullptr, &diag, nullptr,
-                             &server_ctrls, 0);
-  reply.diagnostic = diag ? diag : "";
-  ldap_memfree(diag);
-  if (rc != LDAP_SUCCESS) {
-    ldap_controls_free(server_ctrls);
-    return Error(rc, absl::StrCat("bind at ", uri_));
-  }
-  LDAPControl* pp =
-      ldap_control_find(LDAP_CONTROL_PASSWORDPOLICYRESPONSE, server_ctrls, nullptr);
-  if (pp != nullptr) {
-    ber_int_t expire = -1, grace = -1;
-    LDAPPasswordPolicyError err = PP_noError;
-    if (ldap_parse_passwordpolicy_control(ld_, pp, &expire, &grace, &err) == LDAP_SUCCESS &&
-        err != PP_noError) {
-      reply.ppolicy_error = static_cast<int>(err);
-    }
-  }
-  ldap_controls_free(server_ctrls);
-  return reply;
 }
 
 absl::StatusOr<LdapConnection::BindReply> LdapConnection::BindAs(
