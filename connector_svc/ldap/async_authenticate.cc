@@ -44,18 +44,23 @@ void LdapDirectory::AuthenticateAsync(std::string username, std::string password
     return;
   }
   op->conn = service_pool_.TryTakeIdle();
-  if (op->conn == nullptr) return AuthenticateOnWorker(std::move(op));
+  if (op->conn == nullptr) return OnWorker(std::move(op));
   absl::StatusOr<int> msgid = op->conn->StartSearch(config_.base_dn, LdapScope::kSubtree,
                                                     *filter, map_.UserAttributes());
+  Await(std::move(op), msgid, service_pool_, &LdapDirectory::OnUserFound);
+}
+
+void LdapDirectory::Await(std::unique_ptr<AsyncAuth> op, const absl::StatusOr<int>& msgid,
+                          ConnectionPool& pool, Step next) {
   if (!msgid.ok()) {
-    service_pool_.Return(std::move(op->conn));
-    return AuthenticateOnWorker(std::move(op));
+    pool.Return(std::move(op->conn));
+    return OnWorker(std::move(op));
   }
   LdapConnection* conn = op->conn.get();
-  OpContext op_ctx = op->ctx;
-  loop_.Watch(conn, *msgid, op_ctx,
-              [this, op = std::move(op)](absl::StatusOr<LdapMessagePtr> result) mutable {
-                OnUserFound(std::move(op), std::move(result));
+  OpContext ctx = op->ctx;
+  loop_.Watch(conn, *msgid, ctx,
+              [this, next, op = std::move(op)](absl::StatusOr<LdapMessagePtr> result) mutable {
+                (this->*next)(std::move(op), std::move(result));
               });
 }
 
@@ -69,9 +74,7 @@ void LdapDirectory::OnUserFound(std::unique_ptr<AsyncAuth> op,
   if (!found.ok()) {
     // As ConnectionPool::With: a connection the server dropped is worth one
     // more try, on a fresh one (which may be another server).
-    if (dropped && absl::IsUnavailable(found.status())) {
-      return AuthenticateOnWorker(std::move(op));
-    }
+    if (dropped && absl::IsUnavailable(found.status())) return OnWorker(std::move(op));
     return std::move(*op).Finish(found.status());
   }
   if (found->size() != 1) {
@@ -80,21 +83,12 @@ void LdapDirectory::OnUserFound(std::unique_ptr<AsyncAuth> op,
     out.result = v1::AUTH_RESULT_INVALID_CREDENTIALS;
     return std::move(*op).Finish(out);
   }
-  if (LdapConnection::HasRanges(found->front())) return AuthenticateOnWorker(std::move(op));
+  if (LdapConnection::HasRanges(found->front())) return OnWorker(std::move(op));
   op->user = std::move(found->front());
   op->conn = bind_pool_.TryTakeIdle();
-  if (op->conn == nullptr) return BindOnWorker(std::move(op));
+  if (op->conn == nullptr) return OnWorker(std::move(op));
   absl::StatusOr<int> msgid = op->conn->StartBindAs(op->user.dn, op->password);
-  if (!msgid.ok()) {
-    bind_pool_.Return(std::move(op->conn));
-    return BindOnWorker(std::move(op));
-  }
-  LdapConnection* conn = op->conn.get();
-  OpContext op_ctx = op->ctx;
-  loop_.Watch(conn, *msgid, op_ctx,
-              [this, op = std::move(op)](absl::StatusOr<LdapMessagePtr> result) mutable {
-                OnBound(std::move(op), std::move(result));
-              });
+  Await(std::move(op), msgid, bind_pool_, &LdapDirectory::OnBound);
 }
 
 void LdapDirectory::OnBound(std::unique_ptr<AsyncAuth> op,
@@ -105,24 +99,19 @@ void LdapDirectory::OnBound(std::unique_ptr<AsyncAuth> op,
   bool dropped = !op->conn->usable();
   bind_pool_.Return(std::move(op->conn));
   if (!reply.ok()) {
-    if (dropped && absl::IsUnavailable(reply.status())) return BindOnWorker(std::move(op));
+    if (dropped && absl::IsUnavailable(reply.status())) return OnWorker(std::move(op));
     return std::move(*op).Finish(reply.status());
   }
   std::move(*op).Finish(Outcome(op->user, *reply));
 }
 
-void LdapDirectory::AuthenticateOnWorker(std::unique_ptr<AsyncAuth> op) {
+void LdapDirectory::OnWorker(std::unique_ptr<AsyncAuth> op) {
   ThreadPool* blocking = op->blocking;
   blocking->Schedule([this, op = std::move(op)]() mutable {
-    absl::StatusOr<AuthOutcome> outcome = Authenticate(op->username, op->password, op->ctx);
-    std::move(*op).Finish(std::move(outcome));
-  });
-}
-
-void LdapDirectory::BindOnWorker(std::unique_ptr<AsyncAuth> op) {
-  ThreadPool* blocking = op->blocking;
-  blocking->Schedule([this, op = std::move(op)]() mutable {
-    absl::StatusOr<AuthOutcome> outcome = BindUser(op->user, op->password, op->ctx);
+    // The user found already: only the bind is left to do.
+    absl::StatusOr<AuthOutcome> outcome =
+        op->user.dn.empty() ? Authenticate(op->username, op->password, op->ctx)
+                            : BindUser(op->user, op->password, op->ctx);
     std::move(*op).Finish(std::move(outcome));
   });
 }

@@ -79,12 +79,18 @@ class LdapDirectory : public Directory {
 
   // One login on the event loop (async_authenticate.cc).
   struct AsyncAuth;
+  using Step = void (LdapDirectory::*)(std::unique_ptr<AsyncAuth>,
+                                       absl::StatusOr<LdapMessagePtr>);
+  // Hands op's connection to the event loop until `msgid` is answered, then
+  // runs `next`; if the operation did not start, the worker takes over.
+  void Await(std::unique_ptr<AsyncAuth> op, const absl::StatusOr<int>& msgid,
+             ConnectionPool& pool, Step next);
   void OnUserFound(std::unique_ptr<AsyncAuth> op, absl::StatusOr<LdapMessagePtr> result);
   void OnBound(std::unique_ptr<AsyncAuth> op, absl::StatusOr<LdapMessagePtr> result);
-  // Runs the blocking Authenticate (dials, waits for a connection, fails
-  // over) instead.
-  void AuthenticateOnWorker(std::unique_ptr<AsyncAuth> op);
-  void BindOnWorker(std::unique_ptr<AsyncAuth> op);
+  // The rest on the worker pool, blocking: the whole Authenticate (it dials,
+  // waits for a connection, fails over), or only the bind once the user is
+  // found.
+  void OnWorker(std::unique_ptr<AsyncAuth> op);
 
   // Runs op on a service-bound connection.
   absl::Status WithConnection(const OpContext& ctx, const Op& op);

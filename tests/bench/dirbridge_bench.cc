@@ -191,38 +191,28 @@ absl::Status Run() {
   if (want("auth")) {
     Figure f{absl::StrCat("Authenticate, ", conc, " callers"), "logins/s",
              "libldap search-then-bind, pooled", ">= 0.8x"};
-    // CPU per login of each process: on 2 shared cores the figure is bound
-    // by what everything but slapd spends per login, which this shows
-    // steadier than a throughput on a noisy machine.
     const pid_t slapd_pid = w.slapd->pid(), cloud_pid = w.cloud.process().pid(),
                 conn_pid = main->connector->process().pid();
-    std::vector<double> floor_slapd, floor_client, our_slapd, our_conn, our_cloud, our_load;
+    CpuPerOp floor_cpu({"slapd", "client"}, {slapd_pid, 0});
+    CpuPerOp our_cpu({"slapd", "connector", "cloud", "load"},
+                     {slapd_pid, conn_pid, cloud_pid, 0});
     const absl::Duration length = absl::GetFlag(FLAGS_auth_duration);
     const double secs = absl::ToDoubleSeconds(length);
     // Unmeasured: fills the connector's LDAP pools, as the floor's threads
     // connect inside their own window.
     DirbridgeAuthThroughput(channel, token, conc, auth_users, absl::Milliseconds(500));
     for (int r = 0; r < absl::GetFlag(FLAGS_auth_repeats); ++r) {
-      double s0 = CpuSeconds(slapd_pid), b0 = CpuSeconds(0);
-      double floor = DirectAuthThroughput(*w.slapd, conc, auth_users, length);
-      floor_slapd.push_back((CpuSeconds(slapd_pid) - s0) * 1e6 / (floor * secs));
-      floor_client.push_back((CpuSeconds(0) - b0) * 1e6 / (floor * secs));
-      s0 = CpuSeconds(slapd_pid), b0 = CpuSeconds(0);
-      double c0 = CpuSeconds(cloud_pid), n0 = CpuSeconds(conn_pid);
-      double ours = DirbridgeAuthThroughput(channel, token, conc, auth_users, length);
-      our_slapd.push_back((CpuSeconds(slapd_pid) - s0) * 1e6 / (ours * secs));
-      our_load.push_back((CpuSeconds(0) - b0) * 1e6 / (ours * secs));
-      our_cloud.push_back((CpuSeconds(cloud_pid) - c0) * 1e6 / (ours * secs));
-      our_conn.push_back((CpuSeconds(conn_pid) - n0) * 1e6 / (ours * secs));
+      double floor = floor_cpu.Measure([&] {
+        return DirectAuthThroughput(*w.slapd, conc, auth_users, length) * secs;
+      }) / secs;
+      double ours = our_cpu.Measure([&] {
+        return DirbridgeAuthThroughput(channel, token, conc, auth_users, length) * secs;
+      }) / secs;
       f.values.push_back(ours);
       f.floors.push_back(floor);
       f.ratios.push_back(ours / floor);
     }
-    f.note = absl::StrFormat(
-        "CPU us/login: floor slapd %.0f + client %.0f; ours slapd %.0f + connector %.0f + "
-        "cloud %.0f + load %.0f",
-        Median(floor_slapd), Median(floor_client), Median(our_slapd), Median(our_conn),
-        Median(our_cloud), Median(our_load));
+    f.note = absl::StrCat("CPU us/login: floor ", floor_cpu.Note(0), "; ours ", our_cpu.Note(0));
     figs.push_back(f);
   }
 
@@ -239,43 +229,42 @@ absl::Status Run() {
     auto dir = v1::Directory::NewStub(channel);
     const pid_t slapd_pid = w.slapd->pid(), cloud_pid = w.cloud.process().pid(),
                 conn_pid = main->connector->process().pid();
-    std::vector<double> f_slapd, f_client, o_slapd, o_conn, o_cloud, o_reader;
-    auto per_user = [users](double cpu) { return cpu * 1e6 / users; };
+    CpuPerOp floor_cpu({"slapd", "ldapsearch"}, {slapd_pid, CpuPerOp::kExitedChildren});
+    CpuPerOp our_cpu({"slapd", "connector", "cloud", "reader"},
+                     {slapd_pid, conn_pid, cloud_pid, 0});
     for (int r = 0; r < repeats; ++r) {
-      double s0 = CpuSeconds(slapd_pid), k0 = ChildCpuSeconds();
-      double floor = TimeCommand(ldapsearch);
-      f_slapd.push_back(per_user(CpuSeconds(slapd_pid) - s0));
-      f_client.push_back(per_user(ChildCpuSeconds() - k0));
+      double floor = 0;
+      floor_cpu.Measure([&] {
+        floor = TimeCommand(ldapsearch);
+        return users;
+      });
       ldapsearch_ms.push_back(floor);
-      s0 = CpuSeconds(slapd_pid);
-      double c0 = CpuSeconds(cloud_pid), n0 = CpuSeconds(conn_pid), b0 = CpuSeconds(0);
-      v1::SearchUsersRequest req;
-      req.set_base_dn(so.suffix);
-      req.set_page_size(1000);
-      auto ctx = Ctx(token, absl::Minutes(10));
-      absl::Time a = absl::Now();
-      auto reader = dir->SearchUsers(ctx.get(), req);
-      v1::SearchUsersResponse chunk;
-      int64_t n = 0;
-      while (reader->Read(&chunk)) n += chunk.users_size();
-      grpc::Status st = reader->Finish();
-      double ours = Ms(absl::Now() - a);
-      if (!st.ok() || n != users) {
-        return absl::InternalError(absl::StrCat("SearchUsers got ", n, ": ", st.error_message()));
-      }
-      o_slapd.push_back(per_user(CpuSeconds(slapd_pid) - s0));
-      o_conn.push_back(per_user(CpuSeconds(conn_pid) - n0));
-      o_cloud.push_back(per_user(CpuSeconds(cloud_pid) - c0));
-      o_reader.push_back(per_user(CpuSeconds(0) - b0));
+      double ours = 0;
+      absl::Status failed;
+      our_cpu.Measure([&] {
+        v1::SearchUsersRequest req;
+        req.set_base_dn(so.suffix);
+        req.set_page_size(1000);
+        auto ctx = Ctx(token, absl::Minutes(10));
+        absl::Time a = absl::Now();
+        auto reader = dir->SearchUsers(ctx.get(), req);
+        v1::SearchUsersResponse chunk;
+        int64_t n = 0;
+        while (reader->Read(&chunk)) n += chunk.users_size();
+        grpc::Status st = reader->Finish();
+        ours = Ms(absl::Now() - a);
+        if (!st.ok() || n != users) {
+          failed = absl::InternalError(
+              absl::StrCat("SearchUsers got ", n, ": ", st.error_message()));
+        }
+        return n;
+      });
+      if (!failed.ok()) return failed;
       f.values.push_back(ours);
       f.floors.push_back(floor);
       f.ratios.push_back(ours / floor);
     }
-    f.note = absl::StrFormat(
-        "CPU us/user: floor slapd %.1f + ldapsearch %.1f; ours slapd %.1f + connector %.1f + "
-        "cloud %.1f + reader %.1f",
-        Median(f_slapd), Median(f_client), Median(o_slapd), Median(o_conn), Median(o_cloud),
-        Median(o_reader));
+    f.note = absl::StrCat("CPU us/user: floor ", floor_cpu.Note(1), "; ours ", our_cpu.Note(1));
     figs.push_back(f);
   }
 

@@ -2,6 +2,7 @@
 
 #include <ldap.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cstring>
 #include <fstream>
@@ -56,6 +57,29 @@ double ChildCpuSeconds() {
   getrusage(RUSAGE_CHILDREN, &ru);
   auto secs = [](const timeval& tv) { return tv.tv_sec + tv.tv_usec / 1e6; };
   return secs(ru.ru_utime) + secs(ru.ru_stime);
+}
+
+CpuPerOp::CpuPerOp(std::vector<std::string> names, std::vector<pid_t> pids)
+    : names_(std::move(names)), pids_(std::move(pids)), samples_(pids_.size()) {}
+
+std::vector<double> CpuPerOp::Now() const {
+  std::vector<double> out;
+  for (pid_t pid : pids_) {
+    out.push_back(pid == kExitedChildren ? ChildCpuSeconds() : CpuSeconds(pid));
+  }
+  return out;
+}
+
+std::string CpuPerOp::Note(int decimals) const {
+  std::string out;
+  for (size_t i = 0; i < names_.size(); ++i) {
+    std::vector<double> v = samples_[i];
+    std::sort(v.begin(), v.end());
+    double median = v.empty() ? 0 : v[v.size() / 2];
+    absl::StrAppend(&out, i ? " + " : "", names_[i], " ",
+                    absl::StrFormat("%.*f", decimals, median));
+  }
+  return out;
 }
 
 double Ms(absl::Duration d) { return absl::ToDoubleMilliseconds(d); }

@@ -6,6 +6,7 @@
 
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "absl/time/time.h"
 #include "tests/harness/slapd.h"
@@ -20,6 +21,39 @@ double Ms(absl::Duration d);
 double CpuSeconds(pid_t pid);
 // User + system CPU seconds of this process's children that have exited.
 double ChildCpuSeconds();
+
+// CPU per operation of each of a few processes over repeated windows, for
+// a figure's note: on shared cores, what bounds a figure is what each
+// process spends per operation, a steadier reading than a wall time.
+class CpuPerOp {
+ public:
+  // pid 0 is this process, kExitedChildren the children that exited in the
+  // window (a command the floor runs).
+  static constexpr pid_t kExitedChildren = -1;
+  CpuPerOp(std::vector<std::string> names, std::vector<pid_t> pids);
+
+  // Runs `window`, which returns how many operations it did, books each
+  // process's CPU microseconds per operation, and returns the count.
+  template <typename Window>
+  double Measure(Window window) {
+    std::vector<double> before = Now();
+    double ops = window();
+    std::vector<double> after = Now();
+    for (size_t i = 0; i < pids_.size(); ++i) {
+      samples_[i].push_back(ops > 0 ? (after[i] - before[i]) * 1e6 / ops : 0);
+    }
+    return ops;
+  }
+  // "slapd 188 + client 59": the median of each process's samples.
+  std::string Note(int decimals) const;
+
+ private:
+  std::vector<double> Now() const;
+
+  std::vector<std::string> names_;
+  std::vector<pid_t> pids_;
+  std::vector<std::vector<double>> samples_;
+};
 std::string UserName(int i);
 // Wall time of a shell command, in ms.
 double TimeCommand(const std::string& cmd);
