@@ -2,7 +2,7 @@
 
 #include <ldap.h>
 
-#include "cloud_svc/auth_throttle.h"
+#include "cloud_svc/api/auth_throttle.h"
 #include "common/crypto.h"
 #include "common/sealed_password.h"
 #include "connector_svc/dispatcher.h"

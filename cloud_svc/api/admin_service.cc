@@ -1,0 +1,214 @@
+#include "cloud_svc/api/admin_service.h"
+
+#include "absl/strings/str_cat.h"
+#include "common/proto_time.h"
+#include "cloud_svc/api/routed_unary.h"
+#include "common/log.h"
+#include "common/secrets.h"
+#include "common/status_macros.h"
+
+namespace dirbridge::cloud {
+namespace {
+
+constexpr size_t kMaxNameBytes = 200;
+
+absl::Status CheckName(absl::string_view what, absl::string_view name) {
+  if (name.empty()) return absl::InvalidArgumentError(absl::StrCat(what, " name is required"));
+  if (name.size() > kMaxNameBytes) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(what, " name is longer than ", kMaxNameBytes, " bytes"));
+  }
+  return absl::OkStatus();
+}
+
+v1::AlertKind AlertKindToProto(AlertKind kind) {
+  switch (kind) {
+    case AlertKind::kConnectorNotConnected:
+      return v1::ALERT_KIND_CONNECTOR_NOT_CONNECTED;
+    case AlertKind::kImportFailed:
+      return v1::ALERT_KIND_IMPORT_FAILED;
+    case AlertKind::kImportHeld:
+      return v1::ALERT_KIND_IMPORT_HELD;
+  }
+  return v1::ALERT_KIND_UNSPECIFIED;
+}
+
+}  // namespace
+
+grpc::ServerUnaryReactor* AdminService::CreateTenant(
+    grpc::CallbackServerContext* context, const v1::CreateTenantRequest* request,
+    v1::CreateTenantResponse* response) {
+  return FinishWith(context, DoCreateTenant(context, *request, response));
+}
+
+absl::Status AdminService::DoCreateTenant(grpc::CallbackServerContext* context,
+                                          const v1::CreateTenantRequest& request,
+                                          v1::CreateTenantResponse* response) {
+  RETURN_IF_ERROR(auth_->Operator(*context));
+  RETURN_IF_ERROR(CheckName("tenant", request.name()));
+  ASSIGN_OR_RETURN(std::string token, NewSecretToken());
+  TenantRecord t{NewId(), request.name(), absl::Now()};
+  RETURN_IF_ERROR(store_->CreateTenant(t, Sha256Hex(token)));
+  spdlog::info("event=tenant_created tenant={}", t.tenant_id);
+  response->set_tenant_id(t.tenant_id);
+  response->set_token(std::move(token));
+  return absl::OkStatus();
+}
+
+grpc::ServerUnaryReactor* AdminService::CreateConnector(
+    grpc::CallbackServerContext* context,
+    const v1::CreateConnectorRequest* request, v1::Connector* response) {
+  absl::StatusOr<std::string> tenant = auth_->Tenant(*context);
+  if (!tenant.ok()) return FinishWith(context, tenant.status());
+  return FinishWith(context, DoCreateConnector(*tenant, *request, response));
+}
+
+absl::Status AdminService::DoCreateConnector(
+    const std::string& tenant, const v1::CreateConnectorRequest& request,
+    v1::Connector* response) {
+  RETURN_IF_ERROR(CheckName("connector", request.name()));
+  ConnectorRecord c;
+  c.tenant_id = tenant;
+  c.connector_id = NewId();
+  c.name = request.name();
+  c.created_at = absl::Now();
+  RETURN_IF_ERROR(store_->CreateConnector(c));
+  FillConnector(c, response);
+  return absl::OkStatus();
+}
+
+grpc::ServerUnaryReactor* AdminService::GetRegistrationKey(
+    grpc::CallbackServerContext* context,
+    const v1::GetRegistrationKeyRequest* request,
+    v1::GetRegistrationKeyResponse* response) {
+  absl::StatusOr<std::string> tenant = auth_->Tenant(*context);
+  if (!tenant.ok()) return FinishWith(context, tenant.status());
+  if (request->connector_id().empty()) {
+    return FinishWith(context, absl::InvalidArgumentError("connector_id is required"));
+  }
+  absl::StatusOr<IssuedKey> key = registrar_->IssueKey(
+      *tenant, request->connector_id(), FromProto(request->ttl()));
+  if (!key.ok()) return FinishWith(context, key.status());
+  response->set_registration_key(key->key);
+  ToProto(key->expires_at, response->mutable_expires_at());
+  response->set_ca_sha256(registrar_->ca_sha256());
+  return FinishWith(context, absl::OkStatus());
+}
+
+grpc::ServerUnaryReactor* AdminService::ListConnectors(
+    grpc::CallbackServerContext* context, const v1::ListConnectorsRequest*,
+    v1::ListConnectorsResponse* response) {
+  absl::StatusOr<std::string> tenant = auth_->Tenant(*context);
+  if (!tenant.ok()) return FinishWith(context, tenant.status());
+  return FinishWith(context, DoListConnectors(*tenant, response));
+}
+
+absl::Status AdminService::DoListConnectors(const std::string& tenant,
+                                            v1::ListConnectorsResponse* response) {
+  ASSIGN_OR_RETURN(std::vector<ConnectorRecord> all, store_->ListConnectors(tenant));
+  for (const ConnectorRecord& c : all) FillConnector(c, response->add_connectors());
+  return absl::OkStatus();
+}
+
+void AdminService::FillConnector(const ConnectorRecord& c, v1::Connector* out) const {
+  out->set_connector_id(c.connector_id);
+  out->set_name(c.name);
+  ToProto(c.created_at, out->mutable_created_at());
+  out->set_version(c.version);
+  out->set_hostname(c.hostname);
+  out->set_ldap_ok(c.ldap_ok);
+  out->set_password_public_key(c.password_public_key);
+  out->set_protocol_revision(c.protocol_revision);
+  std::shared_ptr<Session> live = registry_->Find(c.connector_id);
+  if (live && live->identity().tenant_id == c.tenant_id) {
+    out->set_status(v1::CONNECTOR_STATUS_CONNECTED);
+    ToProto(live->last_frame(), out->mutable_last_seen());
+    out->set_ldap_ok(live->ldap_ok());
+    return;
+  }
+  if (c.last_seen) {
+    out->set_status(v1::CONNECTOR_STATUS_NOT_CONNECTED);
+    ToProto(*c.last_seen, out->mutable_last_seen());
+  } else {
+    out->set_status(v1::CONNECTOR_STATUS_NEVER_CONNECTED);
+  }
+}
+
+grpc::ServerUnaryReactor* AdminService::DeleteConnector(
+    grpc::CallbackServerContext* context,
+    const v1::DeleteConnectorRequest* request, v1::DeleteConnectorResponse*) {
+  absl::StatusOr<std::string> tenant = auth_->Tenant(*context);
+  if (!tenant.ok()) return FinishWith(context, tenant.status());
+  return FinishWith(context, DoDeleteConnector(*tenant, request->connector_id()));
+}
+
+absl::Status AdminService::DoDeleteConnector(const std::string& tenant,
+                                             const std::string& connector_id) {
+  if (connector_id.empty()) return absl::InvalidArgumentError("connector_id is required");
+  RETURN_IF_ERROR(store_->DeleteConnector(tenant, connector_id));
+  std::shared_ptr<Session> live = registry_->Find(connector_id);
+  if (live && live->identity().tenant_id == tenant) {
+    live->Close(absl::PermissionDeniedError("the connector was deleted"));
+  }
+  RETURN_IF_ERROR(store_->ClearAlerts(tenant, AlertKind::kConnectorNotConnected,
+                                      connector_id, "", absl::Now()));
+  spdlog::info("event=connector_deleted tenant={} connector={}", tenant, connector_id);
+  return absl::OkStatus();
+}
+
+grpc::ServerUnaryReactor* AdminService::ListAlerts(
+    grpc::CallbackServerContext* context, const v1::ListAlertsRequest* request,
+    v1::ListAlertsResponse* response) {
+  absl::StatusOr<std::string> tenant = auth_->Tenant(*context);
+  if (!tenant.ok()) return FinishWith(context, tenant.status());
+  return FinishWith(context, DoListAlerts(*tenant, *request, response));
+}
+
+absl::Status AdminService::DoListAlerts(const std::string& tenant,
+                                        const v1::ListAlertsRequest& request,
+                                        v1::ListAlertsResponse* response) {
+  ASSIGN_OR_RETURN(std::vector<AlertRecord> all,
+                   store_->ListAlerts(tenant, request.active_only()));
+  for (const AlertRecord& a : all) {
+    v1::Alert* out = response->add_alerts();
+    out->set_alert_id(a.alert_id);
+    out->set_kind(AlertKindToProto(a.kind));
+    out->set_connector_id(a.connector_id);
+    out->set_mapping_id(a.mapping_id);
+    ToProto(a.raised_at, out->mutable_raised_at());
+    if (a.cleared_at) ToProto(*a.cleared_at, out->mutable_cleared_at());
+    out->set_message(a.message);
+  }
+  return absl::OkStatus();
+}
+
+grpc::ServerUnaryReactor* AdminService::PingConnector(
+    grpc::CallbackServerContext* context, const v1::PingConnectorRequest* request,
+    v1::PingConnectorResponse* response) {
+  absl::StatusOr<std::string> tenant = auth_->Tenant(*context);
+  if (!tenant.ok()) return FinishWith(context, tenant.status());
+  if (request->payload().size() > 64 * 1024) {
+    return FinishWith(context, absl::InvalidArgumentError("payload is over 64 KiB"));
+  }
+  if (!request->connector_id().empty()) {
+    // Another tenant's connector, or none: the same NOT_FOUND.
+    absl::Status known = store_->GetConnector(*tenant, request->connector_id()).status();
+    if (!known.ok()) return FinishWith(context, known);
+  }
+  v1::CallRequest call;
+  call.mutable_echo()->set_payload(request->payload());
+  RouteOptions options;
+  options.connector_id = request->connector_id();
+  options.idempotent = true;
+  return RouteUnary(context, router_, *tenant, std::move(call), options,
+                    [response](v1::CallResult& result) -> absl::Status {
+                      if (!result.has_echo()) {
+                        return absl::InternalError("connector answered a ping with something else");
+                      }
+                      response->set_payload(std::move(*result.mutable_echo()->mutable_payload()));
+                      response->set_connector_id(result.echo().connector_id());
+                      return absl::OkStatus();
+                    });
+}
+
+}  // namespace dirbridge::cloud

@@ -1,0 +1,38 @@
+#ifndef DIRBRIDGE_CLOUD_SVC_API_DEPLOYMENT_SERVICE_H_
+#define DIRBRIDGE_CLOUD_SVC_API_DEPLOYMENT_SERVICE_H_
+
+#include "cloud_svc/identity/authenticator.h"
+#include "cloud_svc/routing/router.h"
+#include "cloud_svc/store/store.h"
+#include "dirbridge/v1/deployment.grpc.pb.h"
+
+namespace dirbridge::cloud {
+
+// Mass deployment: a token per mapping, handed to backup clients, which
+// activate with the user's directory name. The user is looked up live
+// through a connector, must be inside the mapping, and is created once.
+class DeploymentService : public v1::Deployment::CallbackService {
+ public:
+  DeploymentService(const Authenticator* auth, Router* router, Store* store)
+      : auth_(auth), router_(router), store_(store) {}
+
+  grpc::ServerUnaryReactor* CreateDeploymentToken(
+      grpc::CallbackServerContext* context, const v1::CreateDeploymentTokenRequest* request,
+      v1::CreateDeploymentTokenResponse* response) override;
+  grpc::ServerUnaryReactor* Activate(grpc::CallbackServerContext* context,
+                                     const v1::ActivateRequest* request,
+                                     v1::ActivateResponse* response) override;
+
+ private:
+  const Authenticator* const auth_;
+  Router* const router_;
+  Store* const store_;
+};
+
+// Whether a directory user falls inside a mapping: under its base DN (or
+// one of its OUs) and, when it names groups, a direct member of one.
+bool InMapping(const MappingRecord& mapping, const v1::User& user);
+
+}  // namespace dirbridge::cloud
+
+#endif  // DIRBRIDGE_CLOUD_SVC_API_DEPLOYMENT_SERVICE_H_

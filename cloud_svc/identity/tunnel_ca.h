@@ -1,0 +1,55 @@
+#ifndef DIRBRIDGE_CLOUD_SVC_IDENTITY_TUNNEL_CA_H_
+#define DIRBRIDGE_CLOUD_SVC_IDENTITY_TUNNEL_CA_H_
+
+#include <grpcpp/security/server_credentials.h>
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "common/x509.h"
+
+namespace dirbridge::cloud {
+
+// The name every tunnel server certificate carries, which connectors that
+// pinned the tunnel CA verify instead of whatever address they dialled (a
+// load balancer, a NAT, an IP).
+inline constexpr char kTunnelServerName[] = "tunnel.dirbridge.internal";
+
+// The cloud's identity to connectors and the issuer of theirs: a CA made on
+// first start in --data_dir (its key 0600), and a server certificate for the
+// tunnel listener signed by it at every start. Connectors pin the CA by its
+// SHA-256 at registration. Thread-safe after construction.
+class TunnelCa {
+ public:
+  static absl::StatusOr<std::unique_ptr<TunnelCa>> LoadOrCreate(
+      const std::string& data_dir, const std::vector<std::string>& server_names);
+
+  const std::string& ca_pem() const { return ca_.cert_pem; }
+  // SHA-256 of the CA certificate's DER, hex: what GetRegistrationKey shows.
+  const std::string& ca_sha256() const { return ca_sha256_; }
+  // The tunnel listener: our chain (server, CA), and client certificates
+  // requested (Register has none yet) and, when sent, verified against the CA.
+  std::shared_ptr<grpc::ServerCredentials> ServerCredentials() const;
+
+  absl::StatusOr<std::string> SignConnector(const std::string& csr_pem,
+                                            const std::string& tenant_id,
+                                            const std::string& connector_id,
+                                            absl::Duration validity) const;
+
+ private:
+  TunnelCa(x509::KeyAndCert ca, x509::KeyAndCert server, std::string sha)
+      : ca_(std::move(ca)), server_(std::move(server)), ca_sha256_(std::move(sha)) {}
+  x509::KeyAndCert ca_;
+  x509::KeyAndCert server_;
+  std::string ca_sha256_;
+};
+
+// The URI SAN of a connector's certificate.
+std::string ConnectorUri(const std::string& tenant_id, const std::string& connector_id);
+
+}  // namespace dirbridge::cloud
+
+#endif  // DIRBRIDGE_CLOUD_SVC_IDENTITY_TUNNEL_CA_H_

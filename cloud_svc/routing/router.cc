@@ -1,0 +1,199 @@
+#include "cloud_svc/routing/router.h"
+
+#include <limits>
+
+#include "absl/strings/str_cat.h"
+#include "common/call_kind.h"
+#include "common/log.h"
+#include "common/metrics.h"
+
+namespace dirbridge::cloud {
+
+struct Router::Attempt {
+  std::string tenant_id;
+  v1::CallRequest request;
+  RouteOptions options;
+  CallHandlers handlers;
+  std::shared_ptr<RoutedCall> call;
+  std::string tried;  // connector of the first attempt
+  bool retried = false;
+};
+
+void RoutedCall::Cancel(const absl::Status& why) {
+  std::shared_ptr<Session> session;
+  uint64_t id;
+  {
+    absl::MutexLock lock(&mu_);
+    if (done_) return;
+    session = session_;
+    id = call_id_;
+    if (id == 0) {
+      cancelled_ = why;
+      return;
+    }
+  }
+  if (session) session->CancelCall(id, why);
+}
+
+void RoutedCall::GrantCredit(uint32_t n) {
+  std::shared_ptr<Session> session;
+  uint64_t id;
+  {
+    absl::MutexLock lock(&mu_);
+    if (done_) return;
+    session = session_;
+    id = call_id_;
+  }
+  if (session) session->GrantCredit(id, n);
+}
+
+std::shared_ptr<RoutedCall> Router::Call(const std::string& tenant_id,
+                                         v1::CallRequest request,
+                                         const RouteOptions& options,
+                                         CallHandlers handlers) {
+  {
+    absl::MutexLock lock(&mu_);
+    if (draining_) {
+      handlers.on_done(absl::UnavailableError("cloud_svc is shutting down"));
+      return std::make_shared<RoutedCall>();
+    }
+    ++in_flight_;
+  }
+  // Counted until its one outcome is delivered; measured too.
+  const char* kind = CallKindName(request.request_case());
+  absl::Time started = absl::Now();
+  handlers.on_done = [this, kind, started, done = std::move(handlers.on_done)](
+                         absl::StatusOr<v1::CallResult> result) {
+    absl::StatusCode code = !result.ok() ? result.status().code()
+                                         : static_cast<absl::StatusCode>(result->code());
+    Metrics::Get().Add("dirbridge_calls_total",
+                       {{"method", kind}, {"code", absl::StatusCodeToString(code)}});
+    Metrics::Get().Observe("dirbridge_call_seconds", {{"method", kind}},
+                           absl::ToDoubleSeconds(absl::Now() - started));
+    done(std::move(result));
+    absl::MutexLock lock(&mu_);
+    --in_flight_;
+  };
+  auto attempt = std::make_shared<Attempt>();
+  attempt->tenant_id = tenant_id;
+  attempt->request = std::move(request);
+  attempt->options = options;
+  attempt->handlers = std::move(handlers);
+  attempt->call = std::make_shared<RoutedCall>();
+  std::shared_ptr<RoutedCall> call = attempt->call;
+  Send(std::move(attempt));
+  return call;
+}
+
+void Router::StopAccepting() {
+  absl::MutexLock lock(&mu_);
+  draining_ = true;
+}
+
+bool Router::WaitIdle(absl::Time deadline) {
+  absl::MutexLock lock(&mu_);
+  auto idle = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) { return in_flight_ == 0; };
+  return mu_.AwaitWithDeadline(absl::Condition(&idle), deadline);
+}
+
+void Router::Send(std::shared_ptr<Attempt> attempt) {
+  auto finish = [attempt](absl::StatusOr<v1::CallResult> result) {
+    {
+      absl::MutexLock lock(&attempt->call->mu_);
+      if (attempt->call->done_) return;
+      attempt->call->done_ = true;
+      attempt->call->session_.reset();
+    }
+    attempt->handlers.on_done(std::move(result));
+  };
+
+  // Least in-flight among the tenant's live sessions.
+  std::shared_ptr<Session> best;
+  int best_load = std::numeric_limits<int>::max();
+  for (auto& s : registry_->Live(attempt->tenant_id)) {
+    const std::string& cid = s->identity().connector_id;
+    if (!attempt->options.connector_id.empty() &&
+        cid != attempt->options.connector_id) {
+      continue;
+    }
+    if (attempt->retried && cid == attempt->tried) continue;
+    if (s->Draining()) continue;
+    int load = s->InFlight();
+    if (load < best_load) {
+      best = s;
+      best_load = load;
+    }
+  }
+  if (!best) {
+    finish(absl::UnavailableError(
+        attempt->options.connector_id.empty()
+            ? "no connector of this tenant is connected; check Admin.ListConnectors "
+              "and Admin.ListAlerts"
+            : absl::StrCat("connector ", attempt->options.connector_id,
+                           " is not connected")));
+    return;
+  }
+
+  if (attempt->options.deadline) {
+    absl::Duration left = *attempt->options.deadline - absl::Now();
+    if (left <= absl::ZeroDuration()) {
+      finish(absl::DeadlineExceededError("deadline passed before the call was sent"));
+      return;
+    }
+    attempt->request.set_timeout_ms(static_cast<uint32_t>(
+        std::max<int64_t>(1, absl::ToInt64Milliseconds(left))));
+  }
+  if (!attempt->retried) attempt->tried = best->identity().connector_id;
+
+  CallHandlers handlers;
+  if (attempt->handlers.on_chunk) {
+    handlers.on_chunk = [attempt](v1::ResultChunk&& chunk) {
+      attempt->handlers.on_chunk(std::move(chunk));
+    };
+  }
+  handlers.on_done = [this, attempt, finish](absl::StatusOr<v1::CallResult> r) {
+    bool dropped = !r.ok() && absl::IsUnavailable(r.status());
+    if (dropped && attempt->options.idempotent && !attempt->retried) {
+      {
+        absl::MutexLock lock(&attempt->call->mu_);
+        if (attempt->call->done_) return;
+      }
+      attempt->retried = true;
+      Send(attempt);
+      return;
+    }
+    finish(std::move(r));
+  };
+
+  // Publish the session before the call can complete, so that a Cancel
+  // racing with the answer always finds where to go.
+  {
+    absl::MutexLock lock(&attempt->call->mu_);
+    if (attempt->call->done_) return;
+    attempt->call->session_ = best;
+    attempt->call->call_id_ = 0;
+  }
+  absl::StatusOr<uint64_t> id =
+      best->StartCall(attempt->request, std::move(handlers));
+  if (!id.ok()) {
+    if (absl::IsUnavailable(id.status()) && attempt->options.idempotent &&
+        !attempt->retried) {
+      attempt->retried = true;
+      Send(attempt);
+      return;
+    }
+    finish(id.status());
+    return;
+  }
+  spdlog::debug("event=call_routed call_id={} connector={} kind={}", *id,
+                best->identity().connector_id, CallKindName(attempt->request.request_case()));
+  std::optional<absl::Status> cancelled;
+  {
+    absl::MutexLock lock(&attempt->call->mu_);
+    attempt->call->call_id_ = *id;
+    cancelled = attempt->call->cancelled_;
+  }
+  if (cancelled) best->CancelCall(*id, *cancelled);
+}
+
+}  // namespace dirbridge::cloud

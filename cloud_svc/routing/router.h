@@ -1,0 +1,78 @@
+#ifndef DIRBRIDGE_CLOUD_SVC_ROUTING_ROUTER_H_
+#define DIRBRIDGE_CLOUD_SVC_ROUTING_ROUTER_H_
+
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/time/time.h"
+#include "cloud_svc/routing/session.h"
+#include "cloud_svc/routing/session_registry.h"
+
+namespace dirbridge::cloud {
+
+struct RouteOptions {
+  // Empty: any live connector of the tenant.
+  std::string connector_id;
+  // Lookups and GetEkeys: retried once on another connector when the first
+  // one drops the call.
+  bool idempotent = false;
+  std::optional<absl::Time> deadline;
+};
+
+// One backend call in flight through the tunnel. Thread-safe.
+class RoutedCall {
+ public:
+  // The backend gave up (cancel or deadline): the connector is told, and
+  // on_done sees `why` unless the answer already arrived.
+  void Cancel(const absl::Status& why);
+  // The backend consumed n streamed chunks.
+  void GrantCredit(uint32_t n);
+
+ private:
+  friend class Router;
+  absl::Mutex mu_;
+  std::shared_ptr<Session> session_ ABSL_GUARDED_BY(mu_);
+  uint64_t call_id_ ABSL_GUARDED_BY(mu_) = 0;
+  bool done_ ABSL_GUARDED_BY(mu_) = false;
+  // Cancel arrived before the call had its id: sent as soon as it has one.
+  std::optional<absl::Status> cancelled_ ABSL_GUARDED_BY(mu_);
+};
+
+// Backend call → one live session of the tenant, the one with the fewest
+// calls in flight. Never crosses tenants: only the tenant's own sessions are
+// ever considered. Thread-safe.
+class Router {
+ public:
+  explicit Router(SessionRegistry* registry) : registry_(registry) {}
+
+  // on_done runs exactly once, possibly before Call returns (UNAVAILABLE at
+  // once when no connector of the tenant is connected).
+  std::shared_ptr<RoutedCall> Call(const std::string& tenant_id,
+                                   v1::CallRequest request,
+                                   const RouteOptions& options,
+                                   CallHandlers handlers);
+
+  // Shutdown, first stage: from now on new calls get UNAVAILABLE.
+  void StopAccepting();
+  // Waits until the calls in flight have their answers, or the deadline.
+  // True when none is left. (gRPC's own Server::Shutdown also waits for
+  // idle client channels to go away, which a backend with a pooled channel
+  // never does.)
+  bool WaitIdle(absl::Time deadline);
+
+ private:
+  struct Attempt;
+  void Send(std::shared_ptr<Attempt> attempt);
+
+  SessionRegistry* const registry_;
+  absl::Mutex mu_;
+  bool draining_ ABSL_GUARDED_BY(mu_) = false;
+  int in_flight_ ABSL_GUARDED_BY(mu_) = 0;
+};
+
+}  // namespace dirbridge::cloud
+
+#endif  // DIRBRIDGE_CLOUD_SVC_ROUTING_ROUTER_H_

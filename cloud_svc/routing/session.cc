@@ -1,0 +1,341 @@
+#include "cloud_svc/routing/session.h"
+
+#include <algorithm>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "common/grpc_status.h"
+#include "common/log.h"
+#include "common/version.h"
+
+namespace dirbridge::cloud {
+namespace {
+
+// Frames smaller than this may wait for the next one to share a flush;
+// larger ones (a page of users) are worth a flush of their own.
+constexpr size_t kCoalesceBelow = 16 * 1024;
+
+}  // namespace
+
+std::shared_ptr<Session> Session::Start(grpc::CallbackServerContext* context,
+                                        SessionHost* host,
+                                        ConnectorIdentity identity,
+                                        const SessionLimits& limits) {
+  std::shared_ptr<Session> s(
+      new Session(context, host, std::move(identity), limits));
+  {
+    absl::MutexLock lock(&s->mu_);
+    s->self_ = s;
+    s->last_frame_ = absl::Now();
+  }
+  return s;
+}
+
+void Session::Begin() { StartRead(&in_); }
+
+Session::Session(grpc::CallbackServerContext* context, SessionHost* host,
+                 ConnectorIdentity identity, const SessionLimits& limits)
+    : context_(context),
+      host_(host),
+      identity_(std::move(identity)),
+      limits_(limits) {}
+
+absl::StatusOr<uint64_t> Session::StartCall(v1::CallRequest request,
+                                            CallHandlers handlers) {
+  absl::MutexLock lock(&mu_);
+  if (!ready_ || closing_ || draining_) {
+    return absl::UnavailableError(absl::StrCat(
+        "connector ", identity_.connector_id, " is not taking calls"));
+  }
+  if (calls_.size() >= limits_.max_concurrent_calls) {
+    return absl::ResourceExhaustedError(absl::StrCat(
+        "connector ", identity_.connector_id, " already carries ",
+        calls_.size(), " calls"));
+  }
+  uint64_t id = next_call_id_++;
+  request.set_call_id(id);
+  calls_.emplace(id, std::move(handlers));
+  v1::CloudFrame frame;
+  *frame.mutable_call() = std::move(request);
+  Send(std::move(frame));
+  return id;
+}
+
+void Session::CancelCall(uint64_t call_id, const absl::Status& why) {
+  CallHandlers handlers;
+  {
+    absl::MutexLock lock(&mu_);
+    auto it = calls_.find(call_id);
+    if (it == calls_.end()) return;
+    handlers = std::move(it->second);
+    calls_.erase(it);
+    v1::CloudFrame frame;
+    frame.mutable_cancel()->set_call_id(call_id);
+    Send(std::move(frame));
+  }
+  handlers.on_done(why);
+}
+
+void Session::GrantCredit(uint64_t call_id, uint32_t n) {
+  absl::MutexLock lock(&mu_);
+  if (!calls_.contains(call_id)) return;
+  v1::CloudFrame frame;
+  frame.mutable_credit()->set_call_id(call_id);
+  frame.mutable_credit()->set_n(n);
+  Send(std::move(frame));
+}
+
+void Session::Heartbeat(absl::Time now) {
+  absl::Status dead;
+  {
+    absl::MutexLock lock(&mu_);
+    if (closing_) return;
+    absl::Duration silent = now - last_frame_;
+    if (silent > limits_.heartbeat_interval * limits_.missed_heartbeats) {
+      dead = absl::UnavailableError(absl::StrCat(
+          "no answer to ", limits_.missed_heartbeats, " heartbeats (silent for ",
+          absl::FormatDuration(silent), ")"));
+    } else if (ready_) {
+      v1::CloudFrame frame;
+      frame.mutable_ping()->set_seq(++ping_seq_);
+      Send(std::move(frame));
+      return;
+    } else {
+      return;
+    }
+  }
+  Close(dead);
+}
+
+int Session::InFlight() const {
+  absl::MutexLock lock(&mu_);
+  return static_cast<int>(calls_.size());
+}
+
+bool Session::Draining() const {
+  absl::MutexLock lock(&mu_);
+  return draining_;
+}
+
+bool Session::ldap_ok() const {
+  absl::MutexLock lock(&mu_);
+  return ldap_ok_;
+}
+
+absl::Time Session::last_frame() const {
+  absl::MutexLock lock(&mu_);
+  return last_frame_;
+}
+
+void Session::OnReadDone(bool ok) {
+  if (!ok) {
+    Close(absl::UnavailableError("the connector closed the stream"));
+    return;
+  }
+  v1::ConnectorFrame frame = std::move(in_);
+  in_.Clear();
+  {
+    absl::MutexLock lock(&mu_);
+    last_frame_ = absl::Now();
+  }
+  HandleFrame(frame);
+  absl::MutexLock lock(&mu_);
+  if (!finished_) StartRead(&in_);
+}
+
+void Session::HandleFrame(v1::ConnectorFrame& frame) {
+  bool ready;
+  {
+    absl::MutexLock lock(&mu_);
+    ready = ready_;
+  }
+  if (!ready) {
+    if (frame.frame_case() != v1::ConnectorFrame::kHello) {
+      Close(absl::InvalidArgumentError("tunnel: the first frame must be Hello"));
+      return;
+    }
+    HandleHello(frame.hello());
+    return;
+  }
+  switch (frame.frame_case()) {
+    case v1::ConnectorFrame::kResult: {
+      CallHandlers handlers;
+      {
+        absl::MutexLock lock(&mu_);
+        auto it = calls_.find(frame.result().call_id());
+        // An answer to a call the cloud already gave up on: nothing waits.
+        if (it == calls_.end()) return;
+        handlers = std::move(it->second);
+        calls_.erase(it);
+      }
+      handlers.on_done(std::move(*frame.mutable_result()));
+      return;
+    }
+    case v1::ConnectorFrame::kChunk: {
+      std::function<void(v1::ResultChunk&&)> on_chunk;
+      {
+        absl::MutexLock lock(&mu_);
+        auto it = calls_.find(frame.chunk().call_id());
+        if (it == calls_.end()) return;
+        on_chunk = it->second.on_chunk;
+      }
+      if (!on_chunk) {
+        Close(absl::InvalidArgumentError(
+            "tunnel: a chunk for a call that does not stream"));
+        return;
+      }
+      on_chunk(std::move(*frame.mutable_chunk()));
+      return;
+    }
+    case v1::ConnectorFrame::kPong:
+      return;
+    case v1::ConnectorFrame::kStatus: {
+      absl::MutexLock lock(&mu_);
+      ldap_ok_ = frame.status().ldap_ok();
+      return;
+    }
+    case v1::ConnectorFrame::kGoaway: {
+      spdlog::info("event=connector_draining connector={} reason=\"{}\"",
+                   identity_.connector_id, frame.goaway().reason());
+      // Calls in flight still get their answers; the connector ends the
+      // stream when it has sent them.
+      absl::MutexLock lock(&mu_);
+      draining_ = true;
+      return;
+    }
+    case v1::ConnectorFrame::kHello:
+      Close(absl::InvalidArgumentError("tunnel: Hello sent twice"));
+      return;
+    case v1::ConnectorFrame::FRAME_NOT_SET:
+      Close(absl::InvalidArgumentError("tunnel: empty frame"));
+      return;
+  }
+}
+
+void Session::HandleHello(const v1::Hello& hello) {
+  unsigned theirs = hello.protocol_revision();
+  unsigned revision = std::min<unsigned>(theirs, kProtocolRevision);
+  if (revision < kMinProtocolRevision || revision < hello.min_protocol_revision()) {
+    Close(absl::FailedPreconditionError(absl::StrCat(
+        "tunnel: no common protocol revision (connector speaks ",
+        hello.min_protocol_revision(), "..", theirs, ", cloud ",
+        kMinProtocolRevision, "..", kProtocolRevision,
+        "); upgrade the connector")));
+    return;
+  }
+  std::shared_ptr<Session> self;
+  {
+    absl::MutexLock lock(&mu_);
+    if (closing_) return;
+    hello_ = hello;
+    revision_ = revision;
+    ldap_ok_ = hello.ldap_ok();
+    v1::CloudFrame frame;
+    v1::Settings* s = frame.mutable_settings();
+    s->set_protocol_revision(revision);
+    s->mutable_heartbeat_interval()->set_seconds(
+        absl::ToInt64Seconds(limits_.heartbeat_interval));
+    s->mutable_heartbeat_interval()->set_nanos(static_cast<int32_t>(
+        absl::ToInt64Nanoseconds(limits_.heartbeat_interval) % 1000000000));
+    s->set_max_frame_bytes(limits_.max_frame_bytes);
+    s->set_max_concurrent_calls(limits_.max_concurrent_calls);
+    s->set_initial_stream_credits(limits_.initial_stream_credits);
+    s->set_connector_id(identity_.connector_id);
+    Send(std::move(frame));
+    ready_ = true;
+    self = self_;
+  }
+  if (self) host_->OnSessionReady(std::move(self));
+}
+
+void Session::Close(const absl::Status& why) {
+  std::vector<CallHandlers> orphans;
+  {
+    absl::MutexLock lock(&mu_);
+    if (closing_) return;
+    closing_ = true;
+    close_status_ = why;
+    for (auto& [id, handlers] : calls_) orphans.push_back(std::move(handlers));
+    calls_.clear();
+    CloseLocked(why);
+  }
+  absl::Status failed = absl::UnavailableError(absl::StrCat(
+      "connector ", identity_.connector_id, " disconnected: ", why.message()));
+  for (CallHandlers& h : orphans) h.on_done(failed);
+  host_->OnSessionClosed(this, why);
+}
+
+void Session::CloseLocked(const absl::Status& why) {
+  if (!finished_ && !write_in_flight_) {
+    v1::CloudFrame frame;
+    frame.mutable_goaway()->set_reason(std::string(why.message()));
+    Send(std::move(frame));
+  } else if (write_in_flight_ &&
+             why.code() == absl::StatusCode::kUnavailable) {
+    // A write that does not complete (a peer that stopped reading) would hold
+    // Finish back for ever; cancelling fails it, and OnWriteDone finishes.
+    outbox_.erase(outbox_.begin() + 1, outbox_.end());
+    context_->TryCancel();
+  }
+  MaybeFinishLocked();
+}
+
+void Session::MaybeFinishLocked() {
+  if (!closing_ || finished_ || write_in_flight_) return;
+  finished_ = true;
+  Finish(ToGrpcStatus(close_status_));
+}
+
+void Session::Send(v1::CloudFrame frame) {
+  if (finished_) return;
+  outbox_.push_back(std::move(frame));
+  if (!write_in_flight_) {
+    write_in_flight_ = true;
+    StartWrite(&outbox_.front());
+  }
+}
+
+// With more frames queued behind it, a write need not be flushed on its
+// own: gRPC may coalesce it with the next ones (one syscall, one TCP
+// segment for many small frames under load).
+grpc::WriteOptions Session::NextWriteOptions() const {
+  grpc::WriteOptions options;
+  if (outbox_.size() > 1 && outbox_.front().ByteSizeLong() < kCoalesceBelow) {
+    options.set_buffer_hint();
+  }
+  return options;
+}
+
+void Session::OnWriteDone(bool ok) {
+  bool failed = false;
+  {
+    absl::MutexLock lock(&mu_);
+    outbox_.pop_front();
+    if (!ok) {
+      outbox_.clear();
+      failed = !closing_;
+    }
+    if (!outbox_.empty()) {
+      StartWrite(&outbox_.front(), NextWriteOptions());
+    } else {
+      write_in_flight_ = false;
+      MaybeFinishLocked();
+    }
+  }
+  if (failed) Close(absl::UnavailableError("write to the connector failed"));
+}
+
+void Session::OnCancel() {
+  Close(absl::UnavailableError("the stream was cancelled"));
+}
+
+void Session::OnDone() {
+  std::shared_ptr<Session> self;
+  {
+    absl::MutexLock lock(&mu_);
+    self = std::move(self_);
+  }
+  // `self` may be the last reference: this object ends with this scope.
+}
+
+}  // namespace dirbridge::cloud

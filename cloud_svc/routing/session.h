@@ -1,0 +1,144 @@
+#ifndef DIRBRIDGE_CLOUD_SVC_ROUTING_SESSION_H_
+#define DIRBRIDGE_CLOUD_SVC_ROUTING_SESSION_H_
+
+#include <grpcpp/server_context.h>
+#include <grpcpp/support/server_callback.h>
+
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <memory>
+#include <string>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/container/flat_hash_map.h"
+#include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/time/time.h"
+#include "cloud_svc/identity/connector_identity.h"
+#include "dirbridge/v1/tunnel.pb.h"
+
+namespace dirbridge::cloud {
+
+// How the cloud learns what became of a call it sent down a tunnel.
+struct CallHandlers {
+  // Each streamed chunk, in order. Optional; the receiver grants more credit
+  // through Session::GrantCredit once it has consumed a chunk.
+  std::function<void(v1::ResultChunk&&)> on_chunk;
+  // Exactly once: the connector's result, or why there is none (UNAVAILABLE
+  // when the session ends first, CANCELLED after CancelCall).
+  std::function<void(absl::StatusOr<v1::CallResult>)> on_done;
+};
+
+class Session;
+
+// What a session tells its owner. Called without the session's lock held.
+class SessionHost {
+ public:
+  virtual ~SessionHost() = default;
+  // The Hello arrived and passed; the session can take calls.
+  virtual void OnSessionReady(std::shared_ptr<Session> session) = 0;
+  // The stream is over. `why` is what ended it.
+  virtual void OnSessionClosed(Session* session, const absl::Status& why) = 0;
+};
+
+struct SessionLimits {
+  absl::Duration heartbeat_interval = absl::Seconds(10);
+  int missed_heartbeats = 3;
+  uint32_t max_concurrent_calls = 1024;
+  // Chunks a streamed call may have on the way before the cloud has taken
+  // one (--stream_credits). Two keep a stream moving (one being consumed,
+  // one on the wire) with the least memory: with four, an import's peak
+  // grew with the directory's size as queued chunks piled up.
+  uint32_t initial_stream_credits = 2;
+  uint32_t max_frame_bytes = 16 << 20;
+};
+
+// One connector's tunnel stream (callback API, one reactor per stream).
+//
+// Concurrency: every member below mu_ is guarded by it. gRPC allows one read
+// and one write in flight; writes are queued in outbox_ and the next one is
+// started from OnWriteDone. Handlers of calls run with mu_ released. The
+// session keeps itself alive (self_) until OnDone, and owners hold it by
+// shared_ptr, so a call that races with the end of the stream finds a
+// closed session, never freed memory.
+class Session : public grpc::ServerBidiReactor<v1::ConnectorFrame, v1::CloudFrame> {
+ public:
+  static std::shared_ptr<Session> Start(grpc::CallbackServerContext* context,
+                                        SessionHost* host,
+                                        ConnectorIdentity identity,
+                                        const SessionLimits& limits);
+
+  // Starts reading; call once the owner can hear about the session.
+  void Begin();
+
+  const ConnectorIdentity& identity() const { return identity_; }
+  // Valid once ready.
+  const v1::Hello& hello() const { return hello_; }
+  // The revision both sides speak; valid once ready.
+  unsigned revision() const { return revision_; }
+
+  // Sends a call down the tunnel. UNAVAILABLE when the session is closing,
+  // RESOURCE_EXHAUSTED when it carries its maximum of calls.
+  absl::StatusOr<uint64_t> StartCall(v1::CallRequest request,
+                                     CallHandlers handlers);
+  // The caller gave up: tells the connector, completes on_done with CANCELLED.
+  void CancelCall(uint64_t call_id, const absl::Status& why);
+  void GrantCredit(uint64_t call_id, uint32_t n);
+
+  // Pings, or ends the session when the connector has been silent for
+  // missed_heartbeats intervals.
+  void Heartbeat(absl::Time now);
+  // Staged close: Goaway, then the stream ends with `why`. A session whose
+  // peer stopped reading (UNAVAILABLE) is cut at once instead.
+  void Close(const absl::Status& why);
+
+  int InFlight() const;
+  // The connector said Goaway: it finishes what it has and takes nothing new.
+  bool Draining() const;
+  bool ldap_ok() const;
+  absl::Time last_frame() const;
+
+  void OnReadDone(bool ok) override;
+  void OnWriteDone(bool ok) override;
+  void OnDone() override;
+  void OnCancel() override;
+
+ private:
+  Session(grpc::CallbackServerContext* context, SessionHost* host,
+          ConnectorIdentity identity, const SessionLimits& limits);
+
+  void HandleFrame(v1::ConnectorFrame& frame);
+  void HandleHello(const v1::Hello& hello);
+  void Send(v1::CloudFrame frame) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  grpc::WriteOptions NextWriteOptions() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void CloseLocked(const absl::Status& why) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void MaybeFinishLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+
+  grpc::CallbackServerContext* const context_;
+  SessionHost* const host_;
+  const ConnectorIdentity identity_;
+  const SessionLimits limits_;
+  v1::Hello hello_;  // written once, before the session is ready
+  unsigned revision_ = 0;  // likewise
+  v1::ConnectorFrame in_;  // the one read in flight
+
+  mutable absl::Mutex mu_;
+  std::shared_ptr<Session> self_ ABSL_GUARDED_BY(mu_);
+  std::deque<v1::CloudFrame> outbox_ ABSL_GUARDED_BY(mu_);
+  bool write_in_flight_ ABSL_GUARDED_BY(mu_) = false;
+  bool ready_ ABSL_GUARDED_BY(mu_) = false;
+  bool closing_ ABSL_GUARDED_BY(mu_) = false;
+  bool draining_ ABSL_GUARDED_BY(mu_) = false;
+  bool finished_ ABSL_GUARDED_BY(mu_) = false;
+  absl::Status close_status_ ABSL_GUARDED_BY(mu_);
+  uint64_t next_call_id_ ABSL_GUARDED_BY(mu_) = 1;
+  uint64_t ping_seq_ ABSL_GUARDED_BY(mu_) = 0;
+  absl::Time last_frame_ ABSL_GUARDED_BY(mu_);
+  bool ldap_ok_ ABSL_GUARDED_BY(mu_) = false;
+  absl::flat_hash_map<uint64_t, CallHandlers> calls_ ABSL_GUARDED_BY(mu_);
+};
+
+}  // namespace dirbridge::cloud
+
+#endif  // DIRBRIDGE_CLOUD_SVC_ROUTING_SESSION_H_

@@ -1,0 +1,197 @@
+#include "cloud_svc/routing/session_registry.h"
+
+#include <algorithm>
+
+#include "absl/strings/str_cat.h"
+#include "common/log.h"
+#include "common/metrics.h"
+#include "common/secrets.h"
+
+namespace dirbridge::cloud {
+
+SessionRegistry::SessionRegistry(Store* store, const SessionLimits& limits)
+    : store_(store), limits_(limits) {
+  heartbeats_ = std::thread([this] { HeartbeatLoop(); });
+}
+
+SessionRegistry::~SessionRegistry() {
+  {
+    absl::MutexLock lock(&mu_);
+    stop_ = true;
+  }
+  heartbeats_.join();
+}
+
+void SessionRegistry::Adopt(std::shared_ptr<Session> session) {
+  absl::MutexLock lock(&mu_);
+  pending_.insert(std::move(session));
+}
+
+std::vector<std::shared_ptr<Session>> SessionRegistry::Live(
+    const std::string& tenant_id) const {
+  absl::MutexLock lock(&mu_);
+  auto it = by_tenant_.find(tenant_id);
+  if (it == by_tenant_.end()) return {};
+  return it->second;
+}
+
+std::shared_ptr<Session> SessionRegistry::Find(
+    const std::string& connector_id) const {
+  absl::MutexLock lock(&mu_);
+  auto it = by_connector_.find(connector_id);
+  return it == by_connector_.end() ? nullptr : it->second;
+}
+
+std::vector<std::pair<std::string, int>> SessionRegistry::CountByTenant() const {
+  absl::MutexLock lock(&mu_);
+  std::vector<std::pair<std::string, int>> out;
+  for (const auto& [tenant, sessions] : by_tenant_) {
+    out.emplace_back(tenant, static_cast<int>(sessions.size()));
+  }
+  return out;
+}
+
+void SessionRegistry::CloseAll(const absl::Status& why) {
+  std::vector<std::shared_ptr<Session>> all;
+  {
+    absl::MutexLock lock(&mu_);
+    shutting_down_ = true;
+    for (auto& [id, s] : by_connector_) all.push_back(s);
+    for (const auto& s : pending_) all.push_back(s);
+  }
+  for (auto& s : all) s->Close(why);
+}
+
+bool SessionRegistry::WaitUntilEmpty(absl::Time deadline) {
+  absl::MutexLock lock(&mu_);
+  auto empty = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    return by_connector_.empty() && pending_.empty();
+  };
+  return mu_.AwaitWithDeadline(absl::Condition(&empty), deadline);
+}
+
+void SessionRegistry::OnSessionReady(std::shared_ptr<Session> session) {
+  const ConnectorIdentity& id = session->identity();
+  std::shared_ptr<Session> replaced;
+  {
+    absl::MutexLock lock(&mu_);
+    pending_.erase(session);
+    auto it = by_connector_.find(id.connector_id);
+    if (it != by_connector_.end()) replaced = it->second;
+    by_connector_[id.connector_id] = session;
+    auto& tenant = by_tenant_[id.tenant_id];
+    std::erase(tenant, replaced);
+    tenant.push_back(session);
+  }
+  // A connector that reconnects before its old stream was noticed as dead.
+  if (replaced) {
+    replaced->Close(absl::AbortedError("replaced by a newer stream"));
+  }
+  absl::MutexLock presence(&presence_mu_);
+  const v1::Hello& hello = session->hello();
+  ConnectorRecord rec;
+  rec.tenant_id = id.tenant_id;
+  rec.connector_id = id.connector_id;
+  rec.last_seen = absl::Now();
+  rec.version = hello.version();
+  rec.hostname = hello.hostname();
+  rec.ldap_ok = hello.ldap_ok();
+  rec.password_public_key = hello.password_public_key();
+  rec.protocol_revision = session->revision();
+  absl::Status st = store_->RecordConnection(rec);
+  if (st.ok()) {
+    st = store_->ClearAlerts(id.tenant_id, AlertKind::kConnectorNotConnected,
+                             id.connector_id, "", absl::Now());
+  }
+  if (!st.ok()) {
+    spdlog::warn("event=store_error op=record_connection connector={} error=\"{}\"",
+                 id.connector_id, st.message());
+  }
+  Metrics::Get().Add("dirbridge_connector_sessions_total", {});
+  spdlog::info("event=connector_connected tenant={} connector={} version={} hostname={} revision={}",
+               id.tenant_id, id.connector_id, hello.version(), hello.hostname(),
+               session->revision());
+}
+
+void SessionRegistry::OnSessionClosed(Session* session, const absl::Status& why) {
+  const ConnectorIdentity& id = session->identity();
+  bool was_live = false;
+  bool shutting_down;
+  {
+    absl::MutexLock lock(&mu_);
+    shutting_down = shutting_down_;
+    for (auto it = pending_.begin(); it != pending_.end(); ++it) {
+      if (it->get() == session) {
+        pending_.erase(it);
+        break;
+      }
+    }
+    auto it = by_connector_.find(id.connector_id);
+    was_live = it != by_connector_.end() && it->second.get() == session;
+  }
+  if (!was_live) return;
+  spdlog::info("event=connector_disconnected tenant={} connector={} reason=\"{}\"",
+               id.tenant_id, id.connector_id, why.message());
+  // The alert is in the store before the connector shows Not Connected, so
+  // whoever sees the status also finds the alert. (The session refuses new
+  // calls already: it is closing.)
+  absl::MutexLock presence(&presence_mu_);
+  {
+    absl::MutexLock lock(&mu_);
+    auto it = by_connector_.find(id.connector_id);
+    // Replaced by a newer stream meanwhile: that one is the truth.
+    if (it == by_connector_.end() || it->second.get() != session) return;
+  }
+  absl::Status st = store_->TouchConnector(id.tenant_id, id.connector_id,
+                                           session->last_frame(), session->ldap_ok());
+  absl::StatusOr<ConnectorRecord> c = store_->GetConnector(id.tenant_id, id.connector_id);
+  if (!shutting_down && c.ok()) {  // a deleted connector needs no alert
+    AlertRecord alert;
+    alert.alert_id = NewId();
+    alert.tenant_id = id.tenant_id;
+    alert.kind = AlertKind::kConnectorNotConnected;
+    alert.connector_id = id.connector_id;
+    alert.raised_at = absl::Now();
+    alert.message = absl::StrCat(
+        "Connector \"", c->name, "\" on host \"", c->hostname,
+        "\" is not connected (", why.message(),
+        "). Directory lookups, logins and ekeys fail until it is back: check "
+        "that connector_svc runs on that host and can reach the cloud.");
+    st = store_->RaiseAlert(alert);
+    if (!st.ok()) {
+      spdlog::error("event=store_error op=raise_alert connector={} error=\"{}\"",
+                    id.connector_id, st.message());
+    }
+  }
+  absl::MutexLock lock(&mu_);
+  auto it = by_connector_.find(id.connector_id);
+  if (it == by_connector_.end() || it->second.get() != session) return;
+  by_connector_.erase(it);
+  auto t = by_tenant_.find(id.tenant_id);
+  if (t != by_tenant_.end()) {
+    std::erase_if(t->second, [session](const std::shared_ptr<Session>& s) {
+      return s.get() == session;
+    });
+    if (t->second.empty()) by_tenant_.erase(t);
+  }
+}
+
+void SessionRegistry::HeartbeatLoop() {
+  while (true) {
+    std::vector<std::shared_ptr<Session>> all;
+    {
+      absl::MutexLock lock(&mu_);
+      auto stop = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) { return stop_; };
+      if (mu_.AwaitWithTimeout(absl::Condition(&stop), limits_.heartbeat_interval)) {
+        return;
+      }
+      all.reserve(by_connector_.size() + pending_.size());
+      for (auto& [id, s] : by_connector_) all.push_back(s);
+      for (const auto& s : pending_) all.push_back(s);
+    }
+    absl::Time now = absl::Now();
+    for (auto& s : all) s->Heartbeat(now);
+  }
+}
+
+}  // namespace dirbridge::cloud
