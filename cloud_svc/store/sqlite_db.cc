@@ -10,6 +10,11 @@ absl::Status SqliteError(sqlite3* db, absl::string_view what) {
   if (code == SQLITE_BUSY || code == SQLITE_LOCKED) {
     return absl::UnavailableError(msg);
   }
+  // A missing parent row (an unknown tenant) is the caller's precondition;
+  // any other constraint is a taken id, hash or key.
+  if (sqlite3_extended_errcode(db) == SQLITE_CONSTRAINT_FOREIGNKEY) {
+    return absl::FailedPreconditionError(msg);
+  }
   if (code == SQLITE_CONSTRAINT) return absl::AlreadyExistsError(msg);
   return absl::InternalError(msg);
 }
