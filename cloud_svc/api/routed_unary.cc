@@ -1,6 +1,7 @@
 #include "cloud_svc/api/routed_unary.h"
 
 #include "absl/synchronization/mutex.h"
+#include "common/call_status.h"
 #include "common/grpc_status.h"
 
 namespace dirbridge::cloud {
@@ -85,7 +86,7 @@ grpc::ServerUnaryReactor* RouteUnary(grpc::CallbackServerContext* context,
       completion->Finish(result.status());
       return;
     }
-    completion->Finish(StatusFromCode(result->code(), result->message()), &take,
+    completion->Finish(CallResultStatus(*result), &take,
                        &*result);
   };
   reactor->SetCall(

@@ -4,6 +4,7 @@
 #include <memory>
 
 #include "absl/synchronization/mutex.h"
+#include "common/call_status.h"
 #include "common/grpc_status.h"
 
 namespace dirbridge::cloud {
@@ -119,7 +120,7 @@ grpc::ServerWriteReactor<v1::SearchUsersResponse>* StreamSearchUsers(
     if (state->done) return;
     state->done = true;
     state->outcome =
-        result.ok() ? StatusFromCode(result->code(), result->message()) : result.status();
+        result.ok() ? CallResultStatus(*result) : result.status();
     state->Pump();
   };
   // A stream that fails part-way cannot be retried without sending users

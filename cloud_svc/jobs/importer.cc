@@ -8,7 +8,7 @@
 #include "absl/cleanup/cleanup.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
-#include "common/grpc_status.h"
+#include "common/call_status.h"
 #include "common/log.h"
 #include "common/memory.h"
 #include "common/metrics.h"
@@ -73,7 +73,7 @@ absl::Status Importer::Stream(const MappingRecord& mapping, const std::string& r
   handlers.on_done = [queue](absl::StatusOr<v1::CallResult> r) {
     absl::MutexLock lock(&queue->mu);
     queue->done = true;
-    queue->status = r.ok() ? StatusFromCode(r->code(), r->message()) : r.status();
+    queue->status = r.ok() ? CallResultStatus(*r) : r.status();
   };
   v1::CallRequest request;
   v1::SearchUsersRequest* search = request.mutable_search_users();

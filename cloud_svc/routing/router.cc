@@ -4,6 +4,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "common/call_kind.h"
+#include "common/call_status.h"
 #include "common/log.h"
 #include "common/metrics.h"
 
@@ -65,7 +66,7 @@ std::shared_ptr<RoutedCall> Router::Call(const std::string& tenant_id,
   handlers.on_done = [this, kind, started, done = std::move(handlers.on_done)](
                          absl::StatusOr<v1::CallResult> result) {
     absl::StatusCode code = !result.ok() ? result.status().code()
-                                         : static_cast<absl::StatusCode>(result->code());
+                                         : CallResultStatus(*result).code();
     Metrics::Get().Add("dirbridge_calls_total",
                        {{"method", kind}, {"code", absl::StatusCodeToString(code)}});
     Metrics::Get().Observe("dirbridge_call_seconds", {{"method", kind}},
