@@ -1,26 +1,15 @@
 #include "connector_svc/dispatcher.h"
 
-#include "absl/cleanup/cleanup.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/strip.h"
-#include "common/sealed_ekey.h"
-#include "common/sealed_password.h"
-#include "common/secrets.h"
 #include "common/call_kind.h"
+#include "common/call_status.h"
 #include "common/log.h"
 #include "common/memory.h"
 #include "common/metrics.h"
+#include "common/sealed_password.h"
 
 namespace dirbridge::connector {
-namespace {
-
-void SetStatus(v1::CallResult& result, const absl::Status& status) {
-  result.clear_response();
-  result.set_code(static_cast<int>(status.code()));
-  result.set_message(std::string(status.message()));
-}
-
-}  // namespace
 
 Dispatcher::~Dispatcher() {
   {
@@ -111,20 +100,6 @@ absl::StatusOr<std::string> Dispatcher::Password(const v1::AuthenticateRequest& 
   return password;
 }
 
-absl::StatusOr<v1::AuthenticateResponse> Dispatcher::Authenticate(
-    const v1::AuthenticateRequest& request, const OpContext& ctx) {
-  absl::StatusOr<std::string> password = Password(request);
-  if (!password.ok()) return password.status();
-  auto wipe = absl::MakeCleanup([&password] { crypto::Wipe(*password); });
-  absl::StatusOr<Directory::AuthOutcome> outcome =
-      directory_->Authenticate(request.username(), *password, ctx);
-  if (!outcome.ok()) return outcome.status();
-  v1::AuthenticateResponse out;
-  out.set_result(outcome->result);
-  if (outcome->result == v1::AUTH_RESULT_OK) *out.mutable_user() = std::move(outcome->user);
-  return out;
-}
-
 void Dispatcher::DispatchAuthenticate(v1::CallRequest request, std::shared_ptr<Call> call,
                                       Reply reply) {
   v1::CallResult result;
@@ -135,7 +110,7 @@ void Dispatcher::DispatchAuthenticate(v1::CallRequest request, std::shared_ptr<C
           ? absl::DeadlineExceededError("deadline passed before the call ran")
           : Password(request.authenticate());
   if (!password.ok()) {
-    SetStatus(result, password.status());
+    SetCallStatus(password.status(), &result);
     Record(v1::CallRequest::kAuthenticate, result);
     reply(std::move(result));
     return;
@@ -149,7 +124,7 @@ void Dispatcher::DispatchAuthenticate(v1::CallRequest request, std::shared_ptr<C
       [this, result = std::move(result), call = std::move(call), reply = std::move(reply)](
           absl::StatusOr<Directory::AuthOutcome> outcome) mutable {
         if (!outcome.ok()) {
-          SetStatus(result, outcome.status());
+          SetCallStatus(outcome.status(), &result);
         } else {
           v1::AuthenticateResponse* out = result.mutable_authenticate();
           out->set_result(outcome->result);
@@ -164,67 +139,13 @@ void Dispatcher::DispatchAuthenticate(v1::CallRequest request, std::shared_ptr<C
       });
 }
 
-absl::StatusOr<v1::WrapNewEkeyResponse> Dispatcher::WrapNewEkey(
-    const v1::WrapNewEkeyRequest& request) {
-  if (keys_ == nullptr) return absl::FailedPreconditionError("this connector holds no KEK");
-  // The cloud names the tenant; the connector serves only its own.
-  if (request.tenant_id() != tenant_id_) {
-    return absl::PermissionDeniedError("ekey request for another tenant");
-  }
-  if (request.user_id().empty() || request.key_id().empty()) {
-    return absl::InvalidArgumentError("user_id and key_id are required");
-  }
-  absl::StatusOr<std::string> ekey = RandomBytes(32);
-  if (!ekey.ok()) return ekey.status();
-  absl::StatusOr<std::string> wrapped =
-      keys_->Wrap({tenant_id_, request.user_id(), request.key_id()}, *ekey);
-  crypto::Wipe(*ekey);
-  if (!wrapped.ok()) return wrapped.status();
-  v1::WrapNewEkeyResponse out;
-  out.set_kek_version(*WrappedKekVersion(*wrapped));
-  out.set_wrapped_ekey(std::move(*wrapped));
-  return out;
-}
-
-absl::StatusOr<v1::GetEkeysResponse> Dispatcher::SealEkeys(const v1::SealEkeysRequest& request,
-                                                           const Call& call) {
-  if (keys_ == nullptr) return absl::FailedPreconditionError("this connector holds no KEK");
-  if (request.tenant_id() != tenant_id_) {
-    return absl::PermissionDeniedError("ekey request for another tenant");
-  }
-  // One ephemeral key for the whole response: one X25519 per batch.
-  absl::StatusOr<crypto::BoxSealer> sealer =
-      crypto::BoxSealer::New(request.recipient_public_key(), kSealedEkeyInfo);
-  if (!sealer.ok()) return sealer.status();
-  v1::GetEkeysResponse out;
-  for (const v1::WrappedEkey& w : request.ekeys()) {
-    if (call.cancelled()) return absl::CancelledError("cancelled");
-    absl::StatusOr<std::string> ekey =
-        keys_->Unwrap({tenant_id_, w.user_id(), w.key_id()}, w.wrapped_ekey());
-    if (!ekey.ok()) {
-      // The whole batch fails: never a partial batch passed off as whole.
-      return absl::Status(ekey.status().code(),
-                          absl::StrCat("ekey of user \"", w.user_id(), "\": ",
-                                       ekey.status().message()));
-    }
-    absl::StatusOr<std::string> sealed = sealer->Seal(*ekey, SealedEkeyAad(w.user_id(), w.key_id()));
-    crypto::Wipe(*ekey);
-    if (!sealed.ok()) return sealed.status();
-    v1::SealedEkey* s = out.add_ekeys();
-    s->set_user_id(w.user_id());
-    s->set_key_id(w.key_id());
-    s->set_sealed_ekey(std::move(*sealed));
-  }
-  return out;
-}
-
 v1::CallResult Dispatcher::Handle(const v1::CallRequest& request, Call& call,
                                   const Emit& emit) {
   v1::CallResult result;
   result.set_call_id(request.call_id());
   OpContext ctx = call.op_context();
   if (absl::Now() >= ctx.deadline) {
-    SetStatus(result, absl::DeadlineExceededError("deadline passed before the call ran"));
+    SetCallStatus(absl::DeadlineExceededError("deadline passed before the call ran"), &result);
     return result;
   }
   switch (request.request_case()) {
@@ -237,7 +158,7 @@ v1::CallResult Dispatcher::Handle(const v1::CallRequest& request, Call& call,
     case v1::CallRequest::kListNamingContexts: {
       absl::StatusOr<NamingContexts> nc = directory_->ListNamingContexts(ctx);
       if (!nc.ok()) {
-        SetStatus(result, nc.status());
+        SetCallStatus(nc.status(), &result);
         break;
       }
       auto* out = result.mutable_list_naming_contexts();
@@ -249,7 +170,7 @@ v1::CallResult Dispatcher::Handle(const v1::CallRequest& request, Call& call,
       auto units = directory_->ListOrganizationalUnits(
           request.list_organizational_units().base_dn(), ctx);
       if (!units.ok()) {
-        SetStatus(result, units.status());
+        SetCallStatus(units.status(), &result);
         break;
       }
       auto* out = result.mutable_list_organizational_units();
@@ -260,7 +181,7 @@ v1::CallResult Dispatcher::Handle(const v1::CallRequest& request, Call& call,
       auto groups = directory_->ListGroups(request.list_groups().base_dn(),
                                            request.list_groups().name_prefix(), ctx);
       if (!groups.ok()) {
-        SetStatus(result, groups.status());
+        SetCallStatus(groups.status(), &result);
         break;
       }
       auto* out = result.mutable_list_groups();
@@ -270,34 +191,29 @@ v1::CallResult Dispatcher::Handle(const v1::CallRequest& request, Call& call,
     case v1::CallRequest::kGetUser: {
       absl::StatusOr<v1::User> user = directory_->GetUser(request.get_user().username(), ctx);
       if (!user.ok()) {
-        SetStatus(result, user.status());
+        SetCallStatus(user.status(), &result);
         break;
       }
       *result.mutable_get_user() = std::move(*user);
       break;
     }
-    case v1::CallRequest::kAuthenticate: {
-      absl::StatusOr<v1::AuthenticateResponse> r = Authenticate(request.authenticate(), ctx);
-      if (!r.ok()) {
-        SetStatus(result, r.status());
-        break;
-      }
-      *result.mutable_authenticate() = std::move(*r);
+    case v1::CallRequest::kAuthenticate:
+      // Dispatch hands logins to DispatchAuthenticate: they never hold a worker.
+      SetCallStatus(absl::InternalError("authenticate reached the worker path"), &result);
       break;
-    }
     case v1::CallRequest::kWrapNewEkey: {
-      absl::StatusOr<v1::WrapNewEkeyResponse> r = WrapNewEkey(request.wrap_new_ekey());
+      absl::StatusOr<v1::WrapNewEkeyResponse> r = ekeys_.WrapNewEkey(request.wrap_new_ekey());
       if (!r.ok()) {
-        SetStatus(result, r.status());
+        SetCallStatus(r.status(), &result);
         break;
       }
       *result.mutable_wrap_new_ekey() = std::move(*r);
       break;
     }
     case v1::CallRequest::kSealEkeys: {
-      absl::StatusOr<v1::GetEkeysResponse> r = SealEkeys(request.seal_ekeys(), call);
+      absl::StatusOr<v1::GetEkeysResponse> r = ekeys_.SealEkeys(request.seal_ekeys(), call);
       if (!r.ok()) {
-        SetStatus(result, r.status());
+        SetCallStatus(r.status(), &result);
         break;
       }
       *result.mutable_seal_ekeys() = std::move(*r);
@@ -305,17 +221,18 @@ v1::CallResult Dispatcher::Handle(const v1::CallRequest& request, Call& call,
     }
     case v1::CallRequest::kSearchUsers: {
       absl::Status st = SearchUsers(request.search_users(), call, emit);
-      if (!st.ok()) SetStatus(result, st);
+      if (!st.ok()) SetCallStatus(st, &result);
       ReleaseFreeMemory();
       break;
     }
     case v1::CallRequest::REQUEST_NOT_SET:
-      SetStatus(result, absl::InvalidArgumentError("call carries no request"));
+      SetCallStatus(absl::InvalidArgumentError("call carries no request"), &result);
       break;
     default:
-      SetStatus(result, absl::UnimplementedError(absl::StrCat(
-                            "this connector does not handle request kind ",
-                            static_cast<int>(request.request_case()))));
+      SetCallStatus(absl::UnimplementedError(
+                        absl::StrCat("this connector does not handle request kind ",
+                                     static_cast<int>(request.request_case()))),
+                    &result);
       break;
   }
   Record(request.request_case(), result);
@@ -325,7 +242,7 @@ v1::CallResult Dispatcher::Handle(const v1::CallRequest& request, Call& call,
 void Dispatcher::Record(v1::CallRequest::RequestCase kind, const v1::CallResult& result) {
   Metrics::Get().Add("dirbridge_connector_calls_total",
                      {{"kind", CallKindName(kind)},
-                      {"code", absl::StatusCodeToString(static_cast<absl::StatusCode>(result.code()))}});
+                      {"code", absl::StatusCodeToString(CallResultStatus(result).code())}});
   if (result.code() != 0) {
     spdlog::info("event=call_failed call_id={} kind={} code={} error=\"{}\"",
                  result.call_id(), static_cast<int>(kind), result.code(), result.message());

@@ -8,6 +8,7 @@
 #include "common/crypto.h"
 #include "common/thread_pool.h"
 #include "connector_svc/call.h"
+#include "connector_svc/keys/ekey_handlers.h"
 #include "connector_svc/keys/key_store.h"
 #include "connector_svc/ldap/directory.h"
 #include "dirbridge/v1/tunnel.pb.h"
@@ -15,8 +16,9 @@
 namespace dirbridge::connector {
 
 // Turns a CallRequest into a CallResult: a switch on the request's oneof,
-// each case a handler that runs on the worker pool, never on the stream's
-// thread. Knows nothing of gRPC streams; tests drive it directly.
+// each case a handler that runs on the worker pool (a login on the
+// directory's event loop), never on the stream's thread. Knows nothing of
+// gRPC streams; tests drive Dispatch directly.
 class Dispatcher {
  public:
   using Reply = std::function<void(v1::CallResult)>;
@@ -28,9 +30,9 @@ class Dispatcher {
   Dispatcher(Directory* directory, int threads, std::string tenant_id,
              crypto::X25519KeyPair password_key, KeyStore* keys = nullptr)
       : directory_(directory),
-        keys_(keys),
         tenant_id_(std::move(tenant_id)),
         password_key_(std::move(password_key)),
+        ekeys_(keys, tenant_id_),
         pool_(threads) {}
   // Waits for the logins still on the directory's event loop.
   ~Dispatcher();
@@ -40,33 +42,26 @@ class Dispatcher {
   void Dispatch(v1::CallRequest request, std::shared_ptr<Call> call, Reply reply,
                 Emit emit);
 
-  // Runs the handler here and now (tests).
-  v1::CallResult Handle(const v1::CallRequest& request, Call& call, const Emit& emit);
-
   // Which connector this is, for echo answers.
   void set_connector_id(std::string id);
 
  private:
+  // Runs the handler of every kind but Authenticate here and now.
+  v1::CallResult Handle(const v1::CallRequest& request, Call& call, const Emit& emit);
   absl::Status SearchUsers(const v1::SearchUsersRequest& request, Call& call,
                            const Emit& emit);
-  absl::StatusOr<v1::AuthenticateResponse> Authenticate(const v1::AuthenticateRequest& request,
-                                                        const OpContext& ctx);
   // The login's password in clear: sealed_password opened, or password.
   absl::StatusOr<std::string> Password(const v1::AuthenticateRequest& request) const;
-  // Authenticate without a worker: the directory's event loop waits for
-  // the server. The hot path of web logins.
+  // Authenticate's one path, the hot path of web logins: no worker waits,
+  // the directory's event loop does.
   void DispatchAuthenticate(v1::CallRequest request, std::shared_ptr<Call> call, Reply reply);
   // Counts and logs a finished call.
   void Record(v1::CallRequest::RequestCase kind, const v1::CallResult& result);
 
-  absl::StatusOr<v1::WrapNewEkeyResponse> WrapNewEkey(const v1::WrapNewEkeyRequest& request);
-  absl::StatusOr<v1::GetEkeysResponse> SealEkeys(const v1::SealEkeysRequest& request,
-                                                 const Call& call);
-
   Directory* const directory_;
-  KeyStore* const keys_;
   const std::string tenant_id_;
   crypto::X25519KeyPair password_key_;
+  EkeyHandlers ekeys_;
   absl::Mutex mu_;
   std::string connector_id_ ABSL_GUARDED_BY(mu_);
   int async_in_flight_ ABSL_GUARDED_BY(mu_) = 0;

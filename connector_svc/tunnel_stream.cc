@@ -1,6 +1,7 @@
 #include "connector_svc/tunnel_stream.h"
 
 #include "absl/strings/str_cat.h"
+#include "common/call_status.h"
 #include "common/log.h"
 #include "connector_svc/identity.h"
 #include "connector_svc/tunnel_client.h"
@@ -124,8 +125,7 @@ void TunnelStream::StartCallFrame(v1::CallRequest& request) {
       v1::ConnectorFrame frame;
       v1::CallResult* r = frame.mutable_result();
       r->set_call_id(request.call_id());
-      r->set_code(static_cast<int>(absl::StatusCode::kUnavailable));
-      r->set_message("the connector is shutting down");
+      SetCallStatus(absl::UnavailableError("the connector is shutting down"), r);
       Send(std::move(frame));
       return;
     }

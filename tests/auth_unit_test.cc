@@ -9,6 +9,7 @@
 #include "connector_svc/ldap/bind_outcome.h"
 #include "connector_svc/ldap/fake_directory.h"
 #include "gtest/gtest.h"
+#include "tests/dispatch_and_wait.h"
 
 namespace dirbridge {
 namespace {
@@ -77,8 +78,7 @@ class DispatcherAuthTest : public ::testing::Test {
     v1::CallRequest call;
     call.set_call_id(1);
     *call.mutable_authenticate() = std::move(req);
-    connector::Call c(1, absl::Now() + absl::Seconds(5));
-    return dispatcher_.Handle(call, c, [](v1::ResultChunk) {});
+    return connector::DispatchAndWait(dispatcher_, call, absl::Seconds(5));
   }
   std::string Box(const std::string& pw, const std::string& tenant, const std::string& user) {
     return *crypto::Seal(key_.public_key, pw, SealedPasswordAad(tenant, user),

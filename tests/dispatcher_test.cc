@@ -1,9 +1,14 @@
 #include "connector_svc/dispatcher.h"
 
+#include <stdlib.h>
+
 #include "absl/synchronization/notification.h"
+#include "common/sealed_ekey.h"
+#include "connector_svc/keys/file_key_store.h"
 #include "connector_svc/ldap/fake_directory.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "tests/dispatch_and_wait.h"
 
 namespace dirbridge::connector {
 namespace {
@@ -19,8 +24,7 @@ class DispatcherTest : public ::testing::Test {
   }
 
   v1::CallResult Run(const v1::CallRequest& req, absl::Duration timeout = absl::Seconds(5)) {
-    Call call(req.call_id(), absl::Now() + timeout);
-    return dispatcher_.Handle(req, call, [this](v1::ResultChunk c) { chunks_.push_back(std::move(c)); });
+    return DispatchAndWait(dispatcher_, req, timeout, &chunks_);
   }
 
   FakeDirectory directory_;
@@ -111,6 +115,92 @@ TEST_F(DispatcherTest, CreditsBlockUntilGrantedOrCancelled) {
   t.join();
   call.Cancel();
   EXPECT_FALSE(call.TakeCredit());
+}
+
+
+TEST_F(DispatcherTest, AuthenticateKeepsDirectoryErrorsAndDeadlines) {
+  directory_.SetPassword("alice", "right");
+  v1::CallRequest req;
+  req.set_call_id(5);
+  req.mutable_authenticate()->set_username("alice");
+  req.mutable_authenticate()->set_password("right");
+  // Past its deadline, a login is refused before the directory sees it.
+  v1::CallResult late = Run(req, absl::ZeroDuration());
+  EXPECT_EQ(late.code(), static_cast<int>(absl::StatusCode::kDeadlineExceeded));
+  EXPECT_TRUE(directory_.checked_passwords().empty());
+
+  v1::CallResult ok = Run(req);
+  ASSERT_EQ(ok.code(), 0) << ok.message();
+  EXPECT_EQ(ok.call_id(), 5u);
+  EXPECT_EQ(ok.authenticate().result(), v1::AUTH_RESULT_OK);
+  EXPECT_EQ(ok.authenticate().user().username(), "alice");
+
+  directory_.FailWith(absl::UnavailableError("ldap: no server answered"));
+  v1::CallResult down = Run(req);
+  EXPECT_EQ(down.code(), static_cast<int>(absl::StatusCode::kUnavailable));
+  EXPECT_THAT(down.message(), HasSubstr("no server answered"));
+  EXPECT_FALSE(down.has_authenticate());
+}
+
+// Ekey calls against a real KEK store in a fresh state dir.
+class DispatcherEkeyTest : public DispatcherTest {
+ protected:
+  void SetUp() override {
+    std::string dir = ::testing::TempDir() + "dispatcher_ekey_XXXXXX";
+    ASSERT_NE(mkdtemp(dir.data()), nullptr);
+    absl::StatusOr<std::unique_ptr<FileKeyStore>> keys = FileKeyStore::Open(dir);
+    ASSERT_TRUE(keys.ok()) << keys.status();
+    keys_ = std::move(*keys);
+    ekey_dispatcher_ =
+        std::make_unique<Dispatcher>(&directory_, 2, "tenant-1", key_, keys_.get());
+  }
+  v1::CallResult Wrap(const std::string& tenant, const std::string& user) {
+    v1::CallRequest req;
+    req.set_call_id(1);
+    req.mutable_wrap_new_ekey()->set_tenant_id(tenant);
+    req.mutable_wrap_new_ekey()->set_user_id(user);
+    req.mutable_wrap_new_ekey()->set_key_id("k1");
+    return DispatchAndWait(*ekey_dispatcher_, req, absl::Seconds(5));
+  }
+  std::unique_ptr<FileKeyStore> keys_;
+  std::unique_ptr<Dispatcher> ekey_dispatcher_;
+};
+
+TEST_F(DispatcherEkeyTest, WrappedEkeysSealToTheRecipientOnly) {
+  v1::CallResult wrapped = Wrap("tenant-1", "u1");
+  ASSERT_EQ(wrapped.code(), 0) << wrapped.message();
+  EXPECT_EQ(wrapped.wrap_new_ekey().kek_version(), keys_->current_version());
+
+  crypto::X25519KeyPair recipient = *crypto::GenerateX25519();
+  v1::CallRequest req;
+  req.set_call_id(2);
+  v1::SealEkeysRequest* seal = req.mutable_seal_ekeys();
+  seal->set_tenant_id("tenant-1");
+  seal->set_recipient_public_key(recipient.public_key);
+  v1::WrappedEkey* w = seal->add_ekeys();
+  w->set_user_id("u1");
+  w->set_key_id("k1");
+  w->set_wrapped_ekey(wrapped.wrap_new_ekey().wrapped_ekey());
+  v1::CallResult sealed = DispatchAndWait(*ekey_dispatcher_, req, absl::Seconds(5));
+  ASSERT_EQ(sealed.code(), 0) << sealed.message();
+  ASSERT_EQ(sealed.seal_ekeys().ekeys_size(), 1);
+  absl::StatusOr<std::string> ekey =
+      crypto::Open(recipient, sealed.seal_ekeys().ekeys(0).sealed_ekey(),
+                   SealedEkeyAad("u1", "k1"), kSealedEkeyInfo);
+  ASSERT_TRUE(ekey.ok()) << ekey.status();
+  EXPECT_EQ(ekey->size(), 32u);
+
+  // A wrapped ekey moved to another user fails the whole batch, by name.
+  w->set_user_id("u2");
+  v1::CallResult moved = DispatchAndWait(*ekey_dispatcher_, req, absl::Seconds(5));
+  EXPECT_NE(moved.code(), 0);
+  EXPECT_THAT(moved.message(), HasSubstr("\"u2\""));
+  EXPECT_FALSE(moved.has_seal_ekeys());
+}
+
+TEST_F(DispatcherEkeyTest, AnotherTenantOrAMissingIdIsRefused) {
+  EXPECT_EQ(Wrap("tenant-2", "u1").code(), static_cast<int>(absl::StatusCode::kPermissionDenied));
+  EXPECT_EQ(Wrap("tenant-1", "").code(), static_cast<int>(absl::StatusCode::kInvalidArgument));
 }
 
 }  // namespace
