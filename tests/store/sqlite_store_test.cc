@@ -1,0 +1,81 @@
+// What only SqliteStore promises: a file that survives a reopen and a
+// schema that moves forward only. (Store semantics: the conformance suite.)
+
+#include "cloud_svc/store/sqlite_store.h"
+
+#include <stdlib.h>
+
+#include <filesystem>
+
+#include "cloud_svc/store/sqlite_schema.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+
+namespace dirbridge::cloud {
+namespace {
+
+class SqliteStoreTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    std::string tmpl = ::testing::TempDir() + "dirbridge-sqlite-XXXXXX";
+    ASSERT_NE(mkdtemp(tmpl.data()), nullptr);
+    dir_ = tmpl;
+    path_ = dir_ + "/cloud.db";
+    auto s = SqliteStore::Open(path_);
+    ASSERT_TRUE(s.ok()) << s.status();
+    store_ = std::move(*s);
+    ASSERT_TRUE(store_->CreateTenant({"t1", "acme", absl::Now()}, "hash-t1").ok());
+    ConnectorRecord c;
+    c.tenant_id = "t1";
+    c.connector_id = "c1";
+    c.name = "dc";
+    c.created_at = absl::Now();
+    ASSERT_TRUE(store_->CreateConnector(c).ok());
+  }
+  void TearDown() override {
+    store_.reset();
+    std::filesystem::remove_all(dir_);
+  }
+
+  // Runs SQL on the file behind the store's back (the store must be closed).
+  void Exec(const std::string& sql) {
+    auto db = SqliteDb::Open(path_);
+    ASSERT_TRUE(db.ok()) << db.status();
+    ASSERT_TRUE((*db)->Exec(sql).ok()) << sql;
+  }
+
+  std::string dir_, path_;
+  std::unique_ptr<SqliteStore> store_;
+};
+
+TEST_F(SqliteStoreTest, SurvivesAReopen) {
+  ASSERT_TRUE(store_->AppendAudit({"t1", absl::Now(), "admin", "connector.create", "c1", ""}).ok());
+  store_.reset();
+  auto again = SqliteStore::Open(path_);
+  ASSERT_TRUE(again.ok()) << again.status();
+  EXPECT_TRUE((*again)->GetConnector("t1", "c1").ok());
+  EXPECT_EQ((*again)->ListAudit("t1", 10)->size(), 1u);
+}
+
+TEST_F(SqliteStoreTest, RefusesANewerSchema) {
+  store_.reset();
+  Exec("PRAGMA user_version = 999");
+  auto newer = SqliteStore::Open(path_);
+  EXPECT_EQ(newer.status().code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_THAT(std::string(newer.status().message()), ::testing::HasSubstr("newer"));
+}
+
+TEST_F(SqliteStoreTest, AFileOfTheLastReleaseGainsTheAuditLog) {
+  ASSERT_EQ(StoreSchemaVersion(), 5);
+  store_.reset();
+  // Schema 4 is the last one without the audit log.
+  Exec("DROP TABLE audit; PRAGMA user_version = 4");
+  auto upgraded = SqliteStore::Open(path_);
+  ASSERT_TRUE(upgraded.ok()) << upgraded.status();
+  EXPECT_TRUE((*upgraded)->GetConnector("t1", "c1").ok());  // nothing lost
+  ASSERT_TRUE((*upgraded)->AppendAudit({"t1", absl::Now(), "admin", "x", "c1", ""}).ok());
+  EXPECT_EQ((*upgraded)->ListAudit("t1", 10)->size(), 1u);
+}
+
+}  // namespace
+}  // namespace dirbridge::cloud

@@ -1,0 +1,45 @@
+// The implementations the conformance suite runs on. A new Store is one
+// more StoreFactory here (a PostgreSQL one would make a fresh schema per
+// test from a URI in the environment, and be left out when none is set).
+
+#include "cloud_svc/store/memory_store.h"
+#include "cloud_svc/store/sqlite_store.h"
+#include "tests/store/store_conformance.h"
+
+namespace dirbridge::cloud {
+
+std::vector<StoreFactory> StoresUnderTest() {
+  return {
+      {"Sqlite",
+       [](const std::string& dir) -> absl::StatusOr<std::unique_ptr<Store>> {
+         absl::StatusOr<std::unique_ptr<SqliteStore>> s = SqliteStore::Open(dir + "/cloud.db");
+         if (!s.ok()) return s.status();
+         return std::unique_ptr<Store>(std::move(*s));
+       }},
+      {"Memory",
+       [](const std::string&) -> absl::StatusOr<std::unique_ptr<Store>> {
+         return std::unique_ptr<Store>(std::make_unique<MemoryStore>());
+       }},
+  };
+}
+
+namespace {
+
+std::string FactoryName(const ::testing::TestParamInfo<StoreFactory>& info) {
+  return info.param.name;
+}
+
+#define DIRBRIDGE_INSTANTIATE_STORE_SUITE(suite) \
+  INSTANTIATE_TEST_SUITE_P(, suite, ::testing::ValuesIn(StoresUnderTest()), FactoryName)
+
+DIRBRIDGE_INSTANTIATE_STORE_SUITE(TenantStoreTest);
+DIRBRIDGE_INSTANTIATE_STORE_SUITE(ConnectorStoreTest);
+DIRBRIDGE_INSTANTIATE_STORE_SUITE(MappingStoreTest);
+DIRBRIDGE_INSTANTIATE_STORE_SUITE(UserStoreTest);
+DIRBRIDGE_INSTANTIATE_STORE_SUITE(EkeyStoreTest);
+DIRBRIDGE_INSTANTIATE_STORE_SUITE(DeploymentStoreTest);
+DIRBRIDGE_INSTANTIATE_STORE_SUITE(AlertStoreTest);
+DIRBRIDGE_INSTANTIATE_STORE_SUITE(AuditStoreTest);
+
+}  // namespace
+}  // namespace dirbridge::cloud
