@@ -2,14 +2,19 @@
 
 namespace dirbridge {
 
-ThreadPool::ThreadPool(int threads) {
+ThreadPool::ThreadPool(int threads) : ThreadPool(threads, SIZE_MAX) {}
+
+ThreadPool::ThreadPool(int threads, size_t max_queued) : max_queued_(max_queued) {
   threads_.reserve(threads);
   for (int i = 0; i < threads; ++i) threads_.emplace_back([this] { Loop(); });
 }
 
-ThreadPool::~ThreadPool() {
+ThreadPool::~ThreadPool() { Stop(); }
+
+void ThreadPool::Stop() {
   {
     absl::MutexLock lock(&mu_);
+    if (stopping_) return;
     stopping_ = true;
     work_ready_.SignalAll();
   }
@@ -22,6 +27,14 @@ void ThreadPool::Schedule(absl::AnyInvocable<void()> work) {
   // One closure, one thread woken: a condition on the mutex would have
   // every idle thread look at the queue on every unlock.
   work_ready_.Signal();
+}
+
+bool ThreadPool::TrySchedule(absl::AnyInvocable<void()> work) {
+  absl::MutexLock lock(&mu_);
+  if (stopping_ || queue_.size() >= max_queued_) return false;
+  queue_.push_back(std::move(work));
+  work_ready_.Signal();
+  return true;
 }
 
 void ThreadPool::Loop() {

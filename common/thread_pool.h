@@ -1,6 +1,7 @@
 #ifndef DIRBRIDGE_COMMON_THREAD_POOL_H_
 #define DIRBRIDGE_COMMON_THREAD_POOL_H_
 
+#include <cstdint>
 #include <deque>
 #include <thread>
 #include <vector>
@@ -18,15 +19,28 @@ namespace dirbridge {
 class ThreadPool {
  public:
   explicit ThreadPool(int threads);
-  ~ThreadPool();
+  // At most `max_queued` closures wait for a thread; TrySchedule refuses
+  // more. A queue a peer can fill must have a bound.
+  ThreadPool(int threads, size_t max_queued);
+  ~ThreadPool();  // Stop()
   ThreadPool(const ThreadPool&) = delete;
   ThreadPool& operator=(const ThreadPool&) = delete;
 
+  // Queues `work` whatever the bound (work the process itself makes, in
+  // amounts it controls).
   void Schedule(absl::AnyInvocable<void()> work);
+  // Queues `work` unless max_queued closures wait already; false then, and
+  // `work` is dropped unrun. For work that callers can make more of.
+  bool TrySchedule(absl::AnyInvocable<void()> work);
+  size_t max_queued() const { return max_queued_; }
+  // Runs what is queued, then stops the threads; TrySchedule refuses from
+  // then on. For owners that must drain before what the closures use goes.
+  void Stop();
 
  private:
   void Loop();
 
+  const size_t max_queued_ = SIZE_MAX;
   absl::Mutex mu_;
   absl::CondVar work_ready_;
   std::deque<absl::AnyInvocable<void()>> queue_ ABSL_GUARDED_BY(mu_);

@@ -2,6 +2,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "common/proto_time.h"
+#include "cloud_svc/api/offload.h"
 #include "cloud_svc/api/routed_unary.h"
 #include "common/log.h"
 #include "common/secrets.h"
@@ -38,13 +39,14 @@ v1::AlertKind AlertKindToProto(AlertKind kind) {
 grpc::ServerUnaryReactor* AdminService::CreateTenant(
     grpc::CallbackServerContext* context, const v1::CreateTenantRequest* request,
     v1::CreateTenantResponse* response) {
-  return FinishWith(context, DoCreateTenant(context, *request, response));
+  return Offload(context, pool_,
+                 [=, this] { return DoCreateTenant(context, *request, response); });
 }
 
 absl::Status AdminService::DoCreateTenant(grpc::CallbackServerContext* context,
                                           const v1::CreateTenantRequest& request,
                                           v1::CreateTenantResponse* response) {
-  RETURN_IF_ERROR(auth_->Operator(*context));
+  RETURN_IF_ERROR(auth_->Operator(Authenticator::Authorization(*context)));
   RETURN_IF_ERROR(CheckName("tenant", request.name()));
   ASSIGN_OR_RETURN(std::string token, NewSecretToken());
   TenantRecord t{NewId(), request.name(), absl::Now()};
@@ -58,9 +60,9 @@ absl::Status AdminService::DoCreateTenant(grpc::CallbackServerContext* context,
 grpc::ServerUnaryReactor* AdminService::CreateConnector(
     grpc::CallbackServerContext* context,
     const v1::CreateConnectorRequest* request, v1::Connector* response) {
-  absl::StatusOr<std::string> tenant = auth_->Tenant(*context);
-  if (!tenant.ok()) return FinishWith(context, tenant.status());
-  return FinishWith(context, DoCreateConnector(*tenant, *request, response));
+  return OffloadForTenant(context, auth_, pool_, [=, this](const std::string& tenant) {
+    return DoCreateConnector(tenant, *request, response);
+  });
 }
 
 absl::Status AdminService::DoCreateConnector(
@@ -81,26 +83,25 @@ grpc::ServerUnaryReactor* AdminService::GetRegistrationKey(
     grpc::CallbackServerContext* context,
     const v1::GetRegistrationKeyRequest* request,
     v1::GetRegistrationKeyResponse* response) {
-  absl::StatusOr<std::string> tenant = auth_->Tenant(*context);
-  if (!tenant.ok()) return FinishWith(context, tenant.status());
-  if (request->connector_id().empty()) {
-    return FinishWith(context, absl::InvalidArgumentError("connector_id is required"));
-  }
-  absl::StatusOr<IssuedKey> key = registrar_->IssueKey(
-      *tenant, request->connector_id(), FromProto(request->ttl()));
-  if (!key.ok()) return FinishWith(context, key.status());
-  response->set_registration_key(key->key);
-  ToProto(key->expires_at, response->mutable_expires_at());
-  response->set_ca_sha256(registrar_->ca_sha256());
-  return FinishWith(context, absl::OkStatus());
+  return OffloadForTenant(context, auth_, pool_, [=, this](const std::string& tenant) {
+    if (request->connector_id().empty()) {
+      return absl::InvalidArgumentError("connector_id is required");
+    }
+    ASSIGN_OR_RETURN(IssuedKey key, registrar_->IssueKey(tenant, request->connector_id(),
+                                                         FromProto(request->ttl())));
+    response->set_registration_key(key.key);
+    ToProto(key.expires_at, response->mutable_expires_at());
+    response->set_ca_sha256(registrar_->ca_sha256());
+    return absl::OkStatus();
+  });
 }
 
 grpc::ServerUnaryReactor* AdminService::ListConnectors(
     grpc::CallbackServerContext* context, const v1::ListConnectorsRequest*,
     v1::ListConnectorsResponse* response) {
-  absl::StatusOr<std::string> tenant = auth_->Tenant(*context);
-  if (!tenant.ok()) return FinishWith(context, tenant.status());
-  return FinishWith(context, DoListConnectors(*tenant, response));
+  return OffloadForTenant(context, auth_, pool_, [=, this](const std::string& tenant) {
+    return DoListConnectors(tenant, response);
+  });
 }
 
 absl::Status AdminService::DoListConnectors(const std::string& tenant,
@@ -137,9 +138,9 @@ void AdminService::FillConnector(const ConnectorRecord& c, v1::Connector* out) c
 grpc::ServerUnaryReactor* AdminService::DeleteConnector(
     grpc::CallbackServerContext* context,
     const v1::DeleteConnectorRequest* request, v1::DeleteConnectorResponse*) {
-  absl::StatusOr<std::string> tenant = auth_->Tenant(*context);
-  if (!tenant.ok()) return FinishWith(context, tenant.status());
-  return FinishWith(context, DoDeleteConnector(*tenant, request->connector_id()));
+  return OffloadForTenant(context, auth_, pool_, [=, this](const std::string& tenant) {
+    return DoDeleteConnector(tenant, request->connector_id());
+  });
 }
 
 absl::Status AdminService::DoDeleteConnector(const std::string& tenant,
@@ -159,9 +160,9 @@ absl::Status AdminService::DoDeleteConnector(const std::string& tenant,
 grpc::ServerUnaryReactor* AdminService::ListAlerts(
     grpc::CallbackServerContext* context, const v1::ListAlertsRequest* request,
     v1::ListAlertsResponse* response) {
-  absl::StatusOr<std::string> tenant = auth_->Tenant(*context);
-  if (!tenant.ok()) return FinishWith(context, tenant.status());
-  return FinishWith(context, DoListAlerts(*tenant, *request, response));
+  return OffloadForTenant(context, auth_, pool_, [=, this](const std::string& tenant) {
+    return DoListAlerts(tenant, *request, response);
+  });
 }
 
 absl::Status AdminService::DoListAlerts(const std::string& tenant,
@@ -185,30 +186,32 @@ absl::Status AdminService::DoListAlerts(const std::string& tenant,
 grpc::ServerUnaryReactor* AdminService::PingConnector(
     grpc::CallbackServerContext* context, const v1::PingConnectorRequest* request,
     v1::PingConnectorResponse* response) {
-  absl::StatusOr<std::string> tenant = auth_->Tenant(*context);
-  if (!tenant.ok()) return FinishWith(context, tenant.status());
-  if (request->payload().size() > 64 * 1024) {
-    return FinishWith(context, absl::InvalidArgumentError("payload is over 64 KiB"));
-  }
-  if (!request->connector_id().empty()) {
-    // Another tenant's connector, or none: the same NOT_FOUND.
-    absl::Status known = store_->GetConnector(*tenant, request->connector_id()).status();
-    if (!known.ok()) return FinishWith(context, known);
-  }
-  v1::CallRequest call;
-  call.mutable_echo()->set_payload(request->payload());
-  RouteOptions options;
-  options.connector_id = request->connector_id();
-  options.idempotent = true;
-  return RouteUnary(context, router_, *tenant, std::move(call), options,
-                    [response](v1::CallResult& result) -> absl::Status {
-                      if (!result.has_echo()) {
-                        return absl::InternalError("connector answered a ping with something else");
-                      }
-                      response->set_payload(std::move(*result.mutable_echo()->mutable_payload()));
-                      response->set_connector_id(result.echo().connector_id());
-                      return absl::OkStatus();
-                    });
+  RoutedSteps steps;
+  // Naming a connector means checking that it is the tenant's: a store read.
+  steps.prepare_touches_store = !request->connector_id().empty();
+  steps.prepare = [this, request](const std::string& tenant) -> absl::StatusOr<Prepared> {
+    if (request->payload().size() > 64 * 1024) {
+      return absl::InvalidArgumentError("payload is over 64 KiB");
+    }
+    if (!request->connector_id().empty()) {
+      // Another tenant's connector, or none: the same NOT_FOUND.
+      RETURN_IF_ERROR(store_->GetConnector(tenant, request->connector_id()).status());
+    }
+    Route route{tenant, {}, {}};
+    route.request.mutable_echo()->set_payload(request->payload());
+    route.options.connector_id = request->connector_id();
+    route.options.idempotent = true;
+    return Prepared{std::move(route), nullptr};
+  };
+  steps.take = [response](v1::CallResult& result) -> absl::Status {
+    if (!result.has_echo()) {
+      return absl::InternalError("connector answered a ping with something else");
+    }
+    response->set_payload(std::move(*result.mutable_echo()->mutable_payload()));
+    response->set_connector_id(result.echo().connector_id());
+    return absl::OkStatus();
+  };
+  return RouteForTenant(context, auth_, router_, pool_, std::move(steps));
 }
 
 }  // namespace dirbridge::cloud

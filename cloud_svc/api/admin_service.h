@@ -6,6 +6,7 @@
 #include "cloud_svc/routing/router.h"
 #include "cloud_svc/routing/session_registry.h"
 #include "cloud_svc/store/store.h"
+#include "common/thread_pool.h"
 #include "dirbridge/v1/admin.grpc.pb.h"
 
 namespace dirbridge::cloud {
@@ -13,13 +14,15 @@ namespace dirbridge::cloud {
 // Admin: tenants, connectors, registration keys, alerts.
 class AdminService : public v1::Admin::CallbackService {
  public:
+  // `pool` runs every step that touches the store.
   AdminService(Store* store, const Authenticator* auth, Registrar* registrar,
-               SessionRegistry* registry, Router* router)
+               SessionRegistry* registry, Router* router, ThreadPool* pool)
       : store_(store),
         auth_(auth),
         registrar_(registrar),
         registry_(registry),
-        router_(router) {}
+        router_(router),
+        pool_(pool) {}
 
   grpc::ServerUnaryReactor* CreateTenant(grpc::CallbackServerContext* context,
                                          const v1::CreateTenantRequest* request,
@@ -65,6 +68,7 @@ class AdminService : public v1::Admin::CallbackService {
   Registrar* const registrar_;
   SessionRegistry* const registry_;
   Router* const router_;
+  ThreadPool* const pool_;
 };
 
 }  // namespace dirbridge::cloud

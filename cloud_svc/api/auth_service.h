@@ -5,6 +5,7 @@
 #include "cloud_svc/identity/authenticator.h"
 #include "cloud_svc/routing/router.h"
 #include "cloud_svc/routing/session_registry.h"
+#include "common/thread_pool.h"
 #include "dirbridge/v1/auth.grpc.pb.h"
 
 namespace dirbridge::cloud {
@@ -14,9 +15,10 @@ namespace dirbridge::cloud {
 // error message or the store.
 class AuthService : public v1::Auth::CallbackService {
  public:
+  // `pool` looks up tokens not yet cached.
   AuthService(const Authenticator* auth, Router* router, SessionRegistry* registry,
-              AuthThrottle* throttle)
-      : auth_(auth), router_(router), registry_(registry), throttle_(throttle) {}
+              AuthThrottle* throttle, ThreadPool* pool)
+      : auth_(auth), router_(router), registry_(registry), throttle_(throttle), pool_(pool) {}
 
   grpc::ServerUnaryReactor* Authenticate(grpc::CallbackServerContext* context,
                                          const v1::AuthenticateRequest* request,
@@ -27,6 +29,7 @@ class AuthService : public v1::Auth::CallbackService {
   Router* const router_;
   SessionRegistry* const registry_;
   AuthThrottle* const throttle_;
+  ThreadPool* const pool_;
 };
 
 }  // namespace dirbridge::cloud

@@ -1,12 +1,17 @@
 #include "cloud_svc/api/deployment_service.h"
 
+#include <memory>
+#include <string>
+
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "common/proto_time.h"
+#include "cloud_svc/api/offload.h"
 #include "cloud_svc/api/routed_unary.h"
 #include "cloud_svc/jobs/user_record.h"
 #include "common/secrets.h"
+#include "common/status_macros.h"
 
 namespace dirbridge::cloud {
 namespace {
@@ -55,74 +60,69 @@ bool InMapping(const MappingRecord& m, const v1::User& user) {
 grpc::ServerUnaryReactor* DeploymentService::CreateDeploymentToken(
     grpc::CallbackServerContext* context, const v1::CreateDeploymentTokenRequest* request,
     v1::CreateDeploymentTokenResponse* response) {
-  absl::StatusOr<std::string> tenant = auth_->Tenant(*context);
-  if (!tenant.ok()) return FinishWith(context, tenant.status());
-  absl::Status known = store_->GetMapping(*tenant, request->mapping_id()).status();
-  if (!known.ok()) return FinishWith(context, known);
-  absl::Duration ttl = request->has_ttl() ? FromProto(request->ttl()) : kDefaultTtl;
-  if (ttl <= absl::ZeroDuration() || ttl > absl::Hours(24 * 365)) {
-    return FinishWith(context, absl::InvalidArgumentError("ttl must be from 1s to 365 days"));
-  }
-  absl::StatusOr<std::string> token = NewSecretToken();
-  if (!token.ok()) return FinishWith(context, token.status());
-  DeploymentToken record{*tenant, request->mapping_id(), absl::Now() + ttl};
-  absl::Status st = store_->CreateDeploymentToken(Sha256Hex(*token), record);
-  if (!st.ok()) return FinishWith(context, st);
-  response->set_token(*token);
-  ToProto(record.expires_at, response->mutable_expires_at());
-  return FinishWith(context, absl::OkStatus());
+  return OffloadForTenant(context, auth_, pool_, [=, this](const std::string& tenant) {
+    RETURN_IF_ERROR(store_->GetMapping(tenant, request->mapping_id()).status());
+    absl::Duration ttl = request->has_ttl() ? FromProto(request->ttl()) : kDefaultTtl;
+    if (ttl <= absl::ZeroDuration() || ttl > absl::Hours(24 * 365)) {
+      return absl::InvalidArgumentError("ttl must be from 1s to 365 days");
+    }
+    ASSIGN_OR_RETURN(std::string token, NewSecretToken());
+    DeploymentToken record{tenant, request->mapping_id(), absl::Now() + ttl};
+    RETURN_IF_ERROR(store_->CreateDeploymentToken(Sha256Hex(token), record));
+    response->set_token(token);
+    ToProto(record.expires_at, response->mutable_expires_at());
+    return absl::OkStatus();
+  });
 }
 
 grpc::ServerUnaryReactor* DeploymentService::Activate(grpc::CallbackServerContext* context,
                                                       const v1::ActivateRequest* request,
                                                       v1::ActivateResponse* response) {
-  absl::StatusOr<std::string> tenant = auth_->Tenant(*context);
-  if (!tenant.ok()) return FinishWith(context, tenant.status());
-  const absl::Status refused =
-      absl::PermissionDeniedError("deployment token is not valid (unknown or expired)");
-  absl::StatusOr<DeploymentToken> token = request->token().empty()
-                                              ? absl::NotFoundError("")
-                                              : store_->GetDeploymentToken(Sha256Hex(request->token()));
-  if (!token.ok()) {
-    return FinishWith(context, absl::IsNotFound(token.status()) ? refused : token.status());
-  }
-  if (token->tenant_id != *tenant || token->expires_at <= absl::Now()) {
-    return FinishWith(context, refused);
-  }
-  if (request->username().empty()) {
-    return FinishWith(context, absl::InvalidArgumentError("username is required"));
-  }
-  if (request->device_name().empty() || request->device_name().size() > 200) {
-    return FinishWith(context,
-                      absl::InvalidArgumentError("device_name is required (at most 200 bytes)"));
-  }
-  absl::StatusOr<MappingRecord> mapping = store_->GetMapping(*tenant, token->mapping_id);
-  if (!mapping.ok()) return FinishWith(context, refused);  // the mapping is gone
-  v1::CallRequest call;
-  call.mutable_get_user()->set_username(request->username());
-  RouteOptions options;
-  options.idempotent = true;
-  std::string device = request->device_name();
-  std::string tenant_id = *tenant;
-  return RouteUnary(
-      context, router_, *tenant, std::move(call), options,
-      [this, response, m = *mapping, device, tenant_id](v1::CallResult& result) -> absl::Status {
-        if (!result.has_get_user()) {
-          return absl::InternalError("the connector answered GetUser with something else");
-        }
-        const v1::User& u = result.get_user();
-        if (u.id().empty()) return absl::FailedPreconditionError("the directory user has no id");
-        if (!InMapping(m, u)) {
-          return absl::NotFoundError("the user is not in this deployment's mapping");
-        }
-        absl::StatusOr<Activation> a =
-            store_->Activate(m, ToUserRecord(tenant_id, u, absl::Now()), device, absl::Now());
-        if (!a.ok()) return a.status();
-        response->set_user_id(a->user_id);
-        response->set_user_created(a->user_created);
-        response->set_device_id(a->device_id);
-        return absl::OkStatus();
-      });
+  // The mapping the token is for: prepare finds it, take checks the user
+  // against it and stores the activation.
+  auto mapping = std::make_shared<MappingRecord>();
+  RoutedSteps steps;
+  steps.prepare_touches_store = true;
+  steps.take_touches_store = true;
+  steps.prepare = [this, request, mapping](
+                      const std::string& tenant) -> absl::StatusOr<Prepared> {
+    const absl::Status refused =
+        absl::PermissionDeniedError("deployment token is not valid (unknown or expired)");
+    absl::StatusOr<DeploymentToken> token =
+        request->token().empty() ? absl::NotFoundError("")
+                                 : store_->GetDeploymentToken(Sha256Hex(request->token()));
+    if (!token.ok()) return absl::IsNotFound(token.status()) ? refused : token.status();
+    if (token->tenant_id != tenant || token->expires_at <= absl::Now()) return refused;
+    if (request->username().empty()) return absl::InvalidArgumentError("username is required");
+    if (request->device_name().empty() || request->device_name().size() > 200) {
+      return absl::InvalidArgumentError("device_name is required (at most 200 bytes)");
+    }
+    absl::StatusOr<MappingRecord> m = store_->GetMapping(tenant, token->mapping_id);
+    if (!m.ok()) return refused;  // the mapping is gone
+    *mapping = *std::move(m);
+    Route route{tenant, {}, {}};
+    route.request.mutable_get_user()->set_username(request->username());
+    route.options.idempotent = true;
+    return Prepared{std::move(route), nullptr};
+  };
+  steps.take = [this, request, response, mapping](v1::CallResult& result) -> absl::Status {
+    if (!result.has_get_user()) {
+      return absl::InternalError("the connector answered GetUser with something else");
+    }
+    const v1::User& u = result.get_user();
+    if (u.id().empty()) return absl::FailedPreconditionError("the directory user has no id");
+    if (!InMapping(*mapping, u)) {
+      return absl::NotFoundError("the user is not in this deployment's mapping");
+    }
+    ASSIGN_OR_RETURN(Activation a,
+                     store_->Activate(*mapping, ToUserRecord(mapping->tenant_id, u, absl::Now()),
+                                      request->device_name(), absl::Now()));
+    response->set_user_id(a.user_id);
+    response->set_user_created(a.user_created);
+    response->set_device_id(a.device_id);
+    return absl::OkStatus();
+  };
+  return RouteForTenant(context, auth_, router_, pool_, std::move(steps));
 }
 
 }  // namespace dirbridge::cloud

@@ -4,6 +4,7 @@
 #include "cloud_svc/identity/authenticator.h"
 #include "cloud_svc/routing/router.h"
 #include "cloud_svc/store/store.h"
+#include "common/thread_pool.h"
 #include "dirbridge/v1/deployment.grpc.pb.h"
 
 namespace dirbridge::cloud {
@@ -13,8 +14,9 @@ namespace dirbridge::cloud {
 // through a connector, must be inside the mapping, and is created once.
 class DeploymentService : public v1::Deployment::CallbackService {
  public:
-  DeploymentService(const Authenticator* auth, Router* router, Store* store)
-      : auth_(auth), router_(router), store_(store) {}
+  // `pool` runs the steps that touch the store.
+  DeploymentService(const Authenticator* auth, Router* router, Store* store, ThreadPool* pool)
+      : auth_(auth), router_(router), store_(store), pool_(pool) {}
 
   grpc::ServerUnaryReactor* CreateDeploymentToken(
       grpc::CallbackServerContext* context, const v1::CreateDeploymentTokenRequest* request,
@@ -27,6 +29,7 @@ class DeploymentService : public v1::Deployment::CallbackService {
   const Authenticator* const auth_;
   Router* const router_;
   Store* const store_;
+  ThreadPool* const pool_;
 };
 
 // Whether a directory user falls inside a mapping: under its base DN (or

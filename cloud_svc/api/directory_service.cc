@@ -11,19 +11,21 @@ grpc::ServerUnaryReactor* DirectoryService::Lookup(grpc::CallbackServerContext* 
                                                    v1::CallRequest call, Resp* response,
                                                    bool (v1::CallResult::*has)() const,
                                                    Resp* (v1::CallResult::*take)()) {
-  absl::StatusOr<std::string> tenant = auth_->Tenant(*context);
-  if (!tenant.ok()) return FinishWith(context, tenant.status());
-  RouteOptions options;
-  options.idempotent = true;  // lookups: safe to ask another connector
-  return RouteUnary(context, router_, *tenant, std::move(call), options,
-                    [response, has, take](v1::CallResult& result) -> absl::Status {
-                      if (!(result.*has)()) {
-                        return absl::InternalError(
-                            "the connector answered with another kind of result");
-                      }
-                      response->Swap((result.*take)());
-                      return absl::OkStatus();
-                    });
+  RoutedSteps steps;
+  steps.prepare = [call = std::move(call)](const std::string& tenant) mutable
+      -> absl::StatusOr<Prepared> {
+    Route route{tenant, std::move(call), {}};
+    route.options.idempotent = true;  // lookups: safe to ask another connector
+    return Prepared{std::move(route), nullptr};
+  };
+  steps.take = [response, has, take](v1::CallResult& result) -> absl::Status {
+    if (!(result.*has)()) {
+      return absl::InternalError("the connector answered with another kind of result");
+    }
+    response->Swap((result.*take)());
+    return absl::OkStatus();
+  };
+  return RouteForTenant(context, auth_, router_, pool_, std::move(steps));
 }
 
 grpc::ServerUnaryReactor* DirectoryService::ListNamingContexts(
@@ -65,10 +67,7 @@ grpc::ServerUnaryReactor* DirectoryService::GetUser(grpc::CallbackServerContext*
 
 grpc::ServerWriteReactor<v1::SearchUsersResponse>* DirectoryService::SearchUsers(
     grpc::CallbackServerContext* context, const v1::SearchUsersRequest* request) {
-  absl::StatusOr<std::string> tenant = auth_->Tenant(*context);
-  if (!tenant.ok()) return new RefusedReactor<
-        grpc::ServerWriteReactor<v1::SearchUsersResponse>>(tenant.status());
-  return StreamSearchUsers(context, router_, *tenant, *request);
+  return StreamSearchUsers(context, auth_, router_, pool_, *request);
 }
 
 }  // namespace dirbridge::cloud

@@ -3,6 +3,7 @@
 
 #include "cloud_svc/identity/authenticator.h"
 #include "cloud_svc/routing/router.h"
+#include "common/thread_pool.h"
 #include "dirbridge/v1/directory.grpc.pb.h"
 
 namespace dirbridge::cloud {
@@ -11,8 +12,9 @@ namespace dirbridge::cloud {
 // Input is checked by the connector, the one place that knows LDAP.
 class DirectoryService : public v1::Directory::CallbackService {
  public:
-  DirectoryService(const Authenticator* auth, Router* router)
-      : auth_(auth), router_(router) {}
+  // `pool` looks up tokens not yet cached.
+  DirectoryService(const Authenticator* auth, Router* router, ThreadPool* pool)
+      : auth_(auth), router_(router), pool_(pool) {}
 
   grpc::ServerUnaryReactor* ListNamingContexts(
       grpc::CallbackServerContext* context,
@@ -41,6 +43,7 @@ class DirectoryService : public v1::Directory::CallbackService {
 
   const Authenticator* const auth_;
   Router* const router_;
+  ThreadPool* const pool_;
 };
 
 }  // namespace dirbridge::cloud

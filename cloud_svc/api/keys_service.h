@@ -4,6 +4,7 @@
 #include "cloud_svc/identity/authenticator.h"
 #include "cloud_svc/routing/router.h"
 #include "cloud_svc/store/store.h"
+#include "common/thread_pool.h"
 #include "dirbridge/v1/keys.grpc.pb.h"
 
 namespace dirbridge::cloud {
@@ -16,8 +17,9 @@ class KeysService : public v1::Keys::CallbackService {
  public:
   static constexpr int kMaxBatch = 10000;
 
-  KeysService(const Authenticator* auth, Router* router, Store* store)
-      : auth_(auth), router_(router), store_(store) {}
+  // `pool` runs the steps that touch the store.
+  KeysService(const Authenticator* auth, Router* router, Store* store, ThreadPool* pool)
+      : auth_(auth), router_(router), store_(store), pool_(pool) {}
 
   grpc::ServerUnaryReactor* ProvisionEkey(grpc::CallbackServerContext* context,
                                           const v1::ProvisionEkeyRequest* request,
@@ -30,6 +32,7 @@ class KeysService : public v1::Keys::CallbackService {
   const Authenticator* const auth_;
   Router* const router_;
   Store* const store_;
+  ThreadPool* const pool_;
 };
 
 }  // namespace dirbridge::cloud

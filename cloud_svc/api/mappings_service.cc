@@ -3,7 +3,7 @@
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
 #include "common/proto_time.h"
-#include "cloud_svc/api/routed_unary.h"
+#include "cloud_svc/api/offload.h"
 #include "common/grpc_status.h"
 #include "common/secrets.h"
 #include "common/status_macros.h"
@@ -36,9 +36,9 @@ void MappingToProto(const MappingRecord& m, v1::Mapping* out) {
 grpc::ServerUnaryReactor* MappingsService::CreateMapping(grpc::CallbackServerContext* context,
                                                          const v1::CreateMappingRequest* request,
                                                          v1::Mapping* response) {
-  absl::StatusOr<std::string> tenant = auth_->Tenant(*context);
-  if (!tenant.ok()) return FinishWith(context, tenant.status());
-  return FinishWith(context, DoCreateMapping(*tenant, *request, response));
+  return OffloadForTenant(context, auth_, pool_, [=, this](const std::string& tenant) {
+    return DoCreateMapping(tenant, *request, response);
+  });
 }
 
 absl::Status MappingsService::DoCreateMapping(const std::string& tenant,
@@ -71,51 +71,42 @@ absl::Status MappingsService::DoCreateMapping(const std::string& tenant,
 grpc::ServerUnaryReactor* MappingsService::ListMappings(grpc::CallbackServerContext* context,
                                                         const v1::ListMappingsRequest*,
                                                         v1::ListMappingsResponse* response) {
-  absl::StatusOr<std::string> tenant = auth_->Tenant(*context);
-  if (!tenant.ok()) return FinishWith(context, tenant.status());
-  absl::StatusOr<std::vector<MappingRecord>> all = store_->ListMappings(*tenant);
-  if (!all.ok()) return FinishWith(context, all.status());
-  for (const MappingRecord& m : *all) MappingToProto(m, response->add_mappings());
-  return FinishWith(context, absl::OkStatus());
+  return OffloadForTenant(context, auth_, pool_, [=, this](const std::string& tenant) {
+    ASSIGN_OR_RETURN(std::vector<MappingRecord> all, store_->ListMappings(tenant));
+    for (const MappingRecord& m : all) MappingToProto(m, response->add_mappings());
+    return absl::OkStatus();
+  });
 }
 
 grpc::ServerUnaryReactor* MappingsService::ImportUsers(grpc::CallbackServerContext* context,
                                                        const v1::ImportUsersRequest* request,
                                                        v1::ImportReport* response) {
-  absl::StatusOr<std::string> tenant = auth_->Tenant(*context);
-  if (!tenant.ok()) return FinishWith(context, tenant.status());
-  absl::StatusOr<MappingRecord> mapping = store_->GetMapping(*tenant, request->mapping_id());
-  if (!mapping.ok()) return FinishWith(context, mapping.status());
-  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
-  // The import goes on even if the caller hangs up: it is the store's
-  // work, and a half-read directory changes no user's state anyway.
-  bool incremental = request->incremental();
-  workers_.Schedule([this, reactor, response, incremental, m = std::move(*mapping)] {
-    absl::StatusOr<v1::ImportReport> report = importer_->Run(m, incremental);
-    if (report.ok()) *response = std::move(*report);
-    reactor->Finish(ToGrpcStatus(report.status()));
+  // The import runs on the import workers, and goes on even if the caller
+  // hangs up: it is the store's work, and a half-read directory changes no
+  // user's state anyway.
+  return OffloadForTenant(context, auth_, &workers_, [=, this](const std::string& tenant) {
+    ASSIGN_OR_RETURN(MappingRecord m, store_->GetMapping(tenant, request->mapping_id()));
+    ASSIGN_OR_RETURN(*response, importer_->Run(m, request->incremental()));
+    return absl::OkStatus();
   });
-  return reactor;
 }
 
 grpc::ServerUnaryReactor* MappingsService::ResolveHeldImport(
     grpc::CallbackServerContext* context, const v1::ResolveHeldImportRequest* request,
     v1::ImportReport* response) {
-  absl::StatusOr<std::string> tenant = auth_->Tenant(*context);
-  if (!tenant.ok()) return FinishWith(context, tenant.status());
-  absl::StatusOr<MappingRecord> mapping = store_->GetMapping(*tenant, request->mapping_id());
-  if (!mapping.ok()) return FinishWith(context, mapping.status());
-  absl::StatusOr<v1::ImportReport> report = importer_->ResolveHeld(*mapping, request->confirm());
-  if (report.ok()) *response = std::move(*report);
-  return FinishWith(context, report.status());
+  return OffloadForTenant(context, auth_, pool_, [=, this](const std::string& tenant) {
+    ASSIGN_OR_RETURN(MappingRecord m, store_->GetMapping(tenant, request->mapping_id()));
+    ASSIGN_OR_RETURN(*response, importer_->ResolveHeld(m, request->confirm()));
+    return absl::OkStatus();
+  });
 }
 
 grpc::ServerUnaryReactor* MappingsService::ListUsers(grpc::CallbackServerContext* context,
                                                      const v1::ListUsersRequest* request,
                                                      v1::ListUsersResponse* response) {
-  absl::StatusOr<std::string> tenant = auth_->Tenant(*context);
-  if (!tenant.ok()) return FinishWith(context, tenant.status());
-  return FinishWith(context, DoListUsers(*tenant, *request, response));
+  return OffloadForTenant(context, auth_, pool_, [=, this](const std::string& tenant) {
+    return DoListUsers(tenant, *request, response);
+  });
 }
 
 absl::Status MappingsService::DoListUsers(const std::string& tenant,

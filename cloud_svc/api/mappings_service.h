@@ -12,8 +12,10 @@ namespace dirbridge::cloud {
 // Mappings and the users imported through them.
 class MappingsService : public v1::Mappings::CallbackService {
  public:
-  MappingsService(const Authenticator* auth, Store* store, Importer* importer)
-      : auth_(auth), store_(store), importer_(importer) {}
+  // `pool` runs every step that touches the store (imports have workers
+  // of their own).
+  MappingsService(const Authenticator* auth, Store* store, Importer* importer, ThreadPool* pool)
+      : auth_(auth), store_(store), importer_(importer), pool_(pool) {}
 
   grpc::ServerUnaryReactor* CreateMapping(grpc::CallbackServerContext* context,
                                           const v1::CreateMappingRequest* request,
@@ -40,6 +42,7 @@ class MappingsService : public v1::Mappings::CallbackService {
   const Authenticator* const auth_;
   Store* const store_;
   Importer* const importer_;
+  ThreadPool* const pool_;
   // Imports block on the store and the stream: off the gRPC threads.
   ThreadPool workers_{4};
 };

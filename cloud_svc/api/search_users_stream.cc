@@ -2,6 +2,8 @@
 
 #include <deque>
 #include <memory>
+#include <optional>
+#include <string>
 
 #include "absl/synchronization/mutex.h"
 #include "common/call_status.h"
@@ -90,24 +92,9 @@ void StreamState::Pump() {
   }
 }
 
-}  // namespace
-
-grpc::ServerWriteReactor<v1::SearchUsersResponse>* StreamSearchUsers(
-    grpc::CallbackServerContext* context, Router* router, const std::string& tenant_id,
-    const v1::SearchUsersRequest& request) {
-  auto state = std::make_shared<StreamState>();
-  auto* reactor = new SearchUsersReactor(context, state);
-  {
-    absl::MutexLock lock(&state->mu);
-    state->reactor = reactor;
-  }
-  v1::CallRequest call;
-  *call.mutable_search_users() = request;
-  RouteOptions options;
-  auto deadline = context->deadline();
-  if (deadline < std::chrono::system_clock::time_point::max()) {
-    options.deadline = absl::FromChrono(deadline);
-  }
+// Sends the search for `tenant_id` on behalf of `state`.
+void Route(const std::shared_ptr<StreamState>& state, Router* router,
+           const std::string& tenant_id, v1::CallRequest call, RouteOptions options) {
   CallHandlers handlers;
   handlers.on_chunk = [state](v1::ResultChunk&& chunk) {
     absl::MutexLock lock(&state->mu);
@@ -127,8 +114,66 @@ grpc::ServerWriteReactor<v1::SearchUsersResponse>* StreamSearchUsers(
   // twice: not idempotent for the router.
   std::shared_ptr<RoutedCall> routed =
       router->Call(tenant_id, std::move(call), options, std::move(handlers));
+  bool cancelled;
+  {
+    absl::MutexLock lock(&state->mu);
+    state->call = routed;
+    cancelled = state->done;
+  }
+  // The backend gave up while the call was on its way: OnCancel found none.
+  if (cancelled) routed->Cancel(absl::CancelledError("cancelled by the caller"));
+}
+
+void Fail(const std::shared_ptr<StreamState>& state, const absl::Status& why) {
   absl::MutexLock lock(&state->mu);
-  state->call = std::move(routed);
+  if (state->done) return;
+  state->done = true;
+  state->outcome = why;
+  state->Pump();
+}
+
+}  // namespace
+
+grpc::ServerWriteReactor<v1::SearchUsersResponse>* StreamSearchUsers(
+    grpc::CallbackServerContext* context, const Authenticator* auth, Router* router,
+    ThreadPool* pool, const v1::SearchUsersRequest& request) {
+  auto state = std::make_shared<StreamState>();
+  auto* reactor = new SearchUsersReactor(context, state);
+  {
+    absl::MutexLock lock(&state->mu);
+    state->reactor = reactor;
+  }
+  v1::CallRequest call;
+  *call.mutable_search_users() = request;
+  RouteOptions options;
+  auto deadline = context->deadline();
+  if (deadline < std::chrono::system_clock::time_point::max()) {
+    options.deadline = absl::FromChrono(deadline);
+  }
+  std::string authorization = Authenticator::Authorization(*context);
+  std::optional<absl::StatusOr<std::string>> known = auth->TenantIfKnown(authorization);
+  if (known) {
+    if (known->ok()) {
+      Route(state, router, **known, std::move(call), std::move(options));
+    } else {
+      Fail(state, known->status());
+    }
+    return reactor;
+  }
+  // A token not cached yet: the store says whose it is, off this thread.
+  bool queued = pool->TrySchedule([state, auth, router, authorization = std::move(authorization),
+                                   call = std::move(call), options = std::move(options)]() mutable {
+    absl::StatusOr<std::string> tenant = auth->Tenant(authorization);
+    if (!tenant.ok()) {
+      Fail(state, tenant.status());
+      return;
+    }
+    Route(state, router, *tenant, std::move(call), std::move(options));
+  });
+  if (!queued) {
+    Fail(state, absl::ResourceExhaustedError(
+                    "cloud_svc is overloaded: too many backend calls wait for the store"));
+  }
   return reactor;
 }
 

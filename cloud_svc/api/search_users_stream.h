@@ -6,7 +6,9 @@
 
 #include <string>
 
+#include "cloud_svc/identity/authenticator.h"
 #include "cloud_svc/routing/router.h"
+#include "common/thread_pool.h"
 #include "dirbridge/v1/directory.pb.h"
 
 namespace dirbridge::cloud {
@@ -15,9 +17,10 @@ namespace dirbridge::cloud {
 // backend as they come. A chunk's credit goes back to the connector only
 // once the backend has taken the chunk, so a slow backend slows its own
 // call and nothing else, and no more than the credit window is ever held.
+// A caller whose token is not cached yet is looked up on `pool`.
 grpc::ServerWriteReactor<v1::SearchUsersResponse>* StreamSearchUsers(
-    grpc::CallbackServerContext* context, Router* router, const std::string& tenant_id,
-    const v1::SearchUsersRequest& request);
+    grpc::CallbackServerContext* context, const Authenticator* auth, Router* router,
+    ThreadPool* pool, const v1::SearchUsersRequest& request);
 
 }  // namespace dirbridge::cloud
 

@@ -3,6 +3,7 @@
 
 #include <grpcpp/server_context.h>
 
+#include <optional>
 #include <string>
 
 #include "absl/container/flat_hash_map.h"
@@ -20,15 +21,23 @@ class Authenticator {
   // An empty operator token disables operator calls.
   Authenticator(Store* store, absl::string_view operator_token);
 
+  // The call's `authorization` metadata, copied: work that leaves the
+  // reaction's thread may outlive the context.
+  static std::string Authorization(const grpc::CallbackServerContext& context);
+
   // The caller's tenant. UNAUTHENTICATED without a valid token;
   // PERMISSION_DENIED for the operator token, which acts for no tenant.
-  absl::StatusOr<std::string> Tenant(const grpc::CallbackServerContext& context) const;
-  // OK only for the operator token.
-  absl::Status Operator(const grpc::CallbackServerContext& context) const;
+  // May ask the store: never call it on a gRPC reaction's thread.
+  absl::StatusOr<std::string> Tenant(absl::string_view authorization) const;
+  // The same answer when it needs no store: a cached token, or a header
+  // that is wrong on its face. nullopt: only Tenant can tell.
+  std::optional<absl::StatusOr<std::string>> TenantIfKnown(
+      absl::string_view authorization) const;
+  // OK only for the operator token. May ask the store.
+  absl::Status Operator(absl::string_view authorization) const;
 
  private:
-  absl::StatusOr<std::string> BearerTokenHash(
-      const grpc::CallbackServerContext& context) const;
+  static absl::StatusOr<std::string> BearerTokenHash(absl::string_view authorization);
 
   Store* const store_;
   const std::string operator_token_hash_;

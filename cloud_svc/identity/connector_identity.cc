@@ -8,16 +8,19 @@
 
 namespace dirbridge::cloud {
 
-absl::StatusOr<ConnectorIdentity> CredentialAuthenticator::Identify(
-    const grpc::CallbackServerContext& context) {
+std::string CredentialAuthenticator::Presented(const grpc::CallbackServerContext& context) const {
   const auto& md = context.client_metadata();
   auto it = md.find(kConnectorCredentialHeader);
-  if (it == md.end()) {
+  if (it == md.end()) return "";
+  return std::string(it->second.data(), it->second.size());
+}
+
+absl::StatusOr<ConnectorIdentity> CredentialAuthenticator::Identify(absl::string_view presented) {
+  if (presented.empty()) {
     return absl::UnauthenticatedError(
         "tunnel: no connector credential; run `connector_svc register` first");
   }
-  absl::StatusOr<ConnectorRecord> c = store_->ConnectorByCredentialHash(
-      Sha256Hex(absl::string_view(it->second.data(), it->second.size())));
+  absl::StatusOr<ConnectorRecord> c = store_->ConnectorByCredentialHash(Sha256Hex(presented));
   if (absl::IsNotFound(c.status())) {
     return absl::UnauthenticatedError(
         "tunnel: connector credential not accepted (unknown, replaced by a "
@@ -27,17 +30,21 @@ absl::StatusOr<ConnectorIdentity> CredentialAuthenticator::Identify(
   return ConnectorIdentity{c->tenant_id, c->connector_id};
 }
 
-absl::StatusOr<ConnectorIdentity> CertificateAuthenticator::Identify(
-    const grpc::CallbackServerContext& context) {
+std::string CertificateAuthenticator::Presented(const grpc::CallbackServerContext& context) const {
   std::shared_ptr<const grpc::AuthContext> auth = context.auth_context();
   std::vector<grpc::string_ref> pem =
       auth ? auth->FindPropertyValues(GRPC_X509_PEM_CERT_PROPERTY_NAME)
            : std::vector<grpc::string_ref>{};
-  if (pem.empty()) {
+  if (pem.empty()) return "";
+  return std::string(pem.front().data(), pem.front().size());
+}
+
+absl::StatusOr<ConnectorIdentity> CertificateAuthenticator::Identify(absl::string_view presented) {
+  if (presented.empty()) {
     return absl::UnauthenticatedError(
         "tunnel: no client certificate; run `connector_svc register` first");
   }
-  std::string cert(pem.front().data(), pem.front().size());
+  std::string cert(presented);
   absl::StatusOr<std::string> key = x509::CertKeySha256(cert);
   absl::StatusOr<x509::CertInfo> info = x509::Inspect(cert);
   if (!key.ok() || !info.ok()) return absl::UnauthenticatedError("tunnel: unreadable certificate");

@@ -22,17 +22,23 @@ struct ConnectorIdentity {
 class ConnectorAuthenticator {
  public:
   virtual ~ConnectorAuthenticator() = default;
-  // UNAUTHENTICATED when the stream carries no valid credential.
-  virtual absl::StatusOr<ConnectorIdentity> Identify(
-      const grpc::CallbackServerContext& context) = 0;
+  // What the stream presents (a credential, a client certificate), copied
+  // on the reaction's thread: Identify runs elsewhere and may outlive the
+  // context. Empty when it presents nothing.
+  virtual std::string Presented(const grpc::CallbackServerContext& context) const = 0;
+  // Whose it is. Asks the store: never on a reaction's thread.
+  // UNAUTHENTICATED when it is no valid credential (nothing presented, an
+  // unknown, replaced or deleted connector's); UNAVAILABLE when the store
+  // cannot say.
+  virtual absl::StatusOr<ConnectorIdentity> Identify(absl::string_view presented) = 0;
 };
 
 // Checks the credential issued at registration against its stored hash.
 class CredentialAuthenticator : public ConnectorAuthenticator {
  public:
   explicit CredentialAuthenticator(Store* store) : store_(store) {}
-  absl::StatusOr<ConnectorIdentity> Identify(
-      const grpc::CallbackServerContext& context) override;
+  std::string Presented(const grpc::CallbackServerContext& context) const override;
+  absl::StatusOr<ConnectorIdentity> Identify(absl::string_view presented) override;
 
  private:
   Store* store_;
@@ -45,8 +51,8 @@ class CredentialAuthenticator : public ConnectorAuthenticator {
 class CertificateAuthenticator : public ConnectorAuthenticator {
  public:
   explicit CertificateAuthenticator(Store* store) : store_(store) {}
-  absl::StatusOr<ConnectorIdentity> Identify(
-      const grpc::CallbackServerContext& context) override;
+  std::string Presented(const grpc::CallbackServerContext& context) const override;
+  absl::StatusOr<ConnectorIdentity> Identify(absl::string_view presented) override;
 
  private:
   Store* store_;

@@ -118,7 +118,7 @@ void Router::Send(std::shared_ptr<Attempt> attempt) {
       continue;
     }
     if (attempt->retried && cid == attempt->tried) continue;
-    if (s->Draining()) continue;
+    if (!s->TakingCalls()) continue;  // draining, or closing while its end is recorded
     int load = s->InFlight();
     if (load < best_load) {
       best = s;

@@ -18,11 +18,8 @@ constexpr size_t kCoalesceBelow = 16 * 1024;
 }  // namespace
 
 std::shared_ptr<Session> Session::Start(grpc::CallbackServerContext* context,
-                                        SessionHost* host,
-                                        ConnectorIdentity identity,
-                                        const SessionLimits& limits) {
-  std::shared_ptr<Session> s(
-      new Session(context, host, std::move(identity), limits));
+                                        SessionHost* host, const SessionLimits& limits) {
+  std::shared_ptr<Session> s(new Session(context, host, limits));
   {
     absl::MutexLock lock(&s->mu_);
     s->self_ = s;
@@ -31,14 +28,28 @@ std::shared_ptr<Session> Session::Start(grpc::CallbackServerContext* context,
   return s;
 }
 
-void Session::Begin() { StartRead(&in_); }
+bool Session::Begin(ConnectorIdentity identity) {
+  absl::MutexLock lock(&mu_);
+  // The connector left while we looked it up. (identity_ stays empty: a
+  // Close that ran already may be reading it.)
+  if (closing_ || finished_) return false;
+  identity_ = std::move(identity);
+  last_frame_ = absl::Now();
+  StartRead(&in_);
+  return true;
+}
+
+void Session::Refuse(const absl::Status& why) {
+  absl::MutexLock lock(&mu_);
+  if (closing_) return;
+  closing_ = true;
+  close_status_ = why;
+  MaybeFinishLocked();
+}
 
 Session::Session(grpc::CallbackServerContext* context, SessionHost* host,
-                 ConnectorIdentity identity, const SessionLimits& limits)
-    : context_(context),
-      host_(host),
-      identity_(std::move(identity)),
-      limits_(limits) {}
+                 const SessionLimits& limits)
+    : context_(context), host_(host), limits_(limits) {}
 
 absl::StatusOr<uint64_t> Session::StartCall(v1::CallRequest request,
                                             CallHandlers handlers) {
@@ -115,6 +126,11 @@ int Session::InFlight() const {
 bool Session::Draining() const {
   absl::MutexLock lock(&mu_);
   return draining_;
+}
+
+bool Session::TakingCalls() const {
+  absl::MutexLock lock(&mu_);
+  return ready_ && !closing_ && !draining_;
 }
 
 bool Session::ldap_ok() const {

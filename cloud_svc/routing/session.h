@@ -64,14 +64,19 @@ struct SessionLimits {
 // closed session, never freed memory.
 class Session : public grpc::ServerBidiReactor<v1::ConnectorFrame, v1::CloudFrame> {
  public:
+  // A stream whose connector is not known yet: the store says who it is,
+  // off the reaction's thread, and then Begin or Refuse.
   static std::shared_ptr<Session> Start(grpc::CallbackServerContext* context,
-                                        SessionHost* host,
-                                        ConnectorIdentity identity,
-                                        const SessionLimits& limits);
+                                        SessionHost* host, const SessionLimits& limits);
 
-  // Starts reading; call once the owner can hear about the session.
-  void Begin();
+  // The stream is `identity`'s: starts reading. Call once the owner can
+  // hear about the session. False, and nothing happens, if the stream has
+  // ended meanwhile.
+  bool Begin(ConnectorIdentity identity);
+  // Ends a stream that never began, with `why`.
+  void Refuse(const absl::Status& why);
 
+  // Set by Begin; empty before.
   const ConnectorIdentity& identity() const { return identity_; }
   // Valid once ready.
   const v1::Hello& hello() const { return hello_; }
@@ -96,6 +101,8 @@ class Session : public grpc::ServerBidiReactor<v1::ConnectorFrame, v1::CloudFram
   int InFlight() const;
   // The connector said Goaway: it finishes what it has and takes nothing new.
   bool Draining() const;
+  // Ready, and neither closing nor draining: a call sent now may be answered.
+  bool TakingCalls() const;
   bool ldap_ok() const;
   absl::Time last_frame() const;
 
@@ -105,8 +112,7 @@ class Session : public grpc::ServerBidiReactor<v1::ConnectorFrame, v1::CloudFram
   void OnCancel() override;
 
  private:
-  Session(grpc::CallbackServerContext* context, SessionHost* host,
-          ConnectorIdentity identity, const SessionLimits& limits);
+  Session(grpc::CallbackServerContext* context, SessionHost* host, const SessionLimits& limits);
 
   void HandleFrame(v1::ConnectorFrame& frame);
   void HandleHello(const v1::Hello& hello);
@@ -117,7 +123,9 @@ class Session : public grpc::ServerBidiReactor<v1::ConnectorFrame, v1::CloudFram
 
   grpc::CallbackServerContext* const context_;
   SessionHost* const host_;
-  const ConnectorIdentity identity_;
+  // Written once by Begin, under mu_, before the first read; read without
+  // the lock only after that.
+  ConnectorIdentity identity_;
   const SessionLimits limits_;
   v1::Hello hello_;  // written once, before the session is ready
   unsigned revision_ = 0;  // likewise

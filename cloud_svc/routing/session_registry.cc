@@ -1,6 +1,9 @@
 #include "cloud_svc/routing/session_registry.h"
 
 #include <algorithm>
+#include <memory>
+
+#include "absl/synchronization/notification.h"
 
 #include "absl/strings/str_cat.h"
 #include "common/log.h"
@@ -22,9 +25,22 @@ SessionRegistry::~SessionRegistry() {
   heartbeats_.join();
 }
 
-void SessionRegistry::Adopt(std::shared_ptr<Session> session) {
-  absl::MutexLock lock(&mu_);
-  pending_.insert(std::move(session));
+void SessionRegistry::Adopt(std::shared_ptr<Session> session, ConnectorIdentity identity) {
+  {
+    absl::MutexLock lock(&mu_);
+    pending_.insert(session);
+  }
+  if (!session->Begin(std::move(identity))) {
+    // It ended while the store said who it was: nothing will tell us again.
+    absl::MutexLock lock(&mu_);
+    pending_.erase(session);
+  }
+}
+
+bool SessionRegistry::WaitForPresence(absl::Time deadline) {
+  auto done = std::make_shared<absl::Notification>();
+  presence_.Schedule([done] { done->Notify(); });
+  return done->WaitForNotificationWithDeadline(deadline);
 }
 
 std::vector<std::shared_ptr<Session>> SessionRegistry::Live(
@@ -87,7 +103,16 @@ void SessionRegistry::OnSessionReady(std::shared_ptr<Session> session) {
   if (replaced) {
     replaced->Close(absl::AbortedError("replaced by a newer stream"));
   }
-  absl::MutexLock presence(&presence_mu_);
+  const v1::Hello& hello = session->hello();
+  Metrics::Get().Add("dirbridge_connector_sessions_total", {});
+  spdlog::info("event=connector_connected tenant={} connector={} version={} hostname={} revision={}",
+               id.tenant_id, id.connector_id, hello.version(), hello.hostname(),
+               session->revision());
+  presence_.Schedule([this, session = std::move(session)] { RecordReady(session); });
+}
+
+void SessionRegistry::RecordReady(std::shared_ptr<Session> session) {
+  const ConnectorIdentity& id = session->identity();
   const v1::Hello& hello = session->hello();
   ConnectorRecord rec;
   rec.tenant_id = id.tenant_id;
@@ -107,15 +132,11 @@ void SessionRegistry::OnSessionReady(std::shared_ptr<Session> session) {
     spdlog::warn("event=store_error op=record_connection connector={} error=\"{}\"",
                  id.connector_id, st.message());
   }
-  Metrics::Get().Add("dirbridge_connector_sessions_total", {});
-  spdlog::info("event=connector_connected tenant={} connector={} version={} hostname={} revision={}",
-               id.tenant_id, id.connector_id, hello.version(), hello.hostname(),
-               session->revision());
 }
 
 void SessionRegistry::OnSessionClosed(Session* session, const absl::Status& why) {
   const ConnectorIdentity& id = session->identity();
-  bool was_live = false;
+  std::shared_ptr<Session> live;
   bool shutting_down;
   {
     absl::MutexLock lock(&mu_);
@@ -127,21 +148,28 @@ void SessionRegistry::OnSessionClosed(Session* session, const absl::Status& why)
       }
     }
     auto it = by_connector_.find(id.connector_id);
-    was_live = it != by_connector_.end() && it->second.get() == session;
+    if (it != by_connector_.end() && it->second.get() == session) live = it->second;
   }
-  if (!was_live) return;
+  if (!live) return;
   spdlog::info("event=connector_disconnected tenant={} connector={} reason=\"{}\"",
                id.tenant_id, id.connector_id, why.message());
-  // The alert is in the store before the connector shows Not Connected, so
-  // whoever sees the status also finds the alert. (The session refuses new
-  // calls already: it is closing.)
-  absl::MutexLock presence(&presence_mu_);
+  presence_.Schedule([this, live = std::move(live), why, shutting_down] {
+    RecordClosed(live, why, shutting_down);
+  });
+}
+
+void SessionRegistry::RecordClosed(std::shared_ptr<Session> session, const absl::Status& why,
+                                   bool shutting_down) {
+  const ConnectorIdentity& id = session->identity();
   {
     absl::MutexLock lock(&mu_);
     auto it = by_connector_.find(id.connector_id);
     // Replaced by a newer stream meanwhile: that one is the truth.
-    if (it == by_connector_.end() || it->second.get() != session) return;
+    if (it == by_connector_.end() || it->second != session) return;
   }
+  // The alert is in the store before the connector shows Not Connected, so
+  // whoever sees the status also finds the alert. (The session refuses new
+  // calls already: it is closing.)
   absl::Status st = store_->TouchConnector(id.tenant_id, id.connector_id,
                                            session->last_frame(), session->ldap_ok());
   absl::StatusOr<ConnectorRecord> c = store_->GetConnector(id.tenant_id, id.connector_id);
@@ -163,6 +191,11 @@ void SessionRegistry::OnSessionClosed(Session* session, const absl::Status& why)
                     id.connector_id, st.message());
     }
   }
+  Forget(session.get());
+}
+
+void SessionRegistry::Forget(Session* session) {
+  const ConnectorIdentity& id = session->identity();
   absl::MutexLock lock(&mu_);
   auto it = by_connector_.find(id.connector_id);
   if (it == by_connector_.end() || it->second.get() != session) return;

@@ -12,6 +12,7 @@
 #include "absl/synchronization/mutex.h"
 #include "cloud_svc/routing/session.h"
 #include "cloud_svc/store/store.h"
+#include "common/thread_pool.h"
 
 namespace dirbridge::cloud {
 
@@ -20,6 +21,13 @@ namespace dirbridge::cloud {
 // CONNECTOR_NOT_CONNECTED alert; one that ends (and was not replaced by a
 // newer stream of the same connector, and not closed by our own shutdown)
 // raises it. Drives heartbeats from one thread for all sessions.
+//
+// Sessions tell the registry from their reactions, which must never wait
+// on the store: the maps change at once, and the store's side of presence
+// runs on one thread of its own, in the order it happened (so a reconnect
+// racing a close never leaves an alert standing for a connected
+// connector). A session that ended stays listed, refusing calls, until its
+// alert is stored: whoever sees the connector Not Connected finds the alert.
 // Thread-safe.
 class SessionRegistry : public SessionHost {
  public:
@@ -28,8 +36,11 @@ class SessionRegistry : public SessionHost {
 
   const SessionLimits& limits() const { return limits_; }
 
-  // A stream that has not said Hello yet; heartbeats also police it.
-  void Adopt(std::shared_ptr<Session> session);
+  // A stream that `identity` opened and that has not said Hello yet: it
+  // starts reading, and heartbeats police it.
+  void Adopt(std::shared_ptr<Session> session, ConnectorIdentity identity);
+  // Waits until the store holds what presence has learned so far (tests).
+  bool WaitForPresence(absl::Time deadline);
 
   // The tenant's ready sessions (one per connector).
   std::vector<std::shared_ptr<Session>> Live(const std::string& tenant_id) const;
@@ -47,14 +58,16 @@ class SessionRegistry : public SessionHost {
 
  private:
   void HeartbeatLoop();
+  // The store's side of presence, on presence_.
+  void RecordReady(std::shared_ptr<Session> session);
+  void RecordClosed(std::shared_ptr<Session> session, const absl::Status& why,
+                    bool shutting_down);
+  // Forgets `session` if it is still the connector's current one.
+  void Forget(Session* session);
 
   Store* const store_;
   const SessionLimits limits_;
 
-  // Serialises the store side of presence (record + clear on ready,
-  // alert on close), so that a reconnect racing a close never leaves an
-  // alert standing for a connected connector. Taken before mu_.
-  absl::Mutex presence_mu_;
   mutable absl::Mutex mu_;
   absl::flat_hash_map<std::string, std::shared_ptr<Session>> by_connector_
       ABSL_GUARDED_BY(mu_);
@@ -64,6 +77,9 @@ class SessionRegistry : public SessionHost {
   bool shutting_down_ ABSL_GUARDED_BY(mu_) = false;
   bool stop_ ABSL_GUARDED_BY(mu_) = false;
   std::thread heartbeats_;
+  // One thread: presence is written in the order it happened. Declared
+  // last, so that it stops (running what is queued) before the rest goes.
+  ThreadPool presence_{1};
 };
 
 }  // namespace dirbridge::cloud

@@ -1,47 +1,86 @@
 #include "cloud_svc/routing/tunnel_service.h"
 
+#include <memory>
+#include <string>
+#include <utility>
+
+#include "absl/strings/str_cat.h"
 #include "common/grpc_reactors.h"
 #include "common/grpc_status.h"
 #include "common/log.h"
 
 namespace dirbridge::cloud {
+namespace {
+
+absl::Status PoolFull(const ThreadPool& pool) {
+  return absl::ResourceExhaustedError(
+      absl::StrCat("tunnel: cloud_svc is overloaded (", pool.max_queued(),
+                   " requests wait for the store); retry with backoff"));
+}
+
+// Runs `work` on `pool` and finishes the unary call with its status. A
+// default reactor ends only with its Finish, so `work` may read the request
+// and write the response.
+grpc::ServerUnaryReactor* OnPool(grpc::CallbackServerContext* context, ThreadPool* pool,
+                                 absl::AnyInvocable<absl::Status()> work) {
+  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  if (!pool->TrySchedule([reactor, work = std::move(work)]() mutable {
+        reactor->Finish(ToGrpcStatus(work()));
+      })) {
+    reactor->Finish(ToGrpcStatus(PoolFull(*pool)));
+  }
+  return reactor;
+}
+
+}  // namespace
 
 grpc::ServerUnaryReactor* TunnelService::Register(
     grpc::CallbackServerContext* context, const v1::RegisterRequest* request,
     v1::RegisterResponse* response) {
-  absl::StatusOr<v1::RegisterResponse> out = registrar_->Redeem(*request);
-  if (!out.ok()) {
-    spdlog::warn("event=registration_refused peer={}", context->peer());
-    return FinishWith(context, out.status());
-  }
-  *response = std::move(*out);
-  return FinishWith(context, absl::OkStatus());
+  std::string peer = context->peer();
+  return OnPool(context, pool_, [this, request, response, peer]() {
+    absl::StatusOr<v1::RegisterResponse> out = registrar_->Redeem(*request);
+    if (!out.ok()) {
+      spdlog::warn("event=registration_refused peer={}", peer);
+      return out.status();
+    }
+    *response = std::move(*out);
+    return absl::OkStatus();
+  });
 }
 
 grpc::ServerUnaryReactor* TunnelService::RenewCertificate(
     grpc::CallbackServerContext* context, const v1::RenewCertificateRequest* request,
     v1::RenewCertificateResponse* response) {
-  absl::StatusOr<ConnectorIdentity> id = authenticator_->Identify(*context);
-  if (!id.ok()) return FinishWith(context, id.status());
-  absl::StatusOr<std::string> cert = registrar_->Renew(*id, request->csr_pem());
-  if (!cert.ok()) return FinishWith(context, cert.status());
-  response->set_certificate_pem(std::move(*cert));
-  return FinishWith(context, absl::OkStatus());
+  std::string presented = authenticator_->Presented(*context);
+  return OnPool(context, pool_, [this, request, response, presented]() -> absl::Status {
+    absl::StatusOr<ConnectorIdentity> id = authenticator_->Identify(presented);
+    if (!id.ok()) return id.status();
+    absl::StatusOr<std::string> cert = registrar_->Renew(*id, request->csr_pem());
+    if (!cert.ok()) return cert.status();
+    response->set_certificate_pem(std::move(*cert));
+    return absl::OkStatus();
+  });
 }
 
 grpc::ServerBidiReactor<v1::ConnectorFrame, v1::CloudFrame>* TunnelService::Connect(
     grpc::CallbackServerContext* context) {
-  absl::StatusOr<ConnectorIdentity> id = authenticator_->Identify(*context);
-  if (!id.ok()) {
-    spdlog::warn("event=tunnel_refused peer={} reason=\"{}\"", context->peer(),
-                 id.status().message());
-    return new RefusedReactor<
-        grpc::ServerBidiReactor<v1::ConnectorFrame, v1::CloudFrame>>(id.status());
-  }
-  std::shared_ptr<Session> session =
-      Session::Start(context, registry_, *id, registry_->limits());
-  registry_->Adopt(session);
-  session->Begin();
+  std::shared_ptr<Session> session = Session::Start(context, registry_, registry_->limits());
+  // Who it is comes from the store: copy what the stream presents now, look
+  // it up on the pool; the stream reads nothing until then.
+  std::string presented = authenticator_->Presented(*context);
+  std::string peer = context->peer();
+  bool queued = pool_->TrySchedule([this, session, presented = std::move(presented),
+                                    peer = std::move(peer)] {
+    absl::StatusOr<ConnectorIdentity> id = authenticator_->Identify(presented);
+    if (!id.ok()) {
+      spdlog::warn("event=tunnel_refused peer={} reason=\"{}\"", peer, id.status().message());
+      session->Refuse(id.status());
+      return;
+    }
+    registry_->Adopt(session, *id);
+  });
+  if (!queued) session->Refuse(PoolFull(*pool_));
   return session.get();
 }
 

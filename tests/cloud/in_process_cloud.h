@@ -1,0 +1,136 @@
+#ifndef DIRBRIDGE_TESTS_CLOUD_IN_PROCESS_CLOUD_H_
+#define DIRBRIDGE_TESTS_CLOUD_IN_PROCESS_CLOUD_H_
+
+#include <grpcpp/client_context.h>
+#include <grpcpp/server.h>
+
+#include <deque>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <thread>
+
+#include "absl/synchronization/mutex.h"
+#include "absl/time/time.h"
+#include "cloud_svc/api/admin_service.h"
+#include "cloud_svc/api/auth_service.h"
+#include "cloud_svc/api/auth_throttle.h"
+#include "cloud_svc/api/directory_service.h"
+#include "cloud_svc/api/keys_service.h"
+#include "cloud_svc/identity/authenticator.h"
+#include "cloud_svc/identity/connector_identity.h"
+#include "cloud_svc/identity/registrar.h"
+#include "cloud_svc/routing/router.h"
+#include "cloud_svc/routing/session_registry.h"
+#include "cloud_svc/routing/tunnel_service.h"
+#include "cloud_svc/store/memory_store.h"
+#include "common/thread_pool.h"
+#include "dirbridge/v1/admin.grpc.pb.h"
+#include "dirbridge/v1/directory.grpc.pb.h"
+#include "dirbridge/v1/keys.grpc.pb.h"
+#include "dirbridge/v1/tunnel.grpc.pb.h"
+
+namespace dirbridge::testing {
+
+// cloud_svc's routing and backend stages in this process, on the
+// in-memory store, behind one real gRPC server on a loopback port (port
+// 0). For tests of what the stages do together, with faults injected
+// into the store; the e2e tests run the real binaries.
+class InProcessCloud {
+ public:
+  struct Options {
+    cloud::SessionLimits limits;
+    int store_threads = 4;
+    size_t store_queue = 64;
+  };
+  InProcessCloud();
+  explicit InProcessCloud(Options options);
+  ~InProcessCloud();
+
+  cloud::MemoryStore& store() { return store_; }
+  cloud::SessionRegistry& registry() { return *registry_; }
+  cloud::Router& router() { return *router_; }
+  const std::string& tenant_id() const { return tenant_id_; }
+
+  // A connector of the tenant, registered; its tunnel credential.
+  std::string AddConnector(const std::string& connector_id);
+
+  // Backend stubs, and a context carrying the tenant's token.
+  std::unique_ptr<grpc::ClientContext> Ctx(absl::Duration timeout = absl::Seconds(10)) const;
+  v1::Directory::Stub& directory() { return *directory_; }
+  v1::Admin::Stub& admin() { return *admin_; }
+  v1::Keys::Stub& keys() { return *keys_; }
+  v1::ConnectorTunnel::Stub& tunnel() { return *tunnel_; }
+
+  // Until `connector_id` has a ready session, or the deadline.
+  bool WaitConnected(const std::string& connector_id, absl::Duration timeout);
+
+ private:
+  Options options_;
+  cloud::MemoryStore store_;
+  std::string tenant_id_ = "tenant-1";
+  std::string token_ = "tenant-1-token-0123456789";
+  std::unique_ptr<ThreadPool> pool_;
+  std::unique_ptr<cloud::SessionRegistry> registry_;
+  std::unique_ptr<cloud::Router> router_;
+  std::unique_ptr<cloud::Authenticator> auth_;
+  std::unique_ptr<cloud::CredentialAuthenticator> connector_auth_;
+  std::unique_ptr<cloud::Registrar> registrar_;
+  std::unique_ptr<cloud::AuthThrottle> throttle_;
+  std::unique_ptr<cloud::TunnelService> tunnel_service_;
+  std::unique_ptr<cloud::DirectoryService> directory_service_;
+  std::unique_ptr<cloud::AdminService> admin_service_;
+  std::unique_ptr<cloud::KeysService> keys_service_;
+  std::unique_ptr<grpc::Server> server_;
+  std::unique_ptr<v1::Directory::Stub> directory_;
+  std::unique_ptr<v1::Admin::Stub> admin_;
+  std::unique_ptr<v1::Keys::Stub> keys_;
+  std::unique_ptr<v1::ConnectorTunnel::Stub> tunnel_;
+};
+
+// A connector played by the test: one tunnel stream whose frames the test
+// sees and writes. Pings are answered by itself; each CallRequest goes to
+// `on_call` (from the reading thread) when set, and waits in a queue for
+// NextCall unless on_call handled it (returned true). Thread-safe.
+class ScriptedConnector {
+ public:
+  using OnCall = std::function<bool(const v1::CallRequest&, ScriptedConnector&)>;
+
+  // Connects with `credential` and says Hello.
+  ScriptedConnector(InProcessCloud& cloud, const std::string& credential,
+                    OnCall on_call = nullptr);
+  ~ScriptedConnector();  // Closes the stream.
+
+  bool Send(const v1::ConnectorFrame& frame);
+  // Answers `call_id` with OK and a result that `fill` completes.
+  bool Answer(uint64_t call_id, const std::function<void(v1::CallResult&)>& fill);
+  std::optional<v1::CallRequest> NextCall(absl::Duration timeout);
+  // Ends the stream from this side (WritesDone), as a connector that stops.
+  void Close();
+  // The status the cloud ended the stream with, once it has.
+  std::optional<grpc::Status> WaitEnded(absl::Duration timeout);
+  int pings() const;
+
+ private:
+  void ReadLoop();
+
+  grpc::ClientContext context_;
+  std::unique_ptr<grpc::ClientReaderWriter<v1::ConnectorFrame, v1::CloudFrame>> stream_;
+  OnCall on_call_;
+  absl::Mutex write_mu_;
+  mutable absl::Mutex mu_;
+  std::deque<v1::CallRequest> calls_ ABSL_GUARDED_BY(mu_);
+  int pings_ ABSL_GUARDED_BY(mu_) = 0;
+  bool closed_ ABSL_GUARDED_BY(mu_) = false;
+  std::optional<grpc::Status> ended_ ABSL_GUARDED_BY(mu_);
+  std::thread reader_;
+};
+
+// The one answer most tests need: an echo call answered with its payload.
+// Answers it when `call` is an echo; false for anything else.
+bool AnswerEcho(const v1::CallRequest& call, ScriptedConnector& connector);
+
+}  // namespace dirbridge::testing
+
+#endif  // DIRBRIDGE_TESTS_CLOUD_IN_PROCESS_CLOUD_H_
