@@ -1,0 +1,344 @@
+// CloudConfig: defaults (shared/API.md's), every check, every problem at
+// once; and the built cloud_svc's --help and refusal of bad flags.
+
+#include "cloud_svc/config/cloud_config.h"
+
+#include <sys/wait.h>
+
+#include <cmath>
+#include <cstdio>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "absl/flags/reflection.h"
+#include "absl/strings/ascii.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
+#include "cloud_svc/config/cloud_flags.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+
+namespace dirbridge::cloud {
+namespace {
+
+using ::testing::AllOf;
+using ::testing::ElementsAre;
+using ::testing::HasSubstr;
+using ::testing::IsEmpty;
+using ::testing::Not;
+using ::testing::SizeIs;
+
+// A config that passes: the defaults, plaintext.
+CloudConfig Valid() {
+  CloudConfig c;
+  c.insecure = true;
+  return c;
+}
+
+std::string Problems(const CloudConfig& c) { return absl::StrJoin(c.Validate(), "\n"); }
+
+TEST(CloudConfigTest, DefaultsAreApiMds) {
+  CloudConfig c;
+  EXPECT_EQ(c.backend_addr, "127.0.0.1:50051");
+  EXPECT_EQ(c.tunnel_addr, "0.0.0.0:50052");
+  EXPECT_EQ(c.data_dir, "./cloud-data");
+  EXPECT_FALSE(c.insecure);
+  EXPECT_EQ(c.backend_tls_cert, "");
+  EXPECT_EQ(c.backend_tls_key, "");
+  EXPECT_THAT(c.tunnel_hostnames, ElementsAre("localhost", "127.0.0.1"));
+  EXPECT_EQ(c.client_cert_validity, absl::Hours(24 * 90));
+  EXPECT_EQ(c.stream_credits, 2u);
+  EXPECT_EQ(c.heartbeat_interval, absl::Seconds(10));
+  EXPECT_EQ(c.registration_key_ttl, absl::Hours(24));
+  EXPECT_EQ(c.drain_timeout, absl::Seconds(10));
+  EXPECT_EQ(c.metrics_addr, "");
+  EXPECT_EQ(c.auth_failures_per_user, 10);
+  EXPECT_EQ(c.auth_failures_per_tenant, 1000);
+  EXPECT_EQ(c.auth_failure_window, absl::Minutes(15));
+  EXPECT_EQ(c.import_page_size, 1000);
+  EXPECT_EQ(c.import_hold_fraction, 0.2);
+  EXPECT_EQ(c.import_hold_minimum, 10);
+  EXPECT_EQ(c.import_full_interval, absl::Hours(24 * 7));
+  EXPECT_EQ(c.scheduler_tick, absl::Seconds(10));
+  EXPECT_EQ(c.store_threads, 8);
+  EXPECT_EQ(c.log_level, "info");
+  EXPECT_EQ(c.log_format, "text");
+  // The flags' defaults are the struct's, field for field.
+  EXPECT_TRUE(CloudConfigFromFlags() == c);
+}
+
+TEST(CloudConfigTest, EveryFlagReachesItsField) {
+  absl::FlagSaver restore;
+  std::vector<std::pair<std::string, std::string>> flags = {
+      {"backend_addr", "127.0.0.1:1"},       {"tunnel_addr", "127.0.0.1:2"},
+      {"metrics_addr", "127.0.0.1:3"},       {"ports_file", "/p"},
+      {"insecure", "true"},                  {"backend_tls_cert", "/c"},
+      {"backend_tls_key", "/k"},             {"tunnel_hostnames", "a,b,c"},
+      {"client_cert_validity", "1h"},        {"data_dir", "/d"},
+      {"operator_token_file", "/t"},         {"bootstrap_dir", "/b"},
+      {"stream_credits", "7"},               {"heartbeat_interval", "3s"},
+      {"registration_key_ttl", "2h"},        {"drain_timeout", "4s"},
+      {"auth_failures_per_user", "5"},       {"auth_failures_per_tenant", "6"},
+      {"auth_failure_window", "7m"},         {"import_page_size", "8"},
+      {"import_hold_fraction", "0.5"},       {"import_hold_minimum", "9"},
+      {"import_full_interval", "10h"},       {"scheduler_tick", "11s"},
+      {"store_threads", "12"},               {"log_level", "debug"},
+      {"log_format", "json"}};
+  for (const auto& [name, value] : flags) {
+    absl::CommandLineFlag* flag = absl::FindCommandLineFlag(name);
+    ASSERT_NE(flag, nullptr) << name;
+    std::string error;
+    ASSERT_TRUE(flag->ParseFrom(value, &error)) << name << ": " << error;
+  }
+  CloudConfig want{.backend_addr = "127.0.0.1:1", .tunnel_addr = "127.0.0.1:2",
+                     .metrics_addr = "127.0.0.1:3", .ports_file = "/p", .insecure = true,
+                     .backend_tls_cert = "/c", .backend_tls_key = "/k",
+                     .tunnel_hostnames = {"a", "b", "c"},
+                     .client_cert_validity = absl::Hours(1), .data_dir = "/d",
+                     .operator_token_file = "/t", .bootstrap_dir = "/b", .stream_credits = 7,
+                     .heartbeat_interval = absl::Seconds(3),
+                     .registration_key_ttl = absl::Hours(2), .drain_timeout = absl::Seconds(4),
+                     .auth_failures_per_user = 5, .auth_failures_per_tenant = 6,
+                     .auth_failure_window = absl::Minutes(7), .import_page_size = 8,
+                     .import_hold_fraction = 0.5, .import_hold_minimum = 9,
+                     .import_full_interval = absl::Hours(10),
+                     .scheduler_tick = absl::Seconds(11), .store_threads = 12,
+                     .log_level = "debug", .log_format = "json"};
+  EXPECT_TRUE(CloudConfigFromFlags() == want);
+  EXPECT_THAT(want.Validate(), IsEmpty());
+}
+
+TEST(CloudConfigTest, ValidConfigHasNoProblems) {
+  EXPECT_THAT(Valid().Validate(), IsEmpty());
+  EXPECT_TRUE(CheckCloudConfig(Valid()).ok());
+}
+
+TEST(CloudConfigTest, EveryProblemIsReportedAtOnce) {
+  CloudConfig c = Valid();
+  c.stream_credits = 0;
+  c.import_page_size = 20000;
+  c.log_format = "yaml";
+  std::vector<std::string> problems = c.Validate();
+  EXPECT_THAT(problems, ElementsAre("--stream_credits must be from 1 to 64, not 0",
+                                    "--import_page_size must be from 1 to 10000, not 20000",
+                                    "--log_format must be text or json, not \"yaml\""));
+  absl::Status st = CheckCloudConfig(c);
+  EXPECT_EQ(st.code(), absl::StatusCode::kFailedPrecondition);
+  // One problem per line, after a line that counts them.
+  std::vector<std::string> lines = absl::StrSplit(st.message(), '\n');
+  ASSERT_THAT(lines, SizeIs(4));
+  EXPECT_THAT(lines[0], HasSubstr("3 problems"));
+  EXPECT_THAT(lines[1], HasSubstr("--stream_credits"));
+  EXPECT_THAT(lines[3], HasSubstr("--log_format"));
+}
+
+// One range bound: `ok` is accepted, `bad` (its neighbour outside) refused
+// with a message naming the flag and quoting the value.
+struct Bound {
+  std::string flag;
+  std::function<void(CloudConfig&)> ok;
+  std::function<void(CloudConfig&)> bad;
+  std::string quoted;  // what the refusal must say
+};
+
+TEST(CloudConfigTest, EachBoundIsAcceptedAndItsNeighbourRefused) {
+  const absl::Duration ms = absl::Milliseconds(1);
+  std::vector<Bound> bounds = {
+      {"stream_credits", [](CloudConfig& c) { c.stream_credits = 1; },
+       [](CloudConfig& c) { c.stream_credits = 0; }, "from 1 to 64, not 0"},
+      {"stream_credits", [](CloudConfig& c) { c.stream_credits = 64; },
+       [](CloudConfig& c) { c.stream_credits = 65; }, "from 1 to 64, not 65"},
+      {"heartbeat_interval", [&](CloudConfig& c) { c.heartbeat_interval = 50 * ms; },
+       [&](CloudConfig& c) { c.heartbeat_interval = 49 * ms; }, "at least 50ms, not 49ms"},
+      {"scheduler_tick", [&](CloudConfig& c) { c.scheduler_tick = 50 * ms; },
+       [&](CloudConfig& c) { c.scheduler_tick = 49 * ms; }, "at least 50ms, not 49ms"},
+      {"auth_failures_per_user", [](CloudConfig& c) { c.auth_failures_per_user = 1; },
+       [](CloudConfig& c) { c.auth_failures_per_user = 0; }, "at least 1, not 0"},
+      {"auth_failures_per_tenant", [](CloudConfig& c) { c.auth_failures_per_tenant = 1; },
+       [](CloudConfig& c) { c.auth_failures_per_tenant = 0; }, "at least 1, not 0"},
+      {"auth_failure_window", [&](CloudConfig& c) { c.auth_failure_window = ms; },
+       [](CloudConfig& c) { c.auth_failure_window = absl::ZeroDuration(); }, "not 0"},
+      {"import_page_size", [](CloudConfig& c) { c.import_page_size = 1; },
+       [](CloudConfig& c) { c.import_page_size = 0; }, "from 1 to 10000, not 0"},
+      {"import_page_size", [](CloudConfig& c) { c.import_page_size = 10000; },
+       [](CloudConfig& c) { c.import_page_size = 10001; }, "from 1 to 10000, not 10001"},
+      {"import_hold_fraction", [](CloudConfig& c) { c.import_hold_fraction = 0; },
+       [](CloudConfig& c) { c.import_hold_fraction = -0.01; }, "from 0 to 1, not -0.01"},
+      {"import_hold_fraction", [](CloudConfig& c) { c.import_hold_fraction = 1; },
+       [](CloudConfig& c) { c.import_hold_fraction = 1.01; }, "from 0 to 1, not 1.01"},
+      {"import_hold_fraction", [](CloudConfig& c) { c.import_hold_fraction = 0.5; },
+       [](CloudConfig& c) { c.import_hold_fraction = std::nan(""); }, "from 0 to 1, not nan"},
+      {"import_hold_minimum", [](CloudConfig& c) { c.import_hold_minimum = 0; },
+       [](CloudConfig& c) { c.import_hold_minimum = -1; }, "at least 0, not -1"},
+      {"import_full_interval", [](CloudConfig& c) { c.import_full_interval = absl::ZeroDuration(); },
+       [&](CloudConfig& c) { c.import_full_interval = -ms; }, "at least 0, not -1ms"},
+      {"store_threads", [](CloudConfig& c) { c.store_threads = 1; },
+       [](CloudConfig& c) { c.store_threads = 0; }, "from 1 to 256, not 0"},
+      {"store_threads", [](CloudConfig& c) { c.store_threads = 256; },
+       [](CloudConfig& c) { c.store_threads = 257; }, "from 1 to 256, not 257"},
+      {"client_cert_validity", [](CloudConfig& c) { c.client_cert_validity = absl::Seconds(1); },
+       [](CloudConfig& c) { c.client_cert_validity = absl::ZeroDuration(); }, "not 0"},
+      {"registration_key_ttl", [](CloudConfig& c) { c.registration_key_ttl = absl::Seconds(1); },
+       [](CloudConfig& c) { c.registration_key_ttl = absl::Seconds(-1); }, "not -1s"},
+      {"drain_timeout", [](CloudConfig& c) { c.drain_timeout = absl::ZeroDuration(); },
+       [&](CloudConfig& c) { c.drain_timeout = -ms; }, "at least 0, not -1ms"},
+  };
+  for (const Bound& b : bounds) {
+    CloudConfig ok = Valid();
+    b.ok(ok);
+    EXPECT_THAT(ok.Validate(), IsEmpty()) << b.flag << " bound refused";
+    CloudConfig bad = Valid();
+    b.bad(bad);
+    EXPECT_THAT(bad.Validate(),
+                ElementsAre(AllOf(HasSubstr("--" + b.flag + " must be"), HasSubstr(b.quoted))))
+        << b.flag << " neighbour";
+  }
+}
+
+TEST(CloudConfigTest, TlsFilesAreRequiredUnlessInsecure) {
+  CloudConfig c;  // neither file, not insecure
+  EXPECT_THAT(c.Validate(),
+              ElementsAre("--backend_tls_cert and --backend_tls_key are required unless "
+                          "--insecure"));
+  c.backend_tls_cert = "/etc/dirbridge/backend.pem";
+  EXPECT_THAT(c.Validate(), ElementsAre("--backend_tls_key is required with --backend_tls_cert"));
+  c.backend_tls_key = "/etc/dirbridge/backend-key.pem";
+  EXPECT_THAT(c.Validate(), IsEmpty());
+  c.backend_tls_cert.clear();
+  EXPECT_THAT(c.Validate(), ElementsAre("--backend_tls_cert is required with --backend_tls_key"));
+  c.insecure = true;  // half a pair is still a mistake worth naming
+  EXPECT_THAT(c.Validate(), ElementsAre("--backend_tls_cert is required with --backend_tls_key"));
+  c.backend_tls_key.clear();
+  EXPECT_THAT(c.Validate(), IsEmpty());
+}
+
+TEST(CloudConfigTest, AddressesMustBeHostPort) {
+  for (const char* good : {"127.0.0.1:0", "0.0.0.0:65535", "[::1]:50051", "[::]:0",
+                           "cloud.example.com:443", "localhost:50051", "unix:/run/cloud.sock"}) {
+    CloudConfig c = Valid();
+    c.backend_addr = c.tunnel_addr = c.metrics_addr = good;
+    EXPECT_THAT(c.Validate(), IsEmpty()) << good;
+  }
+  for (const char* bad : {"127.0.0.1", "127.0.0.1:", ":50051", "host:65536", "host:-1",
+                          "host:5x", "::1:50051", "[::1]", "unix:"}) {
+    CloudConfig c = Valid();
+    c.backend_addr = c.tunnel_addr = c.metrics_addr = bad;
+    std::string quoted = absl::StrCat("not \"", bad, "\"");
+    EXPECT_THAT(c.Validate(),
+                ElementsAre(AllOf(HasSubstr("--backend_addr must be HOST:PORT"), HasSubstr(quoted)),
+                            AllOf(HasSubstr("--tunnel_addr must be HOST:PORT"), HasSubstr(quoted)),
+                            AllOf(HasSubstr("--metrics_addr must be HOST:PORT"),
+                                  HasSubstr(quoted))))
+        << bad;
+  }
+  CloudConfig c = Valid();
+  c.backend_addr.clear();
+  c.tunnel_addr.clear();
+  c.metrics_addr.clear();  // the one that may be empty: no metrics endpoint
+  EXPECT_THAT(c.Validate(), ElementsAre("--backend_addr must be HOST:PORT, not empty",
+                                        "--tunnel_addr must be HOST:PORT, not empty"));
+}
+
+TEST(CloudConfigTest, OtherValuesAreChecked) {
+  for (const char* level : {"trace", "debug", "info", "warn", "warning", "error", "critical", "off"}) {
+    CloudConfig c = Valid();
+    c.log_level = level;
+    EXPECT_THAT(c.Validate(), IsEmpty()) << level;
+  }
+  CloudConfig c = Valid();
+  c.log_level = "loud";
+  c.data_dir.clear();
+  c.tunnel_hostnames = {"cloud", ""};
+  EXPECT_THAT(Problems(c), AllOf(HasSubstr("--log_level must be trace, debug, info, warn, error, "
+                                           "critical or off, not \"loud\""),
+                                 HasSubstr("--data_dir must name a directory, not empty"),
+                                 HasSubstr("--tunnel_hostnames must not have an empty entry, not "
+                                           "\"cloud,\"")));
+  EXPECT_THAT(c.Validate(), SizeIs(3));
+}
+
+// --- The built binary. ---
+
+// Runs cloud_svc with `args`; its stdout and stderr together.
+std::string RunCloudSvc(const std::string& args, int* exit_code) {
+  std::string cmd = absl::StrCat(DIRBRIDGE_CLOUD_SVC_BIN, " ", args, " 2>&1 </dev/null");
+  FILE* p = popen(cmd.c_str(), "r");
+  if (p == nullptr) return "popen failed";
+  std::string out;
+  char buf[4096];
+  while (size_t n = fread(buf, 1, sizeof buf, p)) out.append(buf, n);
+  int status = pclose(p);
+  *exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+  return out;
+}
+
+// Every flag of cloud_svc's own, with its default as --help spells it.
+const std::vector<std::pair<std::string, std::string>>& FlagDefaults() {
+  static const auto* flags = new std::vector<std::pair<std::string, std::string>>{
+      {"backend_addr", "\"127.0.0.1:50051\""}, {"tunnel_addr", "\"0.0.0.0:50052\""},
+      {"data_dir", "\"./cloud-data\""},       {"backend_tls_cert", "\"\""},
+      {"backend_tls_key", "\"\""},            {"insecure", "false"},
+      {"tunnel_hostnames", "localhost,127.0.0.1"}, {"client_cert_validity", "2160h"},
+      {"operator_token_file", "\"\""},        {"stream_credits", "2"},
+      {"heartbeat_interval", "10s"},          {"registration_key_ttl", "24h"},
+      {"drain_timeout", "10s"},               {"ports_file", "\"\""},
+      {"log_level", "\"info\""},              {"log_format", "\"text\""},
+      {"bootstrap_dir", "\"\""},              {"metrics_addr", "\"\""},
+      {"auth_failures_per_user", "10"},       {"auth_failures_per_tenant", "1000"},
+      {"auth_failure_window", "15m"},         {"import_page_size", "1000"},
+      {"import_hold_fraction", "0.2"},        {"import_hold_minimum", "10"},
+      {"import_full_interval", "168h"},       {"scheduler_tick", "10s"},
+      {"store_threads", "8"},                 {"probe", "\"\""},
+      {"probe_ca", "\"\""}};
+  return *flags;
+}
+
+// The help text with every run of whitespace made one space: Abseil wraps
+// lines wherever the width runs out, even between "default:" and its value.
+std::string Flattened(const std::string& help) {
+  std::vector<absl::string_view> words = absl::StrSplit(help, absl::ByAnyChar(" \n\t"),
+                                                        absl::SkipEmpty());
+  return absl::StrJoin(words, " ");
+}
+
+TEST(CloudSvcBinaryTest, HelpListsEveryOwnFlagWithItsDefaultAndNoOthers) {
+  for (const char* help : {"--help", "--helpshort"}) {
+    int code = -1;
+    std::string out = RunCloudSvc(help, &code);
+    std::string flat = Flattened(out);
+    EXPECT_THAT(out, HasSubstr("the dirbridge coordinator")) << help;
+    for (const auto& [name, dflt] : FlagDefaults()) {
+      // Each entry runs from "--name (" to the next "; default: X;".
+      size_t at = flat.find(absl::StrCat("--", name, " ("));
+      ASSERT_NE(at, std::string::npos) << help << " lacks --" << name << "\n" << out;
+      size_t def = flat.find("; default: ", at);
+      ASSERT_NE(def, std::string::npos) << name;
+      EXPECT_EQ(flat.substr(def, 12 + dflt.size()), absl::StrCat("; default: ", dflt, ";"))
+          << help << " --" << name;
+    }
+    EXPECT_THAT(out, Not(HasSubstr("No flags matched"))) << help;
+    // Abseil's own flags belong to --helpfull only.
+    for (const char* foreign : {"--flagfile", "--fromenv", "--tryfromenv", "--undefok",
+                                "--only_check_args", "--helpmatch", "absl/"}) {
+      EXPECT_THAT(out, Not(HasSubstr(foreign))) << help;
+    }
+  }
+}
+
+TEST(CloudSvcBinaryTest, BadFlagsAreAllReportedAndTheExitIsNonZero) {
+  int code = 0;
+  std::string out = RunCloudSvc("--insecure --stream_credits 0 --scheduler_tick 1ms", &code);
+  EXPECT_EQ(code, 2) << out;
+  EXPECT_THAT(out, HasSubstr("--stream_credits must be from 1 to 64, not 0"));
+  EXPECT_THAT(out, HasSubstr("--scheduler_tick must be at least 50ms, not 1ms"));
+  // A value after a bool flag is a stray argument, not the flag's value.
+  out = RunCloudSvc("--insecure false --log_format yaml", &code);
+  EXPECT_EQ(code, 2) << out;
+  EXPECT_THAT(out, HasSubstr("unexpected argument \"false\""));
+  EXPECT_THAT(out, HasSubstr("--log_format must be text or json, not \"yaml\""));
+}
+
+}  // namespace
+}  // namespace dirbridge::cloud
