@@ -1,6 +1,7 @@
 #ifndef DIRBRIDGE_CLOUD_SVC_STORE_CONNECTOR_STORE_H_
 #define DIRBRIDGE_CLOUD_SVC_STORE_CONNECTOR_STORE_H_
 
+#include <cstdint>
 #include <vector>
 
 #include "absl/status/status.h"
@@ -62,6 +63,9 @@ class ConnectorStore {
   virtual absl::Status TouchConnector(absl::string_view tenant_id,
                                       absl::string_view connector_id, absl::Time last_seen,
                                       bool ldap_ok) = 0;
+  // The tenant's connectors that are not deleted (what a quota counts); 0
+  // for an unknown tenant.
+  virtual absl::StatusOr<uint64_t> CountConnectors(absl::string_view tenant_id) = 0;
 };
 
 }  // namespace dirbridge::cloud

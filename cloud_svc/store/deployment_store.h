@@ -1,6 +1,8 @@
 #ifndef DIRBRIDGE_CLOUD_SVC_STORE_DEPLOYMENT_STORE_H_
 #define DIRBRIDGE_CLOUD_SVC_STORE_DEPLOYMENT_STORE_H_
 
+#include <cstdint>
+
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
@@ -31,6 +33,12 @@ class DeploymentStore {
   // mapping's.
   virtual absl::StatusOr<Activation> Activate(const MappingRecord& mapping, const UserRecord& user,
                                               absl::string_view device_name, absl::Time now) = 0;
+  // The tenant's deployment tokens that have not expired at `now`
+  // (expires_at > now): what a quota counts, so expired ones free room.
+  virtual absl::StatusOr<uint64_t> CountLiveDeploymentTokens(absl::string_view tenant_id,
+                                                             absl::Time now) = 0;
+  // Devices ever activated in the tenant; 0 for an unknown tenant.
+  virtual absl::StatusOr<uint64_t> CountDevices(absl::string_view tenant_id) = 0;
 };
 
 }  // namespace dirbridge::cloud

@@ -1,6 +1,7 @@
 #ifndef DIRBRIDGE_CLOUD_SVC_STORE_MAPPING_STORE_H_
 #define DIRBRIDGE_CLOUD_SVC_STORE_MAPPING_STORE_H_
 
+#include <cstdint>
 #include <vector>
 
 #include "absl/status/status.h"
@@ -42,6 +43,8 @@ class MappingStore {
   // NOT_FOUND as GetMapping.
   virtual absl::Status SetNextRun(absl::string_view tenant_id, absl::string_view mapping_id,
                                   absl::Time next_run_at) = 0;
+  // The tenant's mappings (what a quota counts); 0 for an unknown tenant.
+  virtual absl::StatusOr<uint64_t> CountMappings(absl::string_view tenant_id) = 0;
 };
 
 }  // namespace dirbridge::cloud

@@ -15,7 +15,8 @@ std::vector<std::string> StoreOps() {
           "GetMapping", "ListMappings", "DueMappings", "SetMappingRun", "SetNextRun",
           "UpsertUsers", "CountUnseen", "CountActive", "ApplyRun", "ListUsers", "CurrentEkey",
           "PutEkey", "CurrentEkeys", "CreateDeploymentToken", "GetDeploymentToken", "Activate",
-          "RaiseAlert", "ClearAlerts", "ListAlerts", "AppendAudit", "ListAudit"};
+          "RaiseAlert", "ClearAlerts", "ListAlerts", "AppendAudit", "ListAudit",
+          "CountConnectors", "CountMappings", "CountLiveDeploymentTokens", "CountDevices"};
 }
 
 absl::Status ConnectorNotFound(absl::string_view connector_id) {

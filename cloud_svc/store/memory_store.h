@@ -64,6 +64,14 @@ class MemoryStore : public Store {
   absl::Status TouchConnector(absl::string_view tenant_id, absl::string_view connector_id,
                               absl::Time last_seen, bool ldap_ok) override;
 
+  // The quota counts of ConnectorStore, MappingStore and DeploymentStore
+  // (memory_store_counts.cc).
+  absl::StatusOr<uint64_t> CountConnectors(absl::string_view tenant_id) override;
+  absl::StatusOr<uint64_t> CountMappings(absl::string_view tenant_id) override;
+  absl::StatusOr<uint64_t> CountLiveDeploymentTokens(absl::string_view tenant_id,
+                                                     absl::Time now) override;
+  absl::StatusOr<uint64_t> CountDevices(absl::string_view tenant_id) override;
+
   // AlertStore and AuditStore (memory_store.cc).
   absl::Status RaiseAlert(const AlertRecord& alert) override;
   absl::Status ClearAlerts(absl::string_view tenant_id, AlertKind kind,

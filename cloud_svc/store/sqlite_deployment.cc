@@ -57,6 +57,11 @@ absl::StatusOr<Activation> SqliteStore::Activate(const MappingRecord& mapping,
     d->Bind(1, out.device_id).Bind(2, user.tenant_id).Bind(3, out.user_id).Bind(4, device_name)
         .Bind(5, SqlTime(now));
     RETURN_IF_ERROR(d->Run());
+    ASSIGN_OR_RETURN(auto n, db_->Prepare(
+        "INSERT INTO device_counts (tenant_id, devices) VALUES (?, 1) "
+        "ON CONFLICT (tenant_id) DO UPDATE SET devices = devices + 1"));
+    n->Bind(1, user.tenant_id);
+    RETURN_IF_ERROR(n->Run());
     return out;
   });
 }

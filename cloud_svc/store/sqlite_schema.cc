@@ -119,6 +119,18 @@ constexpr const char* kMigrations[] = {
       detail TEXT NOT NULL);
     CREATE INDEX audit_by_tenant ON audit(tenant_id, at, audit_id);
     )sql",
+    // 6: what the per-tenant quotas count, each without a scan of every
+    // tenant's rows. Devices are counted as they are made (a tenant may
+    // have a million), so a quota check is one row, not a million.
+    R"sql(
+    CREATE INDEX mappings_by_tenant ON mappings(tenant_id);
+    CREATE INDEX deployment_tokens_by_tenant ON deployment_tokens(tenant_id, expires_at);
+    CREATE TABLE device_counts (
+      tenant_id TEXT PRIMARY KEY REFERENCES tenants(tenant_id),
+      devices INTEGER NOT NULL);
+    INSERT INTO device_counts (tenant_id, devices)
+      SELECT tenant_id, COUNT(*) FROM devices GROUP BY tenant_id;
+    )sql",
 };
 
 }  // namespace

@@ -46,6 +46,14 @@ class SqliteStore : public Store {
   absl::Status TouchConnector(absl::string_view tenant_id, absl::string_view connector_id,
                               absl::Time last_seen, bool ldap_ok) override;
 
+  // The quota counts of ConnectorStore, MappingStore and DeploymentStore
+  // (sqlite_counts.cc).
+  absl::StatusOr<uint64_t> CountConnectors(absl::string_view tenant_id) override;
+  absl::StatusOr<uint64_t> CountMappings(absl::string_view tenant_id) override;
+  absl::StatusOr<uint64_t> CountLiveDeploymentTokens(absl::string_view tenant_id,
+                                                     absl::Time now) override;
+  absl::StatusOr<uint64_t> CountDevices(absl::string_view tenant_id) override;
+
   // MappingStore (sqlite_mappings.cc).
   absl::StatusOr<MappingRecord> CreateMapping(MappingRecord mapping) override;
   absl::StatusOr<MappingRecord> GetMapping(absl::string_view tenant_id,

@@ -65,16 +65,45 @@ TEST_F(SqliteStoreTest, RefusesANewerSchema) {
   EXPECT_THAT(std::string(newer.status().message()), ::testing::HasSubstr("newer"));
 }
 
-TEST_F(SqliteStoreTest, AFileOfTheLastReleaseGainsTheAuditLog) {
-  ASSERT_EQ(StoreSchemaVersion(), 5);
+// What migration 6 adds, taken away again: the file as schema 5 left it.
+constexpr char kUndoSchema6[] =
+    "DROP TABLE device_counts; DROP INDEX mappings_by_tenant; "
+    "DROP INDEX deployment_tokens_by_tenant; ";
+
+TEST_F(SqliteStoreTest, AFileOfAnOlderReleaseGainsTheAuditLog) {
+  ASSERT_EQ(StoreSchemaVersion(), 6);
   store_.reset();
   // Schema 4 is the last one without the audit log.
-  Exec("DROP TABLE audit; PRAGMA user_version = 4");
+  Exec(std::string(kUndoSchema6) + "DROP TABLE audit; PRAGMA user_version = 4");
   auto upgraded = SqliteStore::Open(path_);
   ASSERT_TRUE(upgraded.ok()) << upgraded.status();
   EXPECT_TRUE((*upgraded)->GetConnector("t1", "c1").ok());  // nothing lost
   ASSERT_TRUE((*upgraded)->AppendAudit({"t1", absl::Now(), "admin", "x", "c1", ""}).ok());
   EXPECT_EQ((*upgraded)->ListAudit("t1", 10)->size(), 1u);
+}
+
+TEST_F(SqliteStoreTest, AFileOfTheLastReleaseCountsTheDevicesItHas) {
+  MappingRecord given;
+  given.tenant_id = "t1";
+  given.mapping_id = "m1";
+  given.name = "all";
+  given.base_dn = "dc=x";
+  absl::StatusOr<MappingRecord> m = store_->CreateMapping(given);
+  ASSERT_TRUE(m.ok()) << m.status();
+  UserRecord u;
+  u.tenant_id = "t1";
+  u.directory_id = "d1";
+  for (const char* device : {"laptop", "phone"}) {
+    ASSERT_TRUE(store_->Activate(*m, u, device, absl::Now()).ok());
+  }
+  store_.reset();
+  // Schema 5 kept no device counts: the upgrade counts what is there.
+  Exec(std::string(kUndoSchema6) + "PRAGMA user_version = 5");
+  auto upgraded = SqliteStore::Open(path_);
+  ASSERT_TRUE(upgraded.ok()) << upgraded.status();
+  EXPECT_EQ(*(*upgraded)->CountDevices("t1"), 2u);
+  ASSERT_TRUE((*upgraded)->Activate(*m, u, "tablet", absl::Now()).ok());
+  EXPECT_EQ(*(*upgraded)->CountDevices("t1"), 3u);
 }
 
 }  // namespace
