@@ -1,0 +1,89 @@
+// common/dn: RFC 4514 DNs parsed for comparison.
+
+#include "common/dn.h"
+
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+
+namespace dirbridge::dn {
+namespace {
+
+using ::testing::HasSubstr;
+
+Dn MustParse(absl::string_view s) {
+  absl::StatusOr<Dn> d = Parse(s);
+  EXPECT_TRUE(d.ok()) << s << ": " << d.status();
+  return d.ok() ? *d : Dn{};
+}
+
+TEST(DnTest, SplitsOnUnescapedCommasOnly) {
+  Dn d = MustParse(R"(cn=x\,ou=People,dc=example,dc=com)");
+  ASSERT_EQ(d.rdns.size(), 3u);
+  EXPECT_EQ(d.rdns[0], (Dn::Rdn{{"cn", "x,ou=people"}}));
+  EXPECT_EQ(d.rdns[1], (Dn::Rdn{{"dc", "example"}}));
+}
+
+TEST(DnTest, AnEscapedCommaCannotPutAnEntryUnderAnotherBranch) {
+  // As strings it ends in ",ou=People,dc=example,dc=com"; as a DN it is a
+  // child of dc=example,dc=com.
+  EXPECT_FALSE(IsUnder(R"(cn=x\,ou=People,dc=example,dc=com)", "ou=People,dc=example,dc=com"));
+  EXPECT_FALSE(IsUnder(R"(cn=x\2Cou=People,dc=example,dc=com)", "ou=People,dc=example,dc=com"));
+  EXPECT_TRUE(IsUnder(R"(cn=x\,ou=People,dc=example,dc=com)", "dc=example,dc=com"));
+  EXPECT_TRUE(IsUnder("cn=x,ou=People,dc=example,dc=com", "ou=People,dc=example,dc=com"));
+}
+
+TEST(DnTest, TypesAndValuesCompareWithoutCase) {
+  EXPECT_TRUE(Equal("CN=Alice Smith,OU=People,DC=Example,DC=Com",
+                    "cn=alice smith,ou=people,dc=example,dc=com"));
+  EXPECT_TRUE(IsUnder("uid=a,OU=People,DC=EXAMPLE,DC=COM", "ou=people,dc=example,dc=com"));
+  EXPECT_FALSE(Equal("cn=alice,dc=example", "cn=alicia,dc=example"));
+}
+
+TEST(DnTest, SpacesAroundSeparatorsAndRunsOfSpacesDoNotCount) {
+  EXPECT_TRUE(Equal("cn = Alice  Smith , ou=People ,dc=example",
+                    "cn=alice smith,ou=people,dc=example"));
+  // An escaped space at the end is one the directory compares away too.
+  EXPECT_TRUE(Equal(R"(cn=alice\ ,dc=example)", "cn=alice,dc=example"));
+  EXPECT_FALSE(Equal("cn=alicesmith,dc=example", "cn=alice smith,dc=example"));
+}
+
+TEST(DnTest, HexEscapesAndSpecialEscapesDecode) {
+  EXPECT_TRUE(Equal(R"(cn=J\C3\BCrgen,dc=example)", "cn=J\xC3\xBCrgen,dc=example"));
+  EXPECT_TRUE(Equal(R"(cn=a\+b\=c\"d\\e,dc=x)", R"(cn=a\2Bb=c\22d\5Ce,dc=x)"));
+  EXPECT_EQ(MustParse(R"(cn=a\+b,dc=x)").rdns[0], (Dn::Rdn{{"cn", "a+b"}}));
+}
+
+TEST(DnTest, AMultiValuedRdnIsASet) {
+  Dn d = MustParse("cn=alice+uid=a1,dc=example");
+  ASSERT_EQ(d.rdns.size(), 2u);
+  EXPECT_EQ(d.rdns[0], (Dn::Rdn{{"cn", "alice"}, {"uid", "a1"}}));
+  EXPECT_TRUE(Equal("uid=a1+cn=alice,dc=example", "cn=alice+uid=a1,dc=example"));
+  // One RDN of two values is not two RDNs.
+  EXPECT_FALSE(IsUnder("cn=alice+uid=a1,dc=example", "uid=a1,dc=example"));
+}
+
+TEST(DnTest, OidsAndHexValuesKeepTheirForm) {
+  EXPECT_TRUE(Equal("2.5.4.3=alice,dc=x", "OID.2.5.4.3=Alice,dc=x"));
+  EXPECT_FALSE(Equal("2.5.4.3=alice,dc=x", "cn=alice,dc=x"));  // unequal: refuse, never admit
+  EXPECT_TRUE(Equal("cn=#04024869,dc=x", "cn=#04024869,DC=X"));
+}
+
+TEST(DnTest, TheEmptyDnIsTheRoot) {
+  EXPECT_TRUE(MustParse("").rdns.empty());
+  EXPECT_TRUE(IsUnder("dc=example", ""));
+}
+
+TEST(DnTest, MalformedDnsAreRefusedWithWhy) {
+  for (absl::string_view bad : {"cn", "cn=a,,dc=x", "=a", "cn=a,", R"(cn=a\)", R"(cn=a\4)",
+                                R"(cn=a\qb)", "cn=a;dc=x", "cn=<a>", "c n=a", "1.2.x=a"}) {
+    absl::StatusOr<Dn> d = Parse(bad);
+    EXPECT_EQ(d.status().code(), absl::StatusCode::kInvalidArgument) << bad;
+  }
+  EXPECT_THAT(std::string(Parse("cn=a,,dc=x").status().message()), HasSubstr("cn=a,,dc=x"));
+  EXPECT_FALSE(IsUnder("cn=a,,dc=x", "dc=x"));
+  EXPECT_THAT(std::string(Parse(std::string(kMaxDnBytes + 1, 'a')).status().message()),
+              HasSubstr("4096"));
+}
+
+}  // namespace
+}  // namespace dirbridge::dn
