@@ -5,8 +5,10 @@
 
 #include "absl/strings/strip.h"
 #include "cloud_svc/api/routed_unary.h"
+#include "cloud_svc/api/username.h"
 #include "common/crypto.h"
 #include "common/secrets.h"
+#include "common/status_macros.h"
 
 namespace dirbridge::cloud {
 
@@ -21,7 +23,7 @@ grpc::ServerUnaryReactor* AuthService::Authenticate(grpc::CallbackServerContext*
                       const std::string& tenant) -> absl::StatusOr<Prepared> {
     *tenant_of_call = tenant;
     const std::string& username = request->username();
-    if (username.empty()) return absl::InvalidArgumentError("username is required");
+    RETURN_IF_ERROR(CheckUsername(username));
     bool sealed = !request->sealed_password().empty();
     if (sealed && !request->password().empty()) {
       return absl::InvalidArgumentError("send password or sealed_password, not both");

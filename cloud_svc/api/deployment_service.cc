@@ -3,12 +3,12 @@
 #include <memory>
 #include <string>
 
-#include "absl/strings/ascii.h"
-#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "common/dn.h"
 #include "common/proto_time.h"
 #include "cloud_svc/api/offload.h"
 #include "cloud_svc/api/routed_unary.h"
+#include "cloud_svc/api/username.h"
 #include "cloud_svc/jobs/user_record.h"
 #include "common/secrets.h"
 #include "common/status_macros.h"
@@ -18,40 +18,29 @@ namespace {
 
 constexpr absl::Duration kDefaultTtl = absl::Hours(24 * 30);
 
-// Lower case without the spaces RFC 4514 allows around separators: enough
-// to compare the DNs one server hands out.
-std::string NormDn(absl::string_view dn) {
-  std::string out;
-  for (size_t i = 0; i < dn.size(); ++i) {
-    char c = dn[i];
-    if (c == ' ' && ((!out.empty() && (out.back() == ',' || out.back() == '=')) ||
-                     (i + 1 < dn.size() && (dn[i + 1] == ',' || dn[i + 1] == '=')))) {
-      continue;
-    }
-    out.push_back(absl::ascii_tolower(c));
-  }
-  return out;
-}
-
-bool Under(const std::string& dn, const std::string& base) {
-  std::string d = NormDn(dn), b = NormDn(base);
-  return d == b || absl::EndsWith(d, "," + b);
-}
-
 }  // namespace
 
 bool InMapping(const MappingRecord& m, const v1::User& user) {
+  absl::StatusOr<dn::Dn> user_dn = dn::Parse(user.dn());
+  if (!user_dn.ok() || user_dn->rdns.empty()) return false;
+  auto under = [&](const std::string& base) {
+    absl::StatusOr<dn::Dn> b = dn::Parse(base);
+    return b.ok() && !b->rdns.empty() && dn::IsUnder(*user_dn, *b);
+  };
   bool placed = false;
   if (m.ou_dns.empty()) {
-    placed = Under(user.dn(), m.base_dn);
+    placed = under(m.base_dn);
   } else {
-    for (const auto& ou : m.ou_dns) placed = placed || Under(user.dn(), ou);
+    for (const auto& ou : m.ou_dns) placed = placed || under(ou);
   }
   if (!placed) return false;
   if (m.group_dns.empty()) return true;
   for (const auto& g : m.group_dns) {
+    absl::StatusOr<dn::Dn> group = dn::Parse(g);
+    if (!group.ok()) continue;
     for (const auto& ug : user.groups()) {
-      if (NormDn(g) == NormDn(ug)) return true;
+      absl::StatusOr<dn::Dn> member_of = dn::Parse(ug);
+      if (member_of.ok() && *member_of == *group) return true;
     }
   }
   return false;
@@ -66,6 +55,9 @@ grpc::ServerUnaryReactor* DeploymentService::CreateDeploymentToken(
     if (ttl <= absl::ZeroDuration() || ttl > absl::Hours(24 * 365)) {
       return absl::InvalidArgumentError("ttl must be from 1s to 365 days");
     }
+    RETURN_IF_ERROR(CheckQuota(store_->CountLiveDeploymentTokens(tenant, absl::Now()),
+                               quotas_.max_deployment_tokens, "unexpired deployment tokens",
+                               "--max_deployment_tokens_per_tenant"));
     ASSIGN_OR_RETURN(std::string token, NewSecretToken());
     DeploymentToken record{tenant, request->mapping_id(), absl::Now() + ttl};
     RETURN_IF_ERROR(store_->CreateDeploymentToken(Sha256Hex(token), record));
@@ -86,6 +78,8 @@ grpc::ServerUnaryReactor* DeploymentService::Activate(grpc::CallbackServerContex
   steps.take_touches_store = true;
   steps.prepare = [this, request, mapping](
                       const std::string& tenant) -> absl::StatusOr<Prepared> {
+    // Before the store or any routing: a username is input with a budget.
+    RETURN_IF_ERROR(CheckUsername(request->username()));
     const absl::Status refused =
         absl::PermissionDeniedError("deployment token is not valid (unknown or expired)");
     absl::StatusOr<DeploymentToken> token =
@@ -93,7 +87,6 @@ grpc::ServerUnaryReactor* DeploymentService::Activate(grpc::CallbackServerContex
                                  : store_->GetDeploymentToken(Sha256Hex(request->token()));
     if (!token.ok()) return absl::IsNotFound(token.status()) ? refused : token.status();
     if (token->tenant_id != tenant || token->expires_at <= absl::Now()) return refused;
-    if (request->username().empty()) return absl::InvalidArgumentError("username is required");
     if (request->device_name().empty() || request->device_name().size() > 200) {
       return absl::InvalidArgumentError("device_name is required (at most 200 bytes)");
     }
@@ -114,6 +107,10 @@ grpc::ServerUnaryReactor* DeploymentService::Activate(grpc::CallbackServerContex
     if (!InMapping(*mapping, u)) {
       return absl::NotFoundError("the user is not in this deployment's mapping");
     }
+    // Checked where the device is made, just before: see CheckQuota on
+    // the overshoot racing activations may cause.
+    RETURN_IF_ERROR(CheckQuota(store_->CountDevices(mapping->tenant_id), quotas_.max_devices,
+                               "devices", "--max_devices_per_tenant"));
     ASSIGN_OR_RETURN(Activation a,
                      store_->Activate(*mapping, ToUserRecord(mapping->tenant_id, u, absl::Now()),
                                       request->device_name(), absl::Now()));

@@ -2,7 +2,9 @@
 
 #include "cloud_svc/api/routed_unary.h"
 #include "cloud_svc/api/search_users_stream.h"
+#include "cloud_svc/api/username.h"
 #include "common/grpc_status.h"
+#include "common/status_macros.h"
 
 namespace dirbridge::cloud {
 
@@ -14,6 +16,7 @@ grpc::ServerUnaryReactor* DirectoryService::Lookup(grpc::CallbackServerContext* 
   RoutedSteps steps;
   steps.prepare = [call = std::move(call)](const std::string& tenant) mutable
       -> absl::StatusOr<Prepared> {
+    if (call.has_get_user()) RETURN_IF_ERROR(CheckUsername(call.get_user().username()));
     Route route{tenant, std::move(call), {}};
     route.options.idempotent = true;  // lookups: safe to ask another connector
     return Prepared{std::move(route), nullptr};
