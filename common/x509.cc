@@ -179,6 +179,28 @@ absl::StatusOr<KeyAndCert> NewKeyAndCsr(const std::string& cn) {
   return KeyAndCert{*key_pem, *csr};
 }
 
+absl::Status VerifyCsr(const std::string& csr_pem) {
+  if (csr_pem.size() > kMaxCsrBytes) {
+    return absl::InvalidArgumentError(absl::StrCat("x509: the CSR is ", csr_pem.size(),
+                                                   " bytes, more than ", kMaxCsrBytes));
+  }
+  Bio bio(BIO_new_mem_buf(csr_pem.data(), static_cast<int>(csr_pem.size())));
+  Req req(PEM_read_bio_X509_REQ(bio.get(), nullptr, nullptr, nullptr));
+  if (!req) return absl::InvalidArgumentError("x509: the CSR is not PEM");
+  Pkey pub(X509_REQ_get_pubkey(req.get()));
+  if (!pub || X509_REQ_verify(req.get(), pub.get()) != 1) {
+    return absl::InvalidArgumentError("x509: the CSR's signature does not verify");
+  }
+  char curve[64] = {0};
+  size_t len = 0;
+  if (EVP_PKEY_get_base_id(pub.get()) != EVP_PKEY_EC ||
+      EVP_PKEY_get_utf8_string_param(pub.get(), "group", curve, sizeof(curve), &len) != 1 ||
+      absl::string_view(curve, len) != "prime256v1") {
+    return absl::InvalidArgumentError("x509: the CSR must hold an EC P-256 key");
+  }
+  return absl::OkStatus();
+}
+
 absl::StatusOr<std::string> SignClientCert(const KeyAndCert& ca, const std::string& csr_pem,
                                            const std::string& cn, const std::string& uri_san,
                                            absl::Duration validity) {

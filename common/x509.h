@@ -45,6 +45,15 @@ struct CertInfo {
 };
 absl::StatusOr<CertInfo> Inspect(const std::string& cert_pem);
 
+// Longest CSR accepted, in bytes: a P-256 CSR is under 1 KiB in PEM.
+inline constexpr size_t kMaxCsrBytes = 16384;
+
+// OK when `csr_pem` is a PEM CSR of at most kMaxCsrBytes whose signature
+// verifies with its own key, and that key is EC P-256 (what the CA signs);
+// INVALID_ARGUMENT saying which it is not. What SignClientCert checks,
+// asked first, so that a caller can refuse before it spends anything.
+absl::Status VerifyCsr(const std::string& csr_pem);
+
 // SHA-256 (hex) of the public key (SubjectPublicKeyInfo DER) in a CSR or a
 // certificate: what identifies a connector across certificate renewals.
 absl::StatusOr<std::string> CsrKeySha256(const std::string& csr_pem);

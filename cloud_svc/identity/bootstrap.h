@@ -20,7 +20,11 @@ absl::Status BootstrapBackendTls(const std::string& dir, const std::string& cert
 
 // On a store with no tenant: tenant "demo", connector "demo-connector", a
 // registration key. Writes `dir`/tenant.token, registration.key and
-// ca_sha256, readable by the connector's container (a demo, not a vault).
+// ca_sha256.
+//
+// Both write every file 0600 and make `dir` 0700: a demo's tokens are
+// still tokens. Whoever reads them (the demo connector) runs as the same
+// user.
 absl::Status BootstrapDemoTenant(const std::string& dir, Store* store, Registrar* registrar);
 
 }  // namespace dirbridge::cloud

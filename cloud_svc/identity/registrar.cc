@@ -36,12 +36,19 @@ absl::StatusOr<v1::RegisterResponse> Registrar::Redeem(
   if (ca_ != nullptr) {
     // The connector is its key: the credential is the key's hash, so a
     // renewed certificate for the same key keeps working and a new
-    // registration (a new key) shuts the old one out.
-    absl::StatusOr<std::string> key = x509::CsrKeySha256(request.csr_pem());
-    if (!key.ok()) {
+    // registration (a new key) shuts the old one out. The CSR is checked
+    // in full before the key is spent: a bad CSR must not burn a key.
+    if (request.csr_pem().empty()) {
       return absl::InvalidArgumentError(
           "this cloud issues client certificates: send a CSR (connector_svc register does)");
     }
+    if (absl::Status st = x509::VerifyCsr(request.csr_pem()); !st.ok()) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "the CSR cannot be signed (", st.message(),
+          "); the registration key was not used, fix the CSR and try again"));
+    }
+    absl::StatusOr<std::string> key = x509::CsrKeySha256(request.csr_pem());
+    if (!key.ok()) return absl::InvalidArgumentError(key.status().message());
     credential_hash = *key;
   } else {
     ASSIGN_OR_RETURN(std::string credential, NewSecretToken());
@@ -67,6 +74,7 @@ absl::StatusOr<v1::RegisterResponse> Registrar::Redeem(
 absl::StatusOr<std::string> Registrar::Renew(const ConnectorIdentity& who,
                                              const std::string& csr_pem) {
   if (ca_ == nullptr) return absl::FailedPreconditionError("this cloud issues no certificates");
+  RETURN_IF_ERROR(x509::VerifyCsr(csr_pem));
   ASSIGN_OR_RETURN(std::string key, x509::CsrKeySha256(csr_pem));
   ASSIGN_OR_RETURN(ConnectorRecord c, store_->ConnectorByCredentialHash(key));
   if (c.connector_id != who.connector_id || c.tenant_id != who.tenant_id) {
