@@ -1,8 +1,12 @@
 // LDAP helpers that need no server: escaping, lookup filters, AD formats.
 
+#include <map>
+
+#include "absl/strings/str_cat.h"
 #include "common/ldap_escape.h"
 #include "connector_svc/ldap/attribute_map.h"
 #include "connector_svc/ldap/ldap_dn.h"
+#include "connector_svc/ldap/ranged_attribute.h"
 #include "connector_svc/ldap/user_filter.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
@@ -41,6 +45,130 @@ TEST(DnTest, Validation) {
   EXPECT_EQ(ValidateDn("cn=a,=b", "base_dn").code(), absl::StatusCode::kInvalidArgument);
   EXPECT_THAT(std::string(ValidateDn("x", "group_dn").message()), HasSubstr("group_dn"));
   EXPECT_EQ(NormalizeDn("CN=Alice,DC=Example,DC=COM"), NormalizeDn("cn=alice, dc=example,dc=com"));
+}
+
+// "Is under" as LDAP compares DNs, not as strings end.
+bool Under(const std::string& dn, const std::string& base) {
+  absl::StatusOr<ParsedDn> d = ParseDn(dn, "dn");
+  absl::StatusOr<ParsedDn> b = ParseDn(base, "base");
+  EXPECT_TRUE(d.ok()) << dn << ": " << d.status();
+  EXPECT_TRUE(b.ok()) << base << ": " << b.status();
+  return d.ok() && b.ok() && IsUnder(*d, *b);
+}
+
+TEST(DnTest, UnderComparesParsedRdns) {
+  EXPECT_TRUE(Under("dc=example,dc=com", "dc=example,dc=com"));
+  EXPECT_TRUE(Under("ou=people,dc=example,dc=com", "dc=example,dc=com"));
+  EXPECT_FALSE(Under("dc=com", "dc=example,dc=com"));
+  EXPECT_FALSE(Under("dc=evil,dc=com", "dc=example,dc=com"));
+  // A string suffix is not a parent: this one ends in "example,dc=com".
+  EXPECT_FALSE(Under("ou=x,dc=notexample,dc=com", "dc=example,dc=com"));
+  // An escaped comma is part of a value: this is one entry, ou="x,dc=evil",
+  // right under dc=com, and not under dc=evil,dc=com, which its string
+  // ends with.
+  EXPECT_TRUE(Under("ou=x\\,dc=evil,dc=com", "dc=com"));
+  EXPECT_FALSE(Under("ou=x\\,dc=evil,dc=com", "dc=evil,dc=com"));
+  EXPECT_FALSE(Under("dc=example\\,dc=com", "dc=com"));  // one RDN, no parent
+  EXPECT_FALSE(Under("ou=a,dc=example\\,dc=com", "dc=example,dc=com"));
+  // Hex escapes decode: \2C is a comma too, \65 an "e".
+  EXPECT_TRUE(Under("ou=x,dc=\\65xample,dc=com", "dc=example,dc=com"));
+  EXPECT_FALSE(Under("ou=x\\2Cdc=evil,dc=com", "dc=evil,dc=com"));
+  // Types and values compare without case, spaces around separators and
+  // insignificant spaces in values do not count.
+  EXPECT_TRUE(Under("OU=People, DC=Example, DC=COM", "dc=example,dc=com"));
+  EXPECT_TRUE(Under("ou=a,dc=my  company,dc=com", "dc=My Company,dc=com"));
+  EXPECT_TRUE(Under("ou=a,2.5.4.11=Corp,dc=com", "ou=corp,dc=com"));
+  EXPECT_FALSE(Under("ou=a,dc=mycompany,dc=com", "dc=my company,dc=com"));
+  // A multi-valued RDN is a set: order inside it does not count, and every
+  // value must match.
+  EXPECT_TRUE(Under("uid=a,cn=x+sn=y,dc=com", "sn=y+cn=x,dc=com"));
+  EXPECT_FALSE(Under("uid=a,cn=x,dc=com", "cn=x+sn=y,dc=com"));
+  EXPECT_FALSE(Under("uid=a,cn=x+sn=y,dc=com", "cn=x,dc=com"));
+  EXPECT_FALSE(Under("cn=x+sn=y,dc=com", "sn=y,dc=com"));
+  // A hex value is its bytes, never equal to a string spelling of them.
+  EXPECT_FALSE(Under("ou=a,dc=#04034e6574,dc=com", "dc=Net,dc=com"));
+  EXPECT_EQ(ParseDn("dc=example,,dc=com", "base_dn").status().code(),
+            absl::StatusCode::kInvalidArgument);
+}
+
+// A fake server for the range loop: what each read of "member;range=N-*"
+// sends, by N.
+class FakeRanges {
+ public:
+  RangeFetch Fetch() {
+    return [this](uint64_t low) -> absl::StatusOr<RangeSlices> {
+      ++reads_;
+      auto it = answers_.find(low);
+      if (it == answers_.end()) return RangeSlices{};
+      return it->second;
+    };
+  }
+  void Answer(uint64_t low, std::string description, std::vector<std::string> values) {
+    answers_[low] = {{std::move(description), std::move(values)}};
+  }
+  int reads() const { return reads_; }
+
+ private:
+  std::map<uint64_t, RangeSlices> answers_;
+  int reads_ = 0;
+};
+
+TEST(RangeTest, ReadsSlicesToTheLast) {
+  FakeRanges server;
+  server.Answer(2, "member;range=2-3", {"c", "d"});
+  server.Answer(4, "member;range=4-*", {"e"});
+  std::vector<std::string> values = {"a", "b"};
+  absl::Status st = ReadRangedValues(*ParseAttributeRange("member;range=0-1"), server.Fetch(),
+                                     &values);
+  ASSERT_TRUE(st.ok()) << st;
+  EXPECT_THAT(values, ::testing::ElementsAre("a", "b", "c", "d", "e"));
+  // An empty last slice ends it too.
+  FakeRanges empty_last;
+  empty_last.Answer(2, "member;range=2-*", {});
+  values = {"a", "b"};
+  EXPECT_TRUE(ReadRangedValues(*ParseAttributeRange("member;range=0-1"), empty_last.Fetch(),
+                               &values).ok());
+}
+
+TEST(RangeTest, ASliceThatDoesNotAdvanceIsAnError) {
+  std::vector<std::string> values;
+  AttributeRange first = *ParseAttributeRange("member;range=0-1");
+  // The same slice again: without the check, a loop for ever.
+  FakeRanges repeat;
+  repeat.Answer(2, "member;range=0-1", {"a", "b"});
+  absl::Status st = ReadRangedValues(first, repeat.Fetch(), &values);
+  EXPECT_EQ(st.code(), absl::StatusCode::kDataLoss);
+  EXPECT_THAT(std::string(st.message()), HasSubstr("range 0-1"));
+  EXPECT_EQ(repeat.reads(), 1);
+  // A gap, an empty slice that is not the last, no slice at all.
+  FakeRanges gap;
+  gap.Answer(2, "member;range=5-*", {"x"});
+  EXPECT_EQ(ReadRangedValues(first, gap.Fetch(), &values).code(), absl::StatusCode::kDataLoss);
+  FakeRanges empty;
+  empty.Answer(2, "member;range=2-3", {});
+  st = ReadRangedValues(first, empty.Fetch(), &values);
+  EXPECT_THAT(std::string(st.message()), HasSubstr("empty range 2-3"));
+  FakeRanges none;
+  st = ReadRangedValues(first, none.Fetch(), &values);
+  EXPECT_THAT(std::string(st.message()), HasSubstr("sent no range"));
+  // Another attribute's slice is not this one's.
+  FakeRanges other;
+  other.Answer(2, "memberof;range=2-*", {"x"});
+  EXPECT_FALSE(ReadRangedValues(first, other.Fetch(), &values).ok());
+}
+
+TEST(RangeTest, SlicesAreCapped) {
+  // A server that always has one more value: the cap ends it.
+  RangeFetch endless = [](uint64_t low) -> absl::StatusOr<RangeSlices> {
+    return RangeSlices{{absl::StrCat("member;range=", low, "-", low), {"v"}}};
+  };
+  std::vector<std::string> values;
+  absl::Status st =
+      ReadRangedValues(*ParseAttributeRange("member;range=0-0"), endless, &values, 50);
+  EXPECT_EQ(st.code(), absl::StatusCode::kResourceExhausted);
+  EXPECT_THAT(std::string(st.message()), HasSubstr("more than 50 ranges"));
+  EXPECT_EQ(values.size(), 49u);
+  EXPECT_EQ(kMaxAttributeRanges, 10000);
 }
 
 TEST(Utf8Test, RejectsWhatLdapStringsCannotHold) {

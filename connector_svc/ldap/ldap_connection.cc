@@ -11,6 +11,7 @@
 #include "common/metrics.h"
 #include "connector_svc/ldap/ldap_dn.h"
 #include "connector_svc/ldap/ldap_status.h"
+#include "connector_svc/ldap/ranged_attribute.h"
 
 namespace dirbridge::connector {
 namespace {
@@ -198,7 +199,7 @@ absl::StatusOr<int> LdapConnection::StartSearch(const std::string& base, LdapSco
   return msgid;
 }
 
-absl::StatusOr<std::vector<LdapEntry>> LdapConnection::Search(
+absl::StatusOr<std::vector<LdapEntry>> LdapConnection::SearchOnce(
     const std::string& base, LdapScope scope, const std::string& filter,
     const std::vector<std::string>& attributes, const OpContext& ctx) {
   absl::StatusOr<int> msgid = StartSearch(base, scope, filter, attributes);
@@ -206,7 +207,13 @@ absl::StatusOr<std::vector<LdapEntry>> LdapConnection::Search(
   absl::StatusOr<LDAPMessage*> res = Wait(*msgid, ctx, true);
   if (!res.ok()) return res.status();
   MessagePtr all(*res);
-  absl::StatusOr<std::vector<LdapEntry>> out = ReadEntries(all.get(), base);
+  return ReadEntries(all.get(), base);
+}
+
+absl::StatusOr<std::vector<LdapEntry>> LdapConnection::Search(
+    const std::string& base, LdapScope scope, const std::string& filter,
+    const std::vector<std::string>& attributes, const OpContext& ctx) {
+  absl::StatusOr<std::vector<LdapEntry>> out = SearchOnce(base, scope, filter, attributes, ctx);
   if (!out.ok()) return out.status();
   for (LdapEntry& e : *out) {
     absl::Status ranged = CompleteRanges(e, ctx);
@@ -285,20 +292,19 @@ absl::Status LdapConnection::CompleteRanges(LdapEntry& entry, const OpContext& c
     if (!r) continue;
     std::vector<std::string> values = std::move(entry.attributes[name]);
     entry.attributes.erase(name);
-    std::optional<uint64_t> high = r->high;
-    while (high) {
-      std::string next = absl::StrCat(r->attribute, ";range=", *high + 1, "-*");
+    RangeFetch fetch = [&](uint64_t low) -> absl::StatusOr<RangeSlices> {
+      std::string next = absl::StrCat(r->attribute, ";range=", low, "-*");
       absl::StatusOr<std::vector<LdapEntry>> more =
-          Search(entry.dn, LdapScope::kBase, "(objectClass=*)", {next}, ctx);
+          SearchOnce(entry.dn, LdapScope::kBase, "(objectClass=*)", {next}, ctx);
       if (!more.ok()) return more.status();
-      high.reset();
-      if (more->empty()) break;
-      for (auto& [n, vals] : more->front().attributes) {
-        std::optional<AttributeRange> nr = ParseAttributeRange(n);
-        if (!nr || nr->attribute != r->attribute) continue;
-        values.insert(values.end(), vals.begin(), vals.end());
-        high = nr->high;
-      }
+      RangeSlices slices;
+      if (more->empty()) return slices;
+      for (auto& [n, vals] : more->front().attributes) slices.emplace_back(n, std::move(vals));
+      return slices;
+    };
+    absl::Status st = ReadRangedValues(*r, fetch, &values);
+    if (!st.ok()) {
+      return absl::Status(st.code(), absl::StrCat(st.message(), " (entry \"", entry.dn, "\")"));
     }
     std::vector<std::string>& dest = entry.attributes[r->attribute];
     dest.insert(dest.end(), values.begin(), values.end());

@@ -123,7 +123,12 @@ class LdapConnection {
   // Entries of a result chain into `out`; the final result's status.
   absl::Status ParseResults(LDAPMessage* chain, const std::string& base,
                             std::vector<LdapEntry>* out, ::berval* cookie);
-  // Reads the rest of every ranged attribute of `entry`.
+  // One search, its entries as the server sent them (ranged attributes
+  // left in slices).
+  absl::StatusOr<std::vector<LdapEntry>> SearchOnce(
+      const std::string& base, LdapScope scope, const std::string& filter,
+      const std::vector<std::string>& attributes, const OpContext& ctx);
+  // Reads the rest of every ranged attribute of `entry` (ReadRangedValues).
   absl::Status CompleteRanges(LdapEntry& entry, const OpContext& ctx);
 
   LDAP* ld_;

@@ -2,11 +2,15 @@
 
 #include <ldap.h>
 
+#include <algorithm>
+
 #include "absl/strings/ascii.h"
+#include "absl/strings/escaping.h"
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
+#include "absl/strings/strip.h"
 
 namespace dirbridge::connector {
 
@@ -40,26 +44,78 @@ std::string NormalizeDn(absl::string_view dn) {
   return absl::AsciiStrToLower(s);
 }
 
-std::optional<AttributeRange> ParseAttributeRange(absl::string_view description) {
-  std::vector<absl::string_view> parts = absl::StrSplit(description, ';');
-  if (parts.size() < 2) return std::nullopt;
-  for (size_t i = 1; i < parts.size(); ++i) {
-    absl::string_view opt = parts[i];
-    if (!absl::ConsumePrefix(&opt, "range=") && !absl::ConsumePrefix(&opt, "Range=")) {
+namespace {
+
+// Attribute types that name the same attribute, OID to the name RFC 4519
+// gives it: "2.5.4.11=x" and "ou=x" are one RDN.
+std::string CanonicalType(absl::string_view type) {
+  std::string t = absl::AsciiStrToLower(type);
+  if (absl::StartsWith(t, "oid.")) t.erase(0, 4);
+  static constexpr std::pair<const char*, const char*> kNames[] = {
+      {"2.5.4.3", "cn"},  {"2.5.4.6", "c"},  {"2.5.4.7", "l"},  {"2.5.4.8", "st"},
+      {"2.5.4.10", "o"},  {"2.5.4.11", "ou"}, {"0.9.2342.19200300.100.1.25", "dc"},
+      {"0.9.2342.19200300.100.1.1", "uid"}, {"commonname", "cn"},
+      {"domaincomponent", "dc"}, {"organizationalunitname", "ou"},
+      {"organizationname", "o"}, {"userid", "uid"}};
+  for (const auto& [oid, name] : kNames) {
+    if (t == oid) return name;
+  }
+  return t;
+}
+
+// caseIgnoreMatch's view of a string value: ASCII case folded, leading and
+// trailing spaces gone, inner runs of spaces one space.
+std::string CanonicalValue(absl::string_view v) {
+  std::string out;
+  out.reserve(v.size());
+  bool space = false;
+  for (char c : absl::StripAsciiWhitespace(v)) {
+    if (c == ' ') {
+      space = true;
       continue;
     }
-    std::pair<absl::string_view, absl::string_view> lh = absl::StrSplit(opt, '-');
-    AttributeRange r;
-    r.attribute = absl::AsciiStrToLower(parts[0]);
-    if (!absl::SimpleAtoi(lh.first, &r.low)) return std::nullopt;
-    if (lh.second != "*") {
-      uint64_t high = 0;
-      if (!absl::SimpleAtoi(lh.second, &high) || high < r.low) return std::nullopt;
-      r.high = high;
-    }
-    return r;
+    if (space) out.push_back(' ');
+    space = false;
+    out.push_back(absl::ascii_tolower(static_cast<unsigned char>(c)));
   }
-  return std::nullopt;
+  return out;
+}
+
+}  // namespace
+
+absl::StatusOr<ParsedDn> ParseDn(absl::string_view dn, absl::string_view what) {
+  if (absl::Status st = ValidateDn(dn, what); !st.ok()) return st;
+  std::string s(dn);
+  LDAPDN parsed = nullptr;
+  if (ldap_str2dn(s.c_str(), &parsed, LDAP_DN_FORMAT_LDAPV3) != LDAP_SUCCESS) {
+    if (parsed) ldap_dnfree(parsed);
+    return absl::InvalidArgumentError(
+        absl::StrCat(what, " \"", dn, "\" is not a valid DN (RFC 4514)"));
+  }
+  ParsedDn out;
+  for (int i = 0; parsed != nullptr && parsed[i] != nullptr; ++i) {
+    ParsedDn::Rdn rdn;
+    for (int j = 0; parsed[i][j] != nullptr; ++j) {
+      const LDAPAVA* ava = parsed[i][j];
+      absl::string_view type(ava->la_attr.bv_val, ava->la_attr.bv_len);
+      absl::string_view value(ava->la_value.bv_val, ava->la_value.bv_len);
+      // A #hex value is compared as its bytes, never as a string: the two
+      // spellings of one value then differ, which refuses, never admits.
+      std::string v = (ava->la_flags & LDAP_AVA_BINARY)
+                          ? absl::StrCat("#", absl::BytesToHexString(value))
+                          : absl::StrCat("=", CanonicalValue(value));
+      rdn.emplace_back(CanonicalType(type), std::move(v));
+    }
+    std::sort(rdn.begin(), rdn.end());  // an RDN is a set: a+b is b+a
+    out.rdns.push_back(std::move(rdn));
+  }
+  if (parsed) ldap_dnfree(parsed);
+  return out;
+}
+
+bool IsUnder(const ParsedDn& dn, const ParsedDn& base) {
+  if (dn.rdns.size() < base.rdns.size()) return false;
+  return std::equal(base.rdns.rbegin(), base.rdns.rend(), dn.rdns.rbegin());
 }
 
 bool IsValidUtf8(absl::string_view s) {

@@ -1,10 +1,12 @@
 #ifndef DIRBRIDGE_CONNECTOR_SVC_LDAP_LDAP_DN_H_
 #define DIRBRIDGE_CONNECTOR_SVC_LDAP_LDAP_DN_H_
 
-#include <optional>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "absl/status/status.h"
+#include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 
 namespace dirbridge::connector {
@@ -18,15 +20,22 @@ absl::Status ValidateDn(absl::string_view dn, absl::string_view what);
 // rules are case-insensitive).
 std::string NormalizeDn(absl::string_view dn);
 
-// An attribute description with a range option, as Active Directory sends
-// multi-valued attributes larger than one read (MS-ADTS 3.1.1.3.1.3.3):
-// "member;range=0-1499" or "member;range=1500-*" (last).
-struct AttributeRange {
-  std::string attribute;  // lower case, without options
-  uint64_t low = 0;
-  std::optional<uint64_t> high;  // unset: "*", the last slice
+// A DN parsed per RFC 4514, in the form LDAP compares DNs: RDNs leftmost
+// first, each a set of (attribute type, value) sorted, with escapes
+// decoded, types lower-cased (well-known OIDs named) and string values as
+// caseIgnoreMatch sees them (ASCII case folded, insignificant spaces
+// removed, RFC 4518). Every naming attribute of a base DN (dc, ou, o, cn,
+// c, l, st, uid) matches that way; where two forms might still be equal on
+// the server (an OID we do not name, a #hex value) they compare unequal,
+// so a check built on this refuses rather than lets through.
+struct ParsedDn {
+  using Rdn = std::vector<std::pair<std::string, std::string>>;
+  std::vector<Rdn> rdns;
 };
-std::optional<AttributeRange> ParseAttributeRange(absl::string_view description);
+// INVALID_ARGUMENT as ValidateDn.
+absl::StatusOr<ParsedDn> ParseDn(absl::string_view dn, absl::string_view what);
+// Whether `dn` is `base` or an entry of the subtree under it.
+bool IsUnder(const ParsedDn& dn, const ParsedDn& base);
 
 // UTF-8 check for values going to the server (LDAP strings are UTF-8).
 bool IsValidUtf8(absl::string_view s);
