@@ -10,6 +10,7 @@
 #include "absl/strings/str_join.h"
 #include "absl/strings/strip.h"
 #include "connector_svc/ldap/attribute_map.h"
+#include "connector_svc/ldap/ldap_dn.h"
 #include "connector_svc/secret_file.h"
 
 namespace dirbridge::connector {
@@ -96,7 +97,7 @@ void LoadLdap(const YAML::Node& node, Checker& c, LdapConfig& ldap) {
   c.KnownKeys(node, "ldap.",
               {"uris", "tls", "ca_file", "bind_dn", "bind_password_file",
                "base_dn", "profile", "timeout", "connect_timeout", "page_size",
-               "pool_size", "follow_referrals", "attributes"});
+               "pool_size", "max_streams", "follow_referrals", "attributes"});
   const YAML::Node uris = node["uris"];
   if (!uris || !uris.IsSequence() || uris.size() == 0) {
     c.Problem("\"ldap.uris\" must list at least one ldap:// or ldaps:// URI");
@@ -147,6 +148,12 @@ void LoadLdap(const YAML::Node& node, Checker& c, LdapConfig& ldap) {
     }
   }
   ldap.base_dn = c.String(node["base_dn"], "ldap.base_dn", true);
+  if (!ldap.base_dn.empty()) {
+    // Every search is confined to it: it must parse as a DN.
+    if (absl::Status st = ValidateDn(ldap.base_dn, "\"ldap.base_dn\""); !st.ok()) {
+      c.Problem(std::string(st.message()));
+    }
+  }
   std::string profile = c.String(node["profile"], "ldap.profile", false);
   if (profile.empty() || profile == "active_directory") {
     ldap.profile = LdapProfile::kActiveDirectory;
@@ -161,6 +168,8 @@ void LoadLdap(const YAML::Node& node, Checker& c, LdapConfig& ldap) {
       c.Duration(node["connect_timeout"], "ldap.connect_timeout", absl::Seconds(5));
   ldap.page_size = c.Int(node["page_size"], "ldap.page_size", 1000, 1, 100000);
   ldap.pool_size = c.Int(node["pool_size"], "ldap.pool_size", 8, 1, 256);
+  ldap.max_streams = c.Int(node["max_streams"], "ldap.max_streams", kDefaultMaxStreams, 1,
+                           kMaxMaxStreams);
   ldap.follow_referrals = c.Bool(node["follow_referrals"], "ldap.follow_referrals", false);
   const YAML::Node attrs = node["attributes"];
   if (attrs && !attrs.IsMap()) {

@@ -8,6 +8,7 @@
 #include "common/memory.h"
 #include "common/metrics.h"
 #include "common/sealed_password.h"
+#include "connector_svc/frame_budget.h"
 
 namespace dirbridge::connector {
 
@@ -38,6 +39,10 @@ void Dispatcher::Dispatch(v1::CallRequest request, std::shared_ptr<Call> call,
     DispatchAuthenticate(std::move(request), std::move(call), std::move(reply));
     return;
   }
+  if (request.request_case() == v1::CallRequest::kSearchUsers) {
+    DispatchStream(std::move(request), std::move(call), std::move(reply), std::move(emit));
+    return;
+  }
   pool_.Schedule([this, request = std::move(request), call = std::move(call),
                   reply = std::move(reply), emit = std::move(emit)]() {
     if (call->cancelled()) return;
@@ -47,31 +52,50 @@ void Dispatcher::Dispatch(v1::CallRequest request, std::shared_ptr<Call> call,
   });
 }
 
+void Dispatcher::DispatchStream(v1::CallRequest request, std::shared_ptr<Call> call,
+                                Reply reply, Emit emit) {
+  bool admitted = false;
+  {
+    absl::MutexLock lock(&mu_);
+    if (streams_ < max_streams_) {
+      ++streams_;
+      admitted = true;
+    }
+  }
+  if (!admitted) {
+    v1::CallResult result;
+    result.set_call_id(request.call_id());
+    SetCallStatus(absl::ResourceExhaustedError(absl::StrCat(
+                      "connector: ", max_streams_, " SearchUsers streams are running, the most "
+                      "ldap.max_streams allows; retry when one ends")),
+                  &result);
+    Record(request.request_case(), result);
+    reply(std::move(result));
+    return;
+  }
+  // Admitted streams never outnumber stream_pool_'s threads: none queues.
+  stream_pool_.Schedule([this, request = std::move(request), call = std::move(call),
+                         reply = std::move(reply), emit = std::move(emit)]() {
+    v1::CallResult result;
+    if (!call->cancelled()) result = Handle(request, *call, emit);
+    {
+      // Given back before the reply: a caller that saw the answer may
+      // start the next stream at once.
+      absl::MutexLock lock(&mu_);
+      --streams_;
+    }
+    if (!call->cancelled()) reply(std::move(result));
+  });
+}
+
 absl::Status Dispatcher::SearchUsers(const v1::SearchUsersRequest& request, Call& call,
                                      const Emit& emit) {
-  OpContext ctx = call.op_context();
-  int64_t chunks = 0;
+  UserChunker chunker(call, emit);
   return directory_->SearchUsers(
       request.base_dn(), request.group_dn(), static_cast<int>(request.page_size()),
-      request.changed_since(), ctx,
-      [&](std::vector<v1::User>&& users, const Directory::PageMarks& marks) -> absl::Status {
-        // Wait for the cloud to have room: memory stays bounded on both sides.
-        if (!call.TryTakeCredit()) {
-          spdlog::debug("event=credit_wait call_id={} chunks_sent={}", call.id(), chunks);
-          if (!call.TakeCredit()) {
-            if (call.cancelled()) return absl::CancelledError("the cloud cancelled the search");
-            return absl::DeadlineExceededError(
-                "deadline passed while the caller was still reading earlier chunks");
-          }
-        }
-        ++chunks;
-        v1::ResultChunk chunk;
-        chunk.set_call_id(call.id());
-        for (v1::User& u : users) *chunk.mutable_search_users()->add_users() = std::move(u);
-        chunk.mutable_search_users()->set_watermark(marks.watermark);
-        chunk.mutable_search_users()->set_server(marks.server);
-        emit(std::move(chunk));
-        return absl::OkStatus();
+      request.changed_since(), call.op_context(),
+      [&](std::vector<v1::User>&& users, const Directory::PageMarks& marks) {
+        return chunker.Add(std::move(users), marks);
       });
 }
 
@@ -129,9 +153,16 @@ void Dispatcher::DispatchAuthenticate(v1::CallRequest request, std::shared_ptr<C
           v1::AuthenticateResponse* out = result.mutable_authenticate();
           out->set_result(outcome->result);
           if (outcome->result == v1::AUTH_RESULT_OK) {
-            *out->mutable_user() = std::move(outcome->user);
+            absl::Status fits = CheckUserFits(outcome->user, call->answer_budget());
+            if (fits.ok()) {
+              *out->mutable_user() = std::move(outcome->user);
+            } else {
+              result.clear_authenticate();
+              SetCallStatus(fits, &result);
+            }
           }
         }
+        FitAnswer(*call, &result);
         Record(v1::CallRequest::kAuthenticate, result);
         if (!call->cancelled()) reply(std::move(result));
         absl::MutexLock lock(&mu_);
@@ -190,6 +221,11 @@ v1::CallResult Dispatcher::Handle(const v1::CallRequest& request, Call& call,
     }
     case v1::CallRequest::kGetUser: {
       absl::StatusOr<v1::User> user = directory_->GetUser(request.get_user().username(), ctx);
+      if (user.ok()) {
+        if (absl::Status fits = CheckUserFits(*user, call.answer_budget()); !fits.ok()) {
+          user = fits;
+        }
+      }
       if (!user.ok()) {
         SetCallStatus(user.status(), &result);
         break;
@@ -235,6 +271,7 @@ v1::CallResult Dispatcher::Handle(const v1::CallRequest& request, Call& call,
                     &result);
       break;
   }
+  FitAnswer(call, &result);
   Record(request.request_case(), result);
   return result;
 }

@@ -11,6 +11,7 @@
 #include "connector_svc/keys/ekey_handlers.h"
 #include "connector_svc/keys/key_store.h"
 #include "connector_svc/ldap/directory.h"
+#include "connector_svc/ldap/ldap_config.h"
 #include "dirbridge/v1/tunnel.pb.h"
 
 namespace dirbridge::connector {
@@ -26,13 +27,19 @@ class Dispatcher {
   using Emit = std::function<void(v1::ResultChunk)>;
 
   // `tenant_id` and `password_key` open sealed passwords; `keys` makes and
-  // opens ekeys (null: ekey calls answer FAILED_PRECONDITION).
+  // opens ekeys (null: ekey calls answer FAILED_PRECONDITION). SearchUsers
+  // streams run on `max_streams` threads of their own, apart from the
+  // `threads` that lookups use, so streams waiting for credit never hold a
+  // worker a lookup needs; one more stream is refused (RESOURCE_EXHAUSTED).
   Dispatcher(Directory* directory, int threads, std::string tenant_id,
-             crypto::X25519KeyPair password_key, KeyStore* keys = nullptr)
+             crypto::X25519KeyPair password_key, KeyStore* keys = nullptr,
+             int max_streams = kDefaultMaxStreams)
       : directory_(directory),
         tenant_id_(std::move(tenant_id)),
         password_key_(std::move(password_key)),
         ekeys_(keys, tenant_id_),
+        max_streams_(max_streams),
+        stream_pool_(max_streams),
         pool_(threads) {}
   // Waits for the logins still on the directory's event loop.
   ~Dispatcher();
@@ -46,6 +53,9 @@ class Dispatcher {
   void set_connector_id(std::string id);
 
  private:
+  // SearchUsers on stream_pool_, or refused when max_streams_ run already.
+  void DispatchStream(v1::CallRequest request, std::shared_ptr<Call> call, Reply reply,
+                      Emit emit);
   // Runs the handler of every kind but Authenticate here and now.
   v1::CallResult Handle(const v1::CallRequest& request, Call& call, const Emit& emit);
   absl::Status SearchUsers(const v1::SearchUsersRequest& request, Call& call,
@@ -65,7 +75,11 @@ class Dispatcher {
   absl::Mutex mu_;
   std::string connector_id_ ABSL_GUARDED_BY(mu_);
   int async_in_flight_ ABSL_GUARDED_BY(mu_) = 0;
-  ThreadPool pool_;  // last: its threads stop before the members they use
+  const int max_streams_;
+  int streams_ ABSL_GUARDED_BY(mu_) = 0;  // SearchUsers admitted, not yet done
+  // Last: their threads stop before the members they use.
+  ThreadPool stream_pool_;
+  ThreadPool pool_;
 };
 
 }  // namespace dirbridge::connector

@@ -65,6 +65,7 @@ void TunnelStream::HandleFrame(v1::CloudFrame& frame) {
       {
         absl::MutexLock lock(&mu_);
         initial_credits_ = frame.settings().initial_stream_credits();
+        max_frame_bytes_ = frame.settings().max_frame_bytes();
       }
       dispatcher_->set_connector_id(frame.settings().connector_id());
       spdlog::info("event=tunnel_up connector={} revision={}",
@@ -118,9 +119,11 @@ void TunnelStream::StartCallFrame(v1::CallRequest& request) {
   absl::Duration timeout = request.timeout_ms() > 0
                                ? absl::Milliseconds(request.timeout_ms())
                                : kDefaultCallTimeout;
-  auto call = std::make_shared<Call>(request.call_id(), absl::Now() + timeout);
+  std::shared_ptr<Call> call;
   {
     absl::MutexLock lock(&mu_);
+    // Answers are cut to the frame limit of the stream the call came on.
+    call = std::make_shared<Call>(request.call_id(), absl::Now() + timeout, max_frame_bytes_);
     if (draining_ || done_) {
       v1::ConnectorFrame frame;
       v1::CallResult* r = frame.mutable_result();

@@ -68,6 +68,7 @@ class TunnelStream : public grpc::ClientBidiReactor<v1::ConnectorFrame, v1::Clou
   bool done_ ABSL_GUARDED_BY(mu_) = false;
   bool reported_ldap_ok_ ABSL_GUARDED_BY(mu_) = false;
   uint32_t initial_credits_ ABSL_GUARDED_BY(mu_) = 0;
+  uint32_t max_frame_bytes_ ABSL_GUARDED_BY(mu_) = 0;  // 0: Call's default
   grpc::Status status_ ABSL_GUARDED_BY(mu_);
   absl::flat_hash_map<uint64_t, std::shared_ptr<Call>> calls_ ABSL_GUARDED_BY(mu_);
 };

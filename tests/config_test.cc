@@ -71,6 +71,30 @@ TEST_F(ConfigTest, PasswordNeverAppearsInErrors) {
   EXPECT_THAT(std::string(c.status().message()), ::testing::Not(HasSubstr("s3cret")));
 }
 
+TEST_F(ConfigTest, MaxStreamsHasADefaultAndARange) {
+  auto c = Load(Valid());
+  ASSERT_TRUE(c.ok()) << c.status();
+  EXPECT_EQ(c->ldap.max_streams, 4);
+  c = Load(Valid() + "  max_streams: 12\n");
+  ASSERT_TRUE(c.ok()) << c.status();
+  EXPECT_EQ(c->ldap.max_streams, 12);
+  for (const char* bad : {"0", "65", "many"}) {
+    c = Load(Valid() + "  max_streams: " + bad + "\n");
+    ASSERT_FALSE(c.ok()) << bad;
+    EXPECT_THAT(std::string(c.status().message()),
+                HasSubstr("\"ldap.max_streams\" must be a whole number from 1 to 64"));
+  }
+}
+
+TEST_F(ConfigTest, BaseDnMustBeADn) {
+  // Every search is confined to it, so it must parse.
+  std::string yaml = Valid();
+  yaml.replace(yaml.find("base_dn: dc=corp"), 16, "base_dn: corp");
+  auto c = Load(yaml);
+  ASSERT_FALSE(c.ok());
+  EXPECT_THAT(std::string(c.status().message()), HasSubstr("\"ldap.base_dn\" \"corp\" is not"));
+}
+
 TEST_F(ConfigTest, DuplicateKeyIsAProblem) {
   auto c = Load(Valid() + "  page_size: 7\n");
   ASSERT_FALSE(c.ok());

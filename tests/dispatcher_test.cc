@@ -2,6 +2,8 @@
 
 #include <stdlib.h>
 
+#include "absl/strings/str_cat.h"
+
 #include "absl/synchronization/notification.h"
 #include "common/sealed_ekey.h"
 #include "connector_svc/keys/file_key_store.h"
@@ -9,6 +11,7 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "tests/dispatch_and_wait.h"
+#include "tests/test_call.h"
 
 namespace dirbridge::connector {
 namespace {
@@ -140,6 +143,128 @@ TEST_F(DispatcherTest, AuthenticateKeepsDirectoryErrorsAndDeadlines) {
   EXPECT_EQ(down.code(), static_cast<int>(absl::StatusCode::kUnavailable));
   EXPECT_THAT(down.message(), HasSubstr("no server answered"));
   EXPECT_FALSE(down.has_authenticate());
+}
+
+v1::User BigUser(int i, size_t bytes) {
+  v1::User u;
+  u.set_dn(absl::StrCat("uid=u", i, ",dc=example,dc=com"));
+  u.set_username(absl::StrCat("u", i));
+  u.set_display_name(std::string(bytes, 'x'));
+  return u;
+}
+
+v1::CallRequest SearchRequest(uint64_t id, uint32_t page_size) {
+  v1::CallRequest req;
+  req.set_call_id(id);
+  req.mutable_search_users()->set_page_size(page_size);
+  return req;
+}
+
+TEST_F(DispatcherTest, SearchChunksAreCutByBytesAsWellAsCount) {
+  for (int i = 0; i < 10; ++i) directory_.AddUser(BigUser(i, 1000));
+  // 8 KiB frames: chunks of at most 4 KiB, so one page of ten becomes four.
+  auto call = std::make_shared<Call>(1, absl::Now() + absl::Seconds(5), 8192);
+  call->AddCredit(100);
+  TestCall search(dispatcher_, SearchRequest(1, 10), call);
+  ASSERT_TRUE(search.WaitReply(absl::Seconds(5)));
+  ASSERT_EQ(search.result().code(), 0) << search.result().message();
+  int users = 0;
+  for (const v1::ResultChunk& c : search.chunks()) {
+    EXPECT_LE(c.search_users().ByteSizeLong(), 4096u);
+    v1::ConnectorFrame frame;
+    *frame.mutable_chunk() = c;
+    EXPECT_LE(frame.ByteSizeLong(), 8192u);
+    users += c.search_users().users_size();
+  }
+  EXPECT_EQ(users, 10);
+  EXPECT_EQ(search.chunks().size(), 4u);  // 3 + 3 + 3 + 1 users of ~1 KiB
+  // Each took a credit of its own.
+  for (int i = 0; i < 96; ++i) EXPECT_TRUE(call->TryTakeCredit());
+  EXPECT_FALSE(call->TryTakeCredit());
+}
+
+TEST_F(DispatcherTest, AUserHeavierThanAFrameFailsTheStreamByName) {
+  directory_.AddUser(BigUser(1, 100));
+  directory_.AddUser(BigUser(2, 5000));
+  auto call = std::make_shared<Call>(1, absl::Now() + absl::Seconds(5), 8192);
+  call->AddCredit(100);
+  TestCall search(dispatcher_, SearchRequest(1, 1), call);
+  ASSERT_TRUE(search.WaitReply(absl::Seconds(5)));
+  EXPECT_EQ(search.result().code(), static_cast<int>(absl::StatusCode::kResourceExhausted));
+  EXPECT_THAT(search.result().message(), HasSubstr("\"uid=u2,dc=example,dc=com\""));
+  EXPECT_THAT(search.result().message(), HasSubstr("4096 bytes"));
+  ASSERT_EQ(search.chunks().size(), 1u);  // the one before it
+  EXPECT_EQ(search.chunks()[0].search_users().users(0).username(), "u1");
+
+  // The same entry through GetUser.
+  v1::CallRequest get;
+  get.set_call_id(2);
+  get.mutable_get_user()->set_username("u2");
+  auto small = std::make_shared<Call>(2, absl::Now() + absl::Seconds(5), 8192);
+  TestCall lookup(dispatcher_, get, small);
+  ASSERT_TRUE(lookup.WaitReply(absl::Seconds(5)));
+  EXPECT_EQ(lookup.result().code(), static_cast<int>(absl::StatusCode::kResourceExhausted));
+  EXPECT_THAT(lookup.result().message(), HasSubstr("uid=u2,dc=example,dc=com"));
+  EXPECT_FALSE(lookup.result().has_get_user());
+}
+
+TEST_F(DispatcherTest, UnaryAnswersOverTheBudgetAreRefused) {
+  for (int i = 0; i < 200; ++i) {
+    v1::Group g;
+    g.set_dn(absl::StrCat("cn=group", i, ",ou=groups,dc=example,dc=com"));
+    g.set_name(absl::StrCat("group", i));
+    directory_.AddGroup(std::move(g));
+  }
+  v1::CallRequest req;
+  req.set_call_id(3);
+  req.mutable_list_groups();
+  // Default frames: the answer fits.
+  v1::CallResult fits = Run(req);
+  ASSERT_EQ(fits.code(), 0) << fits.message();
+  EXPECT_EQ(fits.list_groups().groups_size(), 200);
+  auto call = std::make_shared<Call>(3, absl::Now() + absl::Seconds(5), 8192);
+  TestCall list(dispatcher_, req, call);
+  ASSERT_TRUE(list.WaitReply(absl::Seconds(5)));
+  EXPECT_EQ(list.result().code(), static_cast<int>(absl::StatusCode::kResourceExhausted));
+  EXPECT_THAT(list.result().message(), HasSubstr("4096 bytes"));
+  EXPECT_LE(list.result().ByteSizeLong(), 4096u);
+}
+
+TEST_F(DispatcherTest, StreamsPastMaxStreamsAreRefusedAndLookupsGoOn) {
+  directory_.AddUser(BigUser(1, 10));
+  directory_.AddUser(BigUser(2, 10));
+  Dispatcher dispatcher(&directory_, 1, "tenant-1", key_, nullptr, 2);
+  // Two streams that are never granted a credit hold both stream slots.
+  std::vector<std::unique_ptr<TestCall>> stalled;
+  for (uint64_t id = 1; id <= 2; ++id) {
+    auto call = std::make_shared<Call>(id, absl::Now() + absl::Seconds(30));
+    stalled.push_back(std::make_unique<TestCall>(dispatcher, SearchRequest(id, 1), call));
+  }
+  auto third = std::make_shared<Call>(3, absl::Now() + absl::Seconds(30));
+  TestCall refused(dispatcher, SearchRequest(3, 1), third);
+  ASSERT_TRUE(refused.WaitReply(absl::Seconds(5)));
+  EXPECT_EQ(refused.result().code(), static_cast<int>(absl::StatusCode::kResourceExhausted));
+  EXPECT_THAT(refused.result().message(), HasSubstr("ldap.max_streams"));
+  EXPECT_THAT(refused.result().message(), HasSubstr("2 SearchUsers streams"));
+  // The one worker is still free for a lookup.
+  v1::CallRequest get;
+  get.set_call_id(4);
+  get.mutable_get_user()->set_username("u1");
+  v1::CallResult user = DispatchAndWait(dispatcher, get, absl::Seconds(5), nullptr,
+                                        absl::Seconds(2));
+  EXPECT_EQ(user.code(), 0) << user.message();
+  // A stream that ends gives its slot back before its answer is seen.
+  stalled[0]->call().Cancel();
+  stalled[1]->call().AddCredit(10);
+  ASSERT_TRUE(stalled[1]->WaitReply(absl::Seconds(5)));
+  EXPECT_EQ(stalled[1]->result().code(), 0) << stalled[1]->result().message();
+  EXPECT_FALSE(stalled[0]->replied());
+  auto next = std::make_shared<Call>(5, absl::Now() + absl::Seconds(5));
+  next->AddCredit(10);
+  TestCall admitted(dispatcher, SearchRequest(5, 1), next);
+  ASSERT_TRUE(admitted.WaitReply(absl::Seconds(5)));
+  EXPECT_EQ(admitted.result().code(), 0) << admitted.result().message();
+  EXPECT_EQ(admitted.chunks().size(), 2u);
 }
 
 // Ekey calls against a real KEK store in a fresh state dir.

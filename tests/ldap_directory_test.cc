@@ -1,11 +1,14 @@
 // LdapDirectory's event-loop login against a real slapd: the same outcomes
 // as the blocking path, and every way it hands over or gives up.
 
+#include <algorithm>
 #include <atomic>
 
+#include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/synchronization/notification.h"
 #include "connector_svc/ldap/ldap_directory.h"
+#include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "tests/harness/slapd.h"
 
@@ -170,6 +173,109 @@ TEST_F(LdapDirectoryTest, ServerGoneIsUnavailable) {
   absl::StatusOr<Directory::AuthOutcome> r =
       Login(*dir_, pool_, "user00001", "pw-user00001", Within(absl::Seconds(5)));
   EXPECT_EQ(r.status().code(), absl::StatusCode::kUnavailable) << r.status();
+}
+
+// Median of `n` timed logins.
+absl::Duration MedianLogin(LdapDirectory& dir, ThreadPool& pool, const std::string& user,
+                           const std::string& pw, int n, v1::AuthResult want) {
+  std::vector<absl::Duration> took;
+  for (int i = 0; i < n; ++i) {
+    absl::Time start = absl::Now();
+    absl::StatusOr<Directory::AuthOutcome> r = Login(dir, pool, user, pw, Within(absl::Seconds(5)));
+    took.push_back(absl::Now() - start);
+    EXPECT_TRUE(r.ok()) << r.status();
+    if (r.ok()) {
+      EXPECT_EQ(r->result, want) << user;
+    }
+  }
+  std::sort(took.begin(), took.end());
+  return took[took.size() / 2];
+}
+
+TEST_F(LdapDirectoryTest, AnUnknownUserCostsWhatAWrongPasswordCosts) {
+  SlapdOptions opts;
+  for (const char* ou : {"dept0", "dept1"}) {
+    opts.extra_ldif += absl::StrCat("dn: uid=twin,ou=", ou, ",ou=people,dc=example,dc=com\n",
+                                    "objectClass: inetOrgPerson\nuid: twin\ncn: twin\nsn: twin\n",
+                                    "userPassword: pw-twin\n\n");
+  }
+  StartWith(opts, 2);
+  // Warm both pools so that neither side pays for a dial.
+  ASSERT_TRUE(Login(*dir_, pool_, "user00001", "pw-user00001", Within(absl::Seconds(5))).ok());
+  ASSERT_TRUE(Login(*dir_, pool_, "nobody", "pw", Within(absl::Seconds(5))).ok());
+  int64_t decoys = dir_->decoy_binds();
+  absl::Duration wrong =
+      MedianLogin(*dir_, pool_, "user00002", "wrong", 20, v1::AUTH_RESULT_INVALID_CREDENTIALS);
+  EXPECT_EQ(dir_->decoy_binds(), decoys);  // a real user binds as itself
+  absl::Duration unknown =
+      MedianLogin(*dir_, pool_, "nobody", "wrong", 20, v1::AUTH_RESULT_INVALID_CREDENTIALS);
+  // Each unknown name cost a bind the server answered.
+  EXPECT_EQ(dir_->decoy_binds(), decoys + 20);
+  double ratio = absl::FDivDuration(unknown, wrong);
+  EXPECT_GT(ratio, 0.5) << "unknown " << unknown << " vs wrong password " << wrong;
+  EXPECT_LT(ratio, 2.0) << "unknown " << unknown << " vs wrong password " << wrong;
+  // The blocking path and a name that matches several entries do the same.
+  // Even with the right password of one of them.
+  absl::StatusOr<Directory::AuthOutcome> several =
+      Login(*dir_, pool_, "twin", "pw-twin", Within(absl::Seconds(5)));
+  ASSERT_TRUE(several.ok()) << several.status();
+  EXPECT_EQ(several->result, v1::AUTH_RESULT_INVALID_CREDENTIALS);
+  absl::StatusOr<Directory::AuthOutcome> blocking =
+      dir_->Authenticate("nobody", "pw", Within(absl::Seconds(5)));
+  ASSERT_TRUE(blocking.ok()) << blocking.status();
+  EXPECT_EQ(blocking->result, v1::AUTH_RESULT_INVALID_CREDENTIALS);
+  EXPECT_EQ(dir_->decoy_binds(), decoys + 22);
+}
+
+// Searches read only under ldap.base_dn (here ou=people), whatever the
+// caller names, compared as parsed DNs.
+TEST_F(LdapDirectoryTest, SearchesStayUnderTheConfiguredBase) {
+  SlapdOptions opts;
+  opts.extra_suffixes = {"dc=other,dc=org"};
+  slapd_ = std::make_unique<Slapd>(opts);
+  ASSERT_TRUE(slapd_->Start().ok());
+  LdapConfig c = ConfigFor(*slapd_, 2);
+  c.base_dn = "ou=people,dc=example,dc=com";
+  absl::StatusOr<std::unique_ptr<LdapDirectory>> dir = LdapDirectory::New(c);
+  ASSERT_TRUE(dir.ok()) << dir.status();
+  OpContext ctx = Within(absl::Seconds(5));
+  int users = 0;
+  auto count = [&](std::vector<v1::User>&& page, const Directory::PageMarks&) {
+    users += static_cast<int>(page.size());
+    return absl::OkStatus();
+  };
+  for (const std::string& outside :
+       {std::string("dc=example,dc=com"), std::string("ou=groups,dc=example,dc=com"),
+        std::string("dc=other,dc=org"),
+        // Its string ends with the base, but it is ou="dept1,ou=people"
+        // right under dc=example,dc=com.
+        std::string("ou=dept1\\,ou=people,dc=example,dc=com")}) {
+    absl::Status st = (*dir)->SearchUsers(outside, "", 100, "", ctx, count);
+    EXPECT_EQ(st.code(), absl::StatusCode::kPermissionDenied) << outside << ": " << st;
+    EXPECT_THAT(std::string(st.message()), ::testing::HasSubstr(absl::StrCat("\"", outside, "\"")));
+    EXPECT_THAT(std::string(st.message()),
+                ::testing::HasSubstr("\"ou=people,dc=example,dc=com\""));
+    EXPECT_EQ((*dir)->ListGroups(outside, "", ctx).status().code(),
+              absl::StatusCode::kPermissionDenied);
+    EXPECT_EQ((*dir)->ListOrganizationalUnits(outside, ctx).status().code(),
+              absl::StatusCode::kPermissionDenied);
+  }
+  EXPECT_EQ(users, 0);
+  // The group must be under the base too.
+  absl::Status group = (*dir)->SearchUsers("", slapd_->GroupDn("group1"), 100, "", ctx, count);
+  EXPECT_EQ(group.code(), absl::StatusCode::kPermissionDenied) << group;
+  EXPECT_THAT(std::string(group.message()), ::testing::HasSubstr("group_dn"));
+  // Empty is the base itself; another spelling of a DN under it is under it.
+  ASSERT_TRUE((*dir)->SearchUsers("", "", 100, "", ctx, count).ok());
+  EXPECT_EQ(users, 20);
+  users = 0;
+  ASSERT_TRUE((*dir)->SearchUsers("OU=Dept1, OU=People,DC=Example,DC=COM", "", 100, "", ctx,
+                                  count).ok());
+  EXPECT_EQ(users, 5);  // users 1, 5, 9, 13, 17
+  absl::StatusOr<std::vector<v1::OrganizationalUnit>> ous =
+      (*dir)->ListOrganizationalUnits("", ctx);
+  ASSERT_TRUE(ous.ok()) << ous.status();
+  EXPECT_EQ(ous->size(), 5u);  // people and dept0..3
 }
 
 TEST_F(LdapDirectoryTest, LoginsOverLdapsAndStartTls) {

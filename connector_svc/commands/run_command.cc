@@ -94,7 +94,7 @@ absl::Status RunConnector(const RunOptions& options) {
     spdlog::warn("event=kek_not_backed_up note=\"run `connector_svc keys export`\"");
   }
   Dispatcher dispatcher(directory.get(), config.worker_threads, identity.tenant_id,
-                        std::move(password_key), keys.get());
+                        std::move(password_key), keys.get(), config.ldap.max_streams);
   TunnelOptions tunnel;
   tunnel.address = config.cloud_address.empty() ? identity.cloud_address : config.cloud_address;
   tunnel.channel_setup = [tls] { return MakeChannelSetup(tls); };

@@ -17,6 +17,8 @@ struct LdapDirectory::AsyncAuth {
   AuthDone done;
   std::unique_ptr<LdapConnection> conn;  // the one the current step waits on
   LdapEntry user;
+  // The name found nobody (or several): the bind is BindDecoy's.
+  bool decoy = false;
 
   ~AsyncAuth() { crypto::Wipe(password); }
 
@@ -78,13 +80,14 @@ void LdapDirectory::OnUserFound(std::unique_ptr<AsyncAuth> op,
     return std::move(*op).Finish(found.status());
   }
   if (found->size() != 1) {
-    // Nobody, or more than one: the same answer as a wrong password.
-    AuthOutcome out;
-    out.result = v1::AUTH_RESULT_INVALID_CREDENTIALS;
-    return std::move(*op).Finish(out);
+    // Nobody, or more than one: the same answer as a wrong password, after
+    // the same work (a bind, as a DN that does not exist).
+    op->decoy = true;
+    op->user.dn = decoy_dn_;
+  } else {
+    if (LdapConnection::HasRanges(found->front())) return OnWorker(std::move(op));
+    op->user = std::move(found->front());
   }
-  if (LdapConnection::HasRanges(found->front())) return OnWorker(std::move(op));
-  op->user = std::move(found->front());
   op->conn = bind_pool_.TryTakeIdle();
   if (op->conn == nullptr) return OnWorker(std::move(op));
   absl::StatusOr<int> msgid = op->conn->StartBindAs(op->user.dn, op->password);
@@ -102,7 +105,7 @@ void LdapDirectory::OnBound(std::unique_ptr<AsyncAuth> op,
     if (dropped && absl::IsUnavailable(reply.status())) return OnWorker(std::move(op));
     return std::move(*op).Finish(reply.status());
   }
-  std::move(*op).Finish(Outcome(op->user, *reply));
+  std::move(*op).Finish(op->decoy ? DecoyOutcome(*reply) : Outcome(op->user, *reply));
 }
 
 void LdapDirectory::OnWorker(std::unique_ptr<AsyncAuth> op) {
@@ -110,8 +113,9 @@ void LdapDirectory::OnWorker(std::unique_ptr<AsyncAuth> op) {
   blocking->Schedule([this, op = std::move(op)]() mutable {
     // The user found already: only the bind is left to do.
     absl::StatusOr<AuthOutcome> outcome =
-        op->user.dn.empty() ? Authenticate(op->username, op->password, op->ctx)
-                            : BindUser(op->user, op->password, op->ctx);
+        op->decoy             ? BindDecoy(op->password, op->ctx)
+        : op->user.dn.empty() ? Authenticate(op->username, op->password, op->ctx)
+                              : BindUser(op->user, op->password, op->ctx);
     std::move(*op).Finish(std::move(outcome));
   });
 }

@@ -2,6 +2,7 @@
 #define DIRBRIDGE_CONNECTOR_SVC_LDAP_DIRECTORY_H_
 
 #include <atomic>
+#include <cstdint>
 #include <functional>
 #include <string>
 #include <vector>
@@ -16,11 +17,13 @@
 
 namespace dirbridge::connector {
 
-// What bounds one directory operation: the call's deadline and its
-// cancellation (a Cancel frame, or the tunnel going away).
+// What bounds one directory operation: the call's deadline, its
+// cancellation (a Cancel frame, or the tunnel going away), and how many
+// bytes its answer may weigh serialized (one tunnel frame's worth).
 struct OpContext {
   absl::Time deadline = absl::InfiniteFuture();
   const std::atomic<bool>* cancelled = nullptr;
+  size_t max_answer_bytes = SIZE_MAX;
 
   bool Cancelled() const { return cancelled != nullptr && cancelled->load(); }
 };
@@ -39,6 +42,10 @@ class Directory {
 
   // The rootDSE's namingContexts and defaultNamingContext.
   virtual absl::StatusOr<NamingContexts> ListNamingContexts(const OpContext& ctx) = 0;
+
+  // base_dn (and group_dn) below: the configured base DN when empty, and
+  // PERMISSION_DENIED unless it is that DN or under it. An answer heavier
+  // than ctx.max_answer_bytes is RESOURCE_EXHAUSTED.
 
   // Organizational units in the subtree under base_dn.
   virtual absl::StatusOr<std::vector<v1::OrganizationalUnit>> ListOrganizationalUnits(

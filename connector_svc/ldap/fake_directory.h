@@ -57,11 +57,17 @@ class FakeDirectory : public Directory {
     return std::vector<v1::OrganizationalUnit>{};
   }
 
+  void AddGroup(v1::Group group) {
+    absl::MutexLock lock(&mu_);
+    groups_.push_back(std::move(group));
+  }
+
+  // Every group added, whatever the base and prefix.
   absl::StatusOr<std::vector<v1::Group>> ListGroups(const std::string&, const std::string&,
                                                     const OpContext&) override {
     absl::MutexLock lock(&mu_);
     if (!failure_.ok()) return failure_;
-    return std::vector<v1::Group>{};
+    return groups_;
   }
 
   // Pages of the users added, in order; sink runs without the lock held.
@@ -133,6 +139,7 @@ class FakeDirectory : public Directory {
   absl::Status failure_ ABSL_GUARDED_BY(mu_);
   bool hang_ ABSL_GUARDED_BY(mu_) = false;
   std::vector<v1::User> users_ ABSL_GUARDED_BY(mu_);
+  std::vector<v1::Group> groups_ ABSL_GUARDED_BY(mu_);
   std::map<std::string, std::string> passwords_ ABSL_GUARDED_BY(mu_);
   std::vector<std::string> checked_ ABSL_GUARDED_BY(mu_);
 };

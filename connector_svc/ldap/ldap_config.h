@@ -9,6 +9,11 @@
 
 namespace dirbridge::connector {
 
+// SearchUsers streams at once (ldap.max_streams): each holds a connection
+// and a thread of its own while it waits for the cloud to take its chunks.
+inline constexpr int kDefaultMaxStreams = 4;
+inline constexpr int kMaxMaxStreams = 64;
+
 enum class LdapTls { kLdaps, kStartTls, kNone };
 enum class LdapProfile { kActiveDirectory, kOpenLdap };
 
@@ -25,7 +30,10 @@ struct LdapConfig {
   absl::Duration timeout = absl::Seconds(10);
   absl::Duration connect_timeout = absl::Seconds(5);
   int page_size = 1000;
+  // Connections for lookups and logins' searches, never held by a stream.
   int pool_size = 8;
+  // Streams' own connections, apart from pool_size.
+  int max_streams = kDefaultMaxStreams;
   bool follow_referrals = false;
   std::map<std::string, std::string> attributes;  // overrides
 };

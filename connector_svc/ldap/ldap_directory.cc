@@ -1,5 +1,7 @@
 #include "connector_svc/ldap/ldap_directory.h"
 
+#include <google/protobuf/io/coded_stream.h>
+
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
@@ -21,18 +23,34 @@ absl::StatusOr<std::unique_ptr<LdapDirectory>> LdapDirectory::New(
   if (config.pool_size < 1) {
     return absl::FailedPreconditionError("ldap: pool size must be at least 1");
   }
+  if (config.max_streams < 1 || config.max_streams > kMaxMaxStreams) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "ldap: max_streams must be from 1 to ", kMaxMaxStreams, ", not ", config.max_streams));
+  }
+  absl::StatusOr<ParsedDn> base = ParseDn(config.base_dn, "ldap.base_dn");
+  if (!base.ok()) return absl::FailedPreconditionError(base.status().message());
   absl::StatusOr<AttributeMap> map = ResolveAttributeMap(config.profile, config.attributes);
   if (!map.ok()) return absl::FailedPreconditionError(map.status().message());
-  return std::unique_ptr<LdapDirectory>(new LdapDirectory(config, std::move(*map)));
+  absl::StatusOr<std::string> decoy = MakeDecoyDn(config.base_dn);
+  if (!decoy.ok()) return decoy.status();
+  return std::unique_ptr<LdapDirectory>(
+      new LdapDirectory(config, std::move(*map), std::move(*base), std::move(*decoy)));
 }
 
-LdapDirectory::LdapDirectory(LdapConfig config, AttributeMap map)
+LdapDirectory::LdapDirectory(LdapConfig config, AttributeMap map, ParsedDn base,
+                             std::string decoy_dn)
     : config_(std::move(config)),
       map_(std::move(map)),
+      base_(std::move(base)),
+      decoy_dn_(std::move(decoy_dn)),
       service_pool_(config_.uris, config_.pool_size,
                     [this](const std::string& uri, const OpContext& ctx) {
                       return LdapConnection::Open(config_, uri, ctx);
                     }),
+      stream_pool_(config_.uris, config_.max_streams,
+                   [this](const std::string& uri, const OpContext& ctx) {
+                     return LdapConnection::Open(config_, uri, ctx);
+                   }),
       bind_pool_(config_.uris, config_.pool_size,
                  [this](const std::string& uri, const OpContext& ctx) {
                    return LdapConnection::OpenUnbound(config_, uri, ctx);
@@ -40,6 +58,25 @@ LdapDirectory::LdapDirectory(LdapConfig config, AttributeMap map)
 
 absl::Status LdapDirectory::WithConnection(const OpContext& ctx, const Op& op) {
   return service_pool_.With(ctx, op);
+}
+
+absl::StatusOr<std::string> LdapDirectory::ConfinedBase(const std::string& requested,
+                                                        absl::string_view what) const {
+  if (requested.empty()) return config_.base_dn;
+  absl::StatusOr<ParsedDn> dn = ParseDn(requested, what);
+  if (!dn.ok()) return dn.status();
+  if (!IsUnder(*dn, base_)) {
+    return absl::PermissionDeniedError(
+        absl::StrCat("ldap: ", what, " \"", requested,
+                     "\" is not under the connector's ldap.base_dn \"", config_.base_dn,
+                     "\"; the connector reads nothing outside it"));
+  }
+  return requested;
+}
+
+bool LdapDirectory::UnderBase(const std::string& dn) const {
+  absl::StatusOr<ParsedDn> parsed = ParseDn(dn, "dn");
+  return parsed.ok() && IsUnder(*parsed, base_);
 }
 
 absl::StatusOr<NamingContexts> LdapDirectory::ListNamingContexts(const OpContext& ctx) {
@@ -80,21 +117,36 @@ template <typename Named>
 absl::StatusOr<std::vector<Named>> LdapDirectory::ListNamed(const std::string& base_dn,
                                                             const std::string& filter,
                                                             const std::string& name_attr,
+                                                            absl::string_view what,
+                                                            absl::string_view narrow,
                                                             const OpContext& ctx) {
   std::vector<Named> out;
   std::string key = absl::AsciiStrToLower(name_attr);
   absl::Status st = WithConnection(ctx, [&](LdapConnection& conn) {
     out.clear();
-    return conn.SearchPaged(base_dn, LdapScope::kSubtree, filter, {name_attr}, config_.page_size,
-                            ctx, [&](std::vector<LdapEntry>&& page) {
-                              for (const LdapEntry& e : page) {
-                                Named n;
-                                n.set_dn(e.dn);
-                                n.set_name(e.First(key));
-                                out.push_back(std::move(n));
-                              }
-                              return absl::OkStatus();
-                            });
+    size_t bytes = 0;
+    return conn.SearchPaged(
+        base_dn, LdapScope::kSubtree, filter, {name_attr}, config_.page_size, ctx,
+        [&](std::vector<LdapEntry>&& page) -> absl::Status {
+          for (const LdapEntry& e : page) {
+            Named n;
+            n.set_dn(e.dn);
+            n.set_name(e.First(key));
+            // As the repeated field will weigh: a tag, a length, the bytes.
+            size_t size = n.ByteSizeLong();
+            bytes += 1 + google::protobuf::io::CodedOutputStream::VarintSize64(size) + size;
+            if (bytes > ctx.max_answer_bytes) {
+              // Stop reading: the answer could not be sent anyway (a frame
+              // over the limit would end the tunnel).
+              return absl::ResourceExhaustedError(absl::StrCat(
+                  "ldap: found more than ", out.size(), " ", what, " under \"", base_dn,
+                  "\", more than one answer may carry (", ctx.max_answer_bytes,
+                  " bytes: one tunnel frame); narrow ", narrow));
+            }
+            out.push_back(std::move(n));
+          }
+          return absl::OkStatus();
+        });
   });
   if (!st.ok()) return st;
   return out;
@@ -102,13 +154,16 @@ absl::StatusOr<std::vector<Named>> LdapDirectory::ListNamed(const std::string& b
 
 absl::StatusOr<std::vector<v1::OrganizationalUnit>> LdapDirectory::ListOrganizationalUnits(
     const std::string& base_dn, const OpContext& ctx) {
-  if (absl::Status st = ValidateDn(base_dn, "base_dn"); !st.ok()) return st;
-  return ListNamed<v1::OrganizationalUnit>(base_dn, map_.ou_filter, map_.ou_name, ctx);
+  absl::StatusOr<std::string> base = ConfinedBase(base_dn, "base_dn");
+  if (!base.ok()) return base.status();
+  return ListNamed<v1::OrganizationalUnit>(*base, map_.ou_filter, map_.ou_name,
+                                           "organizational units", "base_dn", ctx);
 }
 
 absl::StatusOr<std::vector<v1::Group>> LdapDirectory::ListGroups(
     const std::string& base_dn, const std::string& name_prefix, const OpContext& ctx) {
-  if (absl::Status st = ValidateDn(base_dn, "base_dn"); !st.ok()) return st;
+  absl::StatusOr<std::string> base = ConfinedBase(base_dn, "base_dn");
+  if (!base.ok()) return base.status();
   if (name_prefix.size() > 256 || !IsValidUtf8(name_prefix)) {
     return absl::InvalidArgumentError("name_prefix must be UTF-8 of at most 256 bytes");
   }
@@ -117,7 +172,8 @@ absl::StatusOr<std::vector<v1::Group>> LdapDirectory::ListGroups(
     filter = AndFilter(filter, absl::StrCat("(", map_.group_name, "=",
                                             EscapeFilterValue(name_prefix), "*)"));
   }
-  return ListNamed<v1::Group>(base_dn, filter, map_.group_name, ctx);
+  return ListNamed<v1::Group>(*base, filter, map_.group_name, "groups",
+                              "base_dn or name_prefix", ctx);
 }
 
 absl::StatusOr<absl::flat_hash_set<std::string>> LdapDirectory::ExpandGroup(
@@ -147,7 +203,10 @@ absl::StatusOr<absl::flat_hash_set<std::string>> LdapDirectory::ExpandGroup(
       if (it == e.attributes.end()) continue;
       for (const std::string& m : it->second) {
         members.insert(NormalizeDn(m));
-        todo.emplace_back(m, depth + 1);  // a member may itself be a group
+        // A member may itself be a group; one outside the base DN is not
+        // read (the connector reads nothing outside it), and its members
+        // would not be users under the base DN anyway unless listed here.
+        if (UnderBase(m)) todo.emplace_back(m, depth + 1);
       }
     }
   }
@@ -158,9 +217,11 @@ absl::Status LdapDirectory::SearchUsers(const std::string& base_dn,
                                         const std::string& group_dn, int page_size,
                                         const std::string& changed_since,
                                         const OpContext& ctx, const UserSink& sink) {
-  if (absl::Status st = ValidateDn(base_dn, "base_dn"); !st.ok()) return st;
+  absl::StatusOr<std::string> base = ConfinedBase(base_dn, "base_dn");
+  if (!base.ok()) return base.status();
   if (!group_dn.empty()) {
-    if (absl::Status st = ValidateDn(group_dn, "group_dn"); !st.ok()) return st;
+    absl::StatusOr<std::string> group = ConfinedBase(group_dn, "group_dn");
+    if (!group.ok()) return group.status();
   }
   if (page_size < 1 || page_size > kMaxPageSize) {
     return absl::InvalidArgumentError(
@@ -169,7 +230,9 @@ absl::Status LdapDirectory::SearchUsers(const std::string& base_dn,
   std::vector<std::string> attrs = map_.UserAttributes();
   // Pages of the server and chunks of the stream are the same size, so
   // that a chunk is never held back waiting for the next page.
-  return WithConnection(ctx, [&](LdapConnection& conn) -> absl::Status {
+  // Its own pool: a stream may hold its connection for as long as its
+  // reader takes, and lookups must not wait for that.
+  return stream_pool_.With(ctx, [&](LdapConnection& conn) -> absl::Status {
     std::string filter = map_.user_filter;
     if (!changed_since.empty()) filter = AndFilter(filter, map_.ChangedSince(changed_since));
     PageMarks marks{changed_since, conn.uri()};
@@ -186,7 +249,7 @@ absl::Status LdapDirectory::SearchUsers(const std::string& base_dn,
       members = std::move(*m);
     }
     return conn.SearchPaged(
-        base_dn, LdapScope::kSubtree, filter, attrs, page_size, ctx,
+        *base, LdapScope::kSubtree, filter, attrs, page_size, ctx,
         [&](std::vector<LdapEntry>&& page) -> absl::Status {
           std::vector<v1::User> users;
           users.reserve(page.size());
@@ -202,78 +265,6 @@ absl::Status LdapDirectory::SearchUsers(const std::string& base_dn,
           return sink(std::move(users), marks);
         });
   });
-}
-
-absl::StatusOr<std::vector<LdapEntry>> LdapDirectory::FindUser(const std::string& username,
-                                                                const OpContext& ctx) {
-  absl::StatusOr<std::string> filter = UserLookupFilter(map_, username);
-  if (!filter.ok()) return filter.status();
-  std::vector<LdapEntry> found;
-  absl::Status st = WithConnection(ctx, [&](LdapConnection& conn) -> absl::Status {
-    absl::StatusOr<std::vector<LdapEntry>> r = conn.Search(
-        config_.base_dn, LdapScope::kSubtree, *filter, map_.UserAttributes(), ctx);
-    if (!r.ok()) return r.status();
-    found = std::move(*r);
-    return absl::OkStatus();
-  });
-  if (!st.ok()) return st;
-  return found;
-}
-
-absl::StatusOr<v1::User> LdapDirectory::GetUser(const std::string& username,
-                                                const OpContext& ctx) {
-  absl::StatusOr<std::vector<LdapEntry>> found = FindUser(username, ctx);
-  if (!found.ok()) return found.status();
-  if (found->empty()) return absl::NotFoundError("no such user in the directory");
-  if (found->size() > 1) {
-    return absl::FailedPreconditionError(absl::StrCat(
-        "the username matches ", found->size(), " directory entries; it must match one"));
-  }
-  return map_.ToUser(found->front());
-}
-
-absl::StatusOr<Directory::AuthOutcome> LdapDirectory::Authenticate(
-    const std::string& username, const std::string& password, const OpContext& ctx) {
-  if (password.empty()) {
-    // An empty simple bind is an unauthenticated bind, which many servers
-    // accept: never send one.
-    return absl::InvalidArgumentError("password is empty");
-  }
-  absl::StatusOr<std::vector<LdapEntry>> users = FindUser(username, ctx);
-  if (!users.ok()) return users.status();
-  std::vector<LdapEntry>& found = *users;
-  AuthOutcome out;
-  // Nobody, or more than one: the same answer as a wrong password.
-  if (found.size() != 1) {
-    out.result = v1::AUTH_RESULT_INVALID_CREDENTIALS;
-    return out;
-  }
-  return BindUser(found.front(), password, ctx);
-}
-
-absl::StatusOr<Directory::AuthOutcome> LdapDirectory::BindUser(const LdapEntry& user,
-                                                               const std::string& password,
-                                                               const OpContext& ctx) {
-  LdapConnection::BindReply reply;
-  absl::Status st = bind_pool_.With(ctx, [&](LdapConnection& conn) -> absl::Status {
-    absl::StatusOr<LdapConnection::BindReply> r = conn.BindAs(user.dn, password, ctx);
-    if (!r.ok()) return r.status();
-    reply = std::move(*r);
-    return absl::OkStatus();
-  });
-  if (!st.ok()) return st;
-  return Outcome(user, reply);
-}
-
-absl::StatusOr<Directory::AuthOutcome> LdapDirectory::Outcome(
-    const LdapEntry& user, const LdapConnection::BindReply& reply) const {
-  if (reply.code == LDAP_BUSY || reply.code == LDAP_UNAVAILABLE) {
-    return absl::UnavailableError("ldap: the server is too busy to check the password");
-  }
-  AuthOutcome out;
-  out.result = BindOutcome(reply.code, reply.diagnostic, reply.ppolicy_error);
-  if (out.result == v1::AUTH_RESULT_OK) out.user = map_.ToUser(user);
-  return out;
 }
 
 absl::StatusOr<int64_t> LdapDirectory::CountUsers(const OpContext& ctx) {

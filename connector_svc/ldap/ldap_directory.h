@@ -14,13 +14,17 @@
 #include "connector_svc/ldap/directory.h"
 #include "connector_svc/ldap/ldap_config.h"
 #include "connector_svc/ldap/ldap_connection.h"
+#include "connector_svc/ldap/ldap_dn.h"
 #include "connector_svc/ldap/ldap_event_loop.h"
 
 namespace dirbridge::connector {
 
 // Directory over libldap: a small pool of service-bound connections. A
 // connection the server dropped while idle is replaced on first use; a server
-// that does not answer is skipped for the next URI in order.
+// that does not answer is skipped for the next URI in order. Searches stay
+// under the configured base DN; SearchUsers streams have connections of
+// their own (ldap.max_streams), so a stream that waits for its reader never
+// holds one a lookup or a login needs.
 class LdapDirectory : public Directory {
  public:
   static absl::StatusOr<std::unique_ptr<LdapDirectory>> New(const LdapConfig& config);
@@ -46,12 +50,24 @@ class LdapDirectory : public Directory {
                          ThreadPool* blocking, AuthDone done) override;
   absl::StatusOr<int64_t> CountUsers(const OpContext& ctx) override;
 
+  // Binds as a DN that does not exist, which the server answered: one per
+  // login of a name that found no user, or several.
+  int64_t decoy_binds() const { return decoy_binds_.load(); }
+
   const LdapConfig& config() const { return config_; }
   const AttributeMap& attributes() const { return map_; }
   bool Healthy() const override { return service_pool_.healthy(); }
 
  private:
-  LdapDirectory(LdapConfig config, AttributeMap map);
+  LdapDirectory(LdapConfig config, AttributeMap map, ParsedDn base, std::string decoy_dn);
+  static absl::StatusOr<std::string> MakeDecoyDn(const std::string& base_dn);
+
+  // The base a search runs under: `requested`, or the configured base DN
+  // when empty. PERMISSION_DENIED unless it is that DN or under it.
+  absl::StatusOr<std::string> ConfinedBase(const std::string& requested,
+                                           absl::string_view what) const;
+  // Whether `dn` (from the server, e.g. a member) is under the base DN.
+  bool UnderBase(const std::string& dn) const;
 
   // Every DN that is a member of group_dn, through nested groups, read
   // from the groups' member attribute (for servers without the in-chain
@@ -65,6 +81,8 @@ class LdapDirectory : public Directory {
   absl::StatusOr<std::vector<Named>> ListNamed(const std::string& base_dn,
                                                const std::string& filter,
                                                const std::string& name_attr,
+                                               absl::string_view what,
+                                               absl::string_view narrow,
                                                const OpContext& ctx);
   // Entries the name a person typed finds (UserLookupFilter), with the
   // user attributes.
@@ -73,6 +91,11 @@ class LdapDirectory : public Directory {
   // The user's own bind, once FindUser found exactly one entry.
   absl::StatusOr<AuthOutcome> BindUser(const LdapEntry& user, const std::string& password,
                                        const OpContext& ctx);
+  // A login whose name found no user (or several) binds too, as decoy_dn_,
+  // so both "no" answers cost the same: a search and a bind. Always
+  // INVALID_CREDENTIALS (a busy server is an error).
+  absl::StatusOr<AuthOutcome> BindDecoy(const std::string& password, const OpContext& ctx);
+  absl::StatusOr<AuthOutcome> DecoyOutcome(const LdapConnection::BindReply& reply);
   // What the server's answer to the bind means (a busy server is an error).
   absl::StatusOr<AuthOutcome> Outcome(const LdapEntry& user,
                                       const LdapConnection::BindReply& reply) const;
@@ -97,8 +120,13 @@ class LdapDirectory : public Directory {
 
   const LdapConfig config_;
   const AttributeMap map_;
-  // Bound as the service account: searches.
+  const ParsedDn base_;         // config_.base_dn, parsed
+  const std::string decoy_dn_;  // under base_dn; no such entry
+  std::atomic<int64_t> decoy_binds_{0};
+  // Bound as the service account: lookups and logins' searches.
   ConnectionPool service_pool_;
+  // Bound as the service account: SearchUsers only, at most max_streams.
+  ConnectionPool stream_pool_;
   // Never bound as the service account: users' own binds, one at a time per
   // connection, so a user's bind never shares a connection with service work.
   ConnectionPool bind_pool_;
