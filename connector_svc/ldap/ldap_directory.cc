@@ -4,14 +4,8 @@
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
-#include "absl/strings/str_join.h"
 #include "common/ldap_escape.h"
-#include "common/log.h"
-#include <ldap.h>
-
-#include "connector_svc/ldap/bind_outcome.h"
 #include "connector_svc/ldap/ldap_dn.h"
-#include "connector_svc/ldap/user_filter.h"
 
 namespace dirbridge::connector {
 
