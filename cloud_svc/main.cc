@@ -69,8 +69,7 @@ absl::Status Run(const CloudConfig& config) {
   SessionLimits limits;
   limits.heartbeat_interval = config.heartbeat_interval;
   limits.initial_stream_credits = config.stream_credits;
-  SessionRegistry registry(store.get(), limits);
-  Router router(&registry);
+  limits.max_concurrent_calls = static_cast<uint32_t>(config.max_calls_per_connector);
   Authenticator auth(store.get(), operator_token);
   // The tunnel: mutual TLS with our own CA, or (--insecure) plaintext with
   // a bearer credential per connector.
@@ -85,6 +84,9 @@ absl::Status Run(const CloudConfig& config) {
     connector_auth = std::make_unique<CredentialAuthenticator>(store.get());
   }
   Registrar registrar(store.get(), config.registration_key_ttl, tunnel_ca.get(),
+  SessionRegistry registry(store.get(), connector_auth.get(), &store_pool, limits);
+  Router router(&registry, RouterOptions{config.call_timeout, config.stream_timeout,
+                                         config.max_calls_per_tenant});
                       config.client_cert_validity);
   if (!config.bootstrap_dir.empty()) {
     RETURN_IF_ERROR(BootstrapDemoTenant(config.bootstrap_dir, store.get(), &registrar));

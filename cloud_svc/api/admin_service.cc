@@ -1,6 +1,12 @@
 #include "cloud_svc/api/admin_service.h"
 
+#include <optional>
+#include <utility>
+
+#include "absl/strings/escaping.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
 #include "common/proto_time.h"
 #include "cloud_svc/api/offload.h"
 #include "cloud_svc/api/routed_unary.h"
@@ -12,6 +18,8 @@ namespace dirbridge::cloud {
 namespace {
 
 constexpr size_t kMaxNameBytes = 200;
+constexpr int kDefaultAlertPage = 100;
+constexpr int kMaxAlertPage = 1000;
 
 absl::Status CheckName(absl::string_view what, absl::string_view name) {
   if (name.empty()) return absl::InvalidArgumentError(absl::StrCat(what, " name is required"));
@@ -147,10 +155,8 @@ absl::Status AdminService::DoDeleteConnector(const std::string& tenant,
                                              const std::string& connector_id) {
   if (connector_id.empty()) return absl::InvalidArgumentError("connector_id is required");
   RETURN_IF_ERROR(store_->DeleteConnector(tenant, connector_id));
-  std::shared_ptr<Session> live = registry_->Find(connector_id);
-  if (live && live->identity().tenant_id == tenant) {
-    live->Close(absl::PermissionDeniedError("the connector was deleted"));
-  }
+  // Every stream of it ends now, including ones that have not said Hello.
+  registry_->Revoke(tenant, connector_id, absl::PermissionDeniedError("the connector was deleted"));
   RETURN_IF_ERROR(store_->ClearAlerts(tenant, AlertKind::kConnectorNotConnected,
                                       connector_id, "", absl::Now()));
   spdlog::info("event=connector_deleted tenant={} connector={}", tenant, connector_id);
@@ -169,7 +175,36 @@ absl::Status AdminService::DoListAlerts(const std::string& tenant,
                                         const v1::ListAlertsRequest& request,
                                         v1::ListAlertsResponse* response) {
   ASSIGN_OR_RETURN(std::vector<AlertRecord> all,
-                   store_->ListAlerts(tenant, request.active_only()));
+                   store_->ListAlertsPage(tenant, request.active_only(),
+                                          after ? &*after : nullptr, limit + 1));
+  bool more = static_cast<int>(all.size()) > limit;
+  if (more) all.pop_back();
+  if (more) {
+    response->set_next_page_token(absl::WebSafeBase64Escape(absl::StrCat(
+        absl::ToUnixMicros(all.back().raised_at), ":", all.back().alert_id)));
+  }
+  int limit = request.page_size() == 0 ? kDefaultAlertPage : request.page_size();
+  if (limit < 1 || limit > kMaxAlertPage) {
+    return absl::InvalidArgumentError(absl::StrCat("page_size must be from 1 to ", kMaxAlertPage,
+                                                   " (0: ", kDefaultAlertPage, "), not ",
+                                                   request.page_size()));
+  }
+  // The token is the last alert of the previous page: its time and id.
+  std::optional<AlertRecord> after;
+  if (!request.page_token().empty()) {
+    std::string raw;
+    int64_t raised_us = 0;
+    std::pair<std::string, std::string> parts;
+    if (absl::WebSafeBase64Unescape(request.page_token(), &raw)) {
+      parts = absl::StrSplit(raw, absl::MaxSplits(':', 1));
+    }
+    if (parts.second.empty() || !absl::SimpleAtoi(parts.first, &raised_us)) {
+      return absl::InvalidArgumentError("page_token is not one this service gave out");
+    }
+    after.emplace();
+    after->raised_at = absl::FromUnixMicros(raised_us);
+    after->alert_id = parts.second;
+  }
   for (const AlertRecord& a : all) {
     v1::Alert* out = response->add_alerts();
     out->set_alert_id(a.alert_id);

@@ -114,6 +114,10 @@ std::vector<std::string> CloudConfig::Validate() const {
   p.DurationAtLeast("heartbeat_interval", heartbeat_interval, absl::Milliseconds(50));
   p.DurationPositive("registration_key_ttl", registration_key_ttl);
   p.DurationAtLeast("drain_timeout", drain_timeout, absl::ZeroDuration());
+  p.IntRange("max_calls_per_connector", max_calls_per_connector, 1, 100000);
+  p.IntRange("max_calls_per_tenant", max_calls_per_tenant, 1, 1000000);
+  p.DurationAtLeast("call_timeout", call_timeout, absl::Milliseconds(100));
+  p.DurationAtLeast("stream_timeout", stream_timeout, absl::Seconds(1));
 
   p.IntAtLeast("auth_failures_per_user", auth_failures_per_user, 1);
   p.IntAtLeast("auth_failures_per_tenant", auth_failures_per_tenant, 1);

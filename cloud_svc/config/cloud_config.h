@@ -38,6 +38,12 @@ struct CloudConfig {
   absl::Duration heartbeat_interval = absl::Seconds(10);
   absl::Duration registration_key_ttl = absl::Hours(24);
   absl::Duration drain_timeout = absl::Seconds(10);
+  // What one connector and one tenant may hold (shared/DESIGN.md: a
+  // connector is a tenant's machine).
+  int max_calls_per_connector = 1024;
+  int max_calls_per_tenant = 4096;
+  absl::Duration call_timeout = absl::Seconds(30);
+  absl::Duration stream_timeout = absl::Hours(1);
 
   // Failed-login throttle.
   int auth_failures_per_user = 10;

@@ -52,6 +52,18 @@ ABSL_FLAG(absl::Duration, drain_timeout, absl::Seconds(10),
           "On SIGTERM, how long calls in flight may take to finish before they are "
           "cancelled. 0 or more.");
 ABSL_FLAG(std::string, ports_file, "",
+ABSL_FLAG(int, max_calls_per_connector, 1024,
+          "Calls one connector's tunnel may carry at once; past it a routed call is "
+          "RESOURCE_EXHAUSTED. 1 to 100000.");
+ABSL_FLAG(int, max_calls_per_tenant, 4096,
+          "Calls one tenant may have in flight across all its connectors; past it "
+          "RESOURCE_EXHAUSTED, so one tenant's burst cannot take the router. 1 to 1000000.");
+ABSL_FLAG(absl::Duration, call_timeout, absl::Seconds(30),
+          "The cloud's deadline for a routed call whose backend set none: then the "
+          "connector is told to stop (Cancel) and the caller gets DEADLINE_EXCEEDED. "
+          "At least 100ms.");
+ABSL_FLAG(absl::Duration, stream_timeout, absl::Hours(1),
+          "The same for a streamed call (Directory.SearchUsers). At least 1s.");
           "If set, the bound ports are written there as `backend=N` and `tunnel=N` lines "
           "once both listeners are up (useful with port 0).");
 ABSL_FLAG(std::string, log_level, "info",
@@ -170,3 +182,7 @@ ProbeTarget ProbeTargetFromFlags() {
 }
 
 }  // namespace dirbridge::cloud
+  c.max_calls_per_connector = absl::GetFlag(FLAGS_max_calls_per_connector);
+  c.max_calls_per_tenant = absl::GetFlag(FLAGS_max_calls_per_tenant);
+  c.call_timeout = absl::GetFlag(FLAGS_call_timeout);
+  c.stream_timeout = absl::GetFlag(FLAGS_stream_timeout);

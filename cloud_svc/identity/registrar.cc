@@ -2,6 +2,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "common/log.h"
+#include "common/log_escape.h"
 #include "common/secrets.h"
 #include "common/status_macros.h"
 #include "common/x509.h"
@@ -65,7 +66,7 @@ absl::StatusOr<v1::RegisterResponse> Registrar::Redeem(
     out.set_ca_certificate_pem(ca_->ca_pem());
   }
   spdlog::info("event=connector_registered tenant={} connector={} hostname=\"{}\"",
-               c.tenant_id, c.connector_id, request.hostname());
+               c.tenant_id, c.connector_id, LogSafe(request.hostname()));
   out.set_connector_id(c.connector_id);
   out.set_tenant_id(c.tenant_id);
   return out;

@@ -52,18 +52,30 @@ std::shared_ptr<RoutedCall> Router::Call(const std::string& tenant_id,
                                          v1::CallRequest request,
                                          const RouteOptions& options,
                                          CallHandlers handlers) {
+  absl::Status refused;
   {
     absl::MutexLock lock(&mu_);
+    int& tenant_calls = in_flight_by_tenant_[tenant_id];
     if (draining_) {
-      handlers.on_done(absl::UnavailableError("cloud_svc is shutting down"));
-      return std::make_shared<RoutedCall>();
+      refused = absl::UnavailableError("cloud_svc is shutting down");
+    } else if (tenant_calls >= options_.max_calls_per_tenant) {
+      refused = absl::ResourceExhaustedError(
+          absl::StrCat("this tenant already has ", tenant_calls,
+                       " calls in flight (--max_calls_per_tenant); retry with backoff"));
+    } else {
+      ++tenant_calls;
+      ++in_flight_;
     }
-    ++in_flight_;
+    if (tenant_calls == 0) in_flight_by_tenant_.erase(tenant_id);
+  }
+  if (!refused.ok()) {
+    handlers.on_done(refused);
+    return std::make_shared<RoutedCall>();
   }
   // Counted until its one outcome is delivered; measured too.
   const char* kind = CallKindName(request.request_case());
   absl::Time started = absl::Now();
-  handlers.on_done = [this, kind, started, done = std::move(handlers.on_done)](
+  handlers.on_done = [this, kind, started, tenant_id, done = std::move(handlers.on_done)](
                          absl::StatusOr<v1::CallResult> result) {
     absl::StatusCode code = !result.ok() ? result.status().code()
                                          : CallResultStatus(*result).code();
@@ -74,14 +86,35 @@ std::shared_ptr<RoutedCall> Router::Call(const std::string& tenant_id,
     done(std::move(result));
     absl::MutexLock lock(&mu_);
     --in_flight_;
+    auto it = in_flight_by_tenant_.find(tenant_id);
+    if (it != in_flight_by_tenant_.end() && --it->second <= 0) in_flight_by_tenant_.erase(it);
   };
+  // The cloud owns a deadline for every call: the backend's, or its own.
+  RouteOptions routed = options;
+  bool stream = request.request_case() == v1::CallRequest::kSearchUsers;
+  absl::Duration own = stream ? options_.stream_timeout : options_.call_timeout;
+  if (!routed.deadline) routed.deadline = started + own;
   auto attempt = std::make_shared<Attempt>();
   attempt->tenant_id = tenant_id;
   attempt->request = std::move(request);
-  attempt->options = options;
+  attempt->options = std::move(routed);
   attempt->handlers = std::move(handlers);
   attempt->call = std::make_shared<RoutedCall>();
   std::shared_ptr<RoutedCall> call = attempt->call;
+  std::weak_ptr<RoutedCall> weak = call;
+  absl::Time deadline = *attempt->options.deadline;
+  DeadlineTimer::Id timer = timer_.Arm(deadline, [weak, own, stream] {
+    if (std::shared_ptr<RoutedCall> c = weak.lock()) {
+      c->Cancel(absl::DeadlineExceededError(absl::StrCat(
+          "the call's deadline passed before the connector answered (without a backend "
+          "deadline the cloud allows ", absl::FormatDuration(own),
+          stream ? ", --stream_timeout)" : ", --call_timeout)")));
+    }
+  });
+  {
+    absl::MutexLock lock(&call->mu_);
+    call->timer_ = timer;  // armed before Send: the call cannot have ended yet
+  }
   Send(std::move(attempt));
   return call;
 }
@@ -98,13 +131,16 @@ bool Router::WaitIdle(absl::Time deadline) {
 }
 
 void Router::Send(std::shared_ptr<Attempt> attempt) {
-  auto finish = [attempt](absl::StatusOr<v1::CallResult> result) {
+  auto finish = [this, attempt](absl::StatusOr<v1::CallResult> result) {
+    std::optional<DeadlineTimer::Id> timer;
     {
       absl::MutexLock lock(&attempt->call->mu_);
       if (attempt->call->done_) return;
       attempt->call->done_ = true;
       attempt->call->session_.reset();
+      timer = attempt->call->timer_;
     }
+    if (timer) timer_.Disarm(*timer);
     attempt->handlers.on_done(std::move(result));
   };
 

@@ -8,6 +8,8 @@
 #include "absl/base/thread_annotations.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
+#include "absl/container/flat_hash_map.h"
+#include "cloud_svc/routing/deadline_timer.h"
 #include "cloud_svc/routing/session.h"
 #include "cloud_svc/routing/session_registry.h"
 
@@ -39,6 +41,19 @@ class RoutedCall {
   bool done_ ABSL_GUARDED_BY(mu_) = false;
   // Cancel arrived before the call had its id: sent as soon as it has one.
   std::optional<absl::Status> cancelled_ ABSL_GUARDED_BY(mu_);
+  // The cloud's own deadline for it, disarmed when it ends.
+  std::optional<DeadlineTimer::Id> timer_ ABSL_GUARDED_BY(mu_);
+};
+
+struct RouterOptions {
+  // The cloud's deadline for a call whose backend set none (--call_timeout,
+  // --stream_timeout): no call holds a connector's slot for ever.
+  absl::Duration call_timeout = absl::Seconds(30);
+  absl::Duration stream_timeout = absl::Hours(1);
+  // Calls one tenant may have in flight across its connectors
+  // (--max_calls_per_tenant): one tenant's burst cannot hold every thread
+  // and byte the router has.
+  int max_calls_per_tenant = 4096;
 };
 
 // Backend call → one live session of the tenant, the one with the fewest
@@ -46,7 +61,8 @@ class RoutedCall {
 // ever considered. Thread-safe.
 class Router {
  public:
-  explicit Router(SessionRegistry* registry) : registry_(registry) {}
+  explicit Router(SessionRegistry* registry, RouterOptions options = {})
+      : registry_(registry), options_(options) {}
 
   // on_done runs exactly once, possibly before Call returns (UNAVAILABLE at
   // once when no connector of the tenant is connected).
@@ -68,9 +84,12 @@ class Router {
   void Send(std::shared_ptr<Attempt> attempt);
 
   SessionRegistry* const registry_;
+  const RouterOptions options_;
   absl::Mutex mu_;
   bool draining_ ABSL_GUARDED_BY(mu_) = false;
   int in_flight_ ABSL_GUARDED_BY(mu_) = 0;
+  absl::flat_hash_map<std::string, int> in_flight_by_tenant_ ABSL_GUARDED_BY(mu_);
+  DeadlineTimer timer_;
 };
 
 }  // namespace dirbridge::cloud

@@ -6,6 +6,7 @@
 #include "absl/strings/str_cat.h"
 #include "common/grpc_status.h"
 #include "common/log.h"
+#include "common/log_escape.h"
 #include "common/version.h"
 
 namespace dirbridge::cloud {
@@ -28,12 +29,13 @@ std::shared_ptr<Session> Session::Start(grpc::CallbackServerContext* context,
   return s;
 }
 
-bool Session::Begin(ConnectorIdentity identity) {
+bool Session::Begin(ConnectorIdentity identity, std::string presented) {
   absl::MutexLock lock(&mu_);
   // The connector left while we looked it up. (identity_ stays empty: a
   // Close that ran already may be reading it.)
   if (closing_ || finished_) return false;
   identity_ = std::move(identity);
+  presented_ = std::move(presented);
   last_frame_ = absl::Now();
   StartRead(&in_);
   return true;
@@ -61,11 +63,17 @@ absl::StatusOr<uint64_t> Session::StartCall(v1::CallRequest request,
   if (calls_.size() >= limits_.max_concurrent_calls) {
     return absl::ResourceExhaustedError(absl::StrCat(
         "connector ", identity_.connector_id, " already carries ",
-        calls_.size(), " calls"));
+        calls_.size(), " calls (the limit)"));
+  }
+  if (outbox_.size() >= limits_.max_outbox_frames) {
+    return absl::ResourceExhaustedError(absl::StrCat(
+        "connector ", identity_.connector_id, " is not reading its tunnel (",
+        outbox_.size(), " frames wait to be written)"));
   }
   uint64_t id = next_call_id_++;
   request.set_call_id(id);
-  calls_.emplace(id, std::move(handlers));
+  uint32_t credits = handlers.on_chunk ? limits_.initial_stream_credits : 0;
+  calls_.emplace(id, PendingCall{std::move(handlers), credits});
   v1::CloudFrame frame;
   *frame.mutable_call() = std::move(request);
   Send(std::move(frame));
@@ -78,7 +86,7 @@ void Session::CancelCall(uint64_t call_id, const absl::Status& why) {
     absl::MutexLock lock(&mu_);
     auto it = calls_.find(call_id);
     if (it == calls_.end()) return;
-    handlers = std::move(it->second);
+    handlers = std::move(it->second.handlers);
     calls_.erase(it);
     v1::CloudFrame frame;
     frame.mutable_cancel()->set_call_id(call_id);
@@ -89,7 +97,10 @@ void Session::CancelCall(uint64_t call_id, const absl::Status& why) {
 
 void Session::GrantCredit(uint64_t call_id, uint32_t n) {
   absl::MutexLock lock(&mu_);
-  if (!calls_.contains(call_id)) return;
+  auto it = calls_.find(call_id);
+  if (it == calls_.end()) return;
+  // Counted when sent, before the connector can spend it.
+  it->second.credits += n;
   v1::CloudFrame frame;
   frame.mutable_credit()->set_call_id(call_id);
   frame.mutable_credit()->set_n(n);
@@ -102,7 +113,10 @@ void Session::Heartbeat(absl::Time now) {
     absl::MutexLock lock(&mu_);
     if (closing_) return;
     absl::Duration silent = now - last_frame_;
-    if (silent > limits_.heartbeat_interval * limits_.missed_heartbeats) {
+    if (outbox_.size() > limits_.max_outbox_frames) {
+      dead = absl::UnavailableError(absl::StrCat(
+          "the connector does not read its tunnel (", outbox_.size(), " frames queued)"));
+    } else if (silent > limits_.heartbeat_interval * limits_.missed_heartbeats) {
       dead = absl::UnavailableError(absl::StrCat(
           "no answer to ", limits_.missed_heartbeats, " heartbeats (silent for ",
           absl::FormatDuration(silent), ")"));
@@ -154,9 +168,61 @@ void Session::OnReadDone(bool ok) {
     absl::MutexLock lock(&mu_);
     last_frame_ = absl::Now();
   }
+  if (absl::Status over = CheckLimits(frame); !over.ok()) {
+    Close(over);
+    return;
+  }
   HandleFrame(frame);
   absl::MutexLock lock(&mu_);
   if (!finished_) StartRead(&in_);
+}
+
+absl::Status Session::CheckLimits(const v1::ConnectorFrame& frame) const {
+  auto too_long = [](absl::string_view what, size_t size, size_t limit) {
+    return absl::InvalidArgumentError(absl::StrCat("tunnel: ", what, " is ", size,
+                                                   " bytes; the limit is ", limit));
+  };
+  switch (frame.frame_case()) {
+    case v1::ConnectorFrame::kHello: {
+      const v1::Hello& h = frame.hello();
+      if (h.hostname().size() > limits_.max_hostname_bytes) {
+        return too_long("Hello.hostname", h.hostname().size(), limits_.max_hostname_bytes);
+      }
+      if (h.version().size() > limits_.max_version_bytes) {
+        return too_long("Hello.version", h.version().size(), limits_.max_version_bytes);
+      }
+      if (static_cast<size_t>(h.capabilities_size()) > limits_.max_capabilities) {
+        return absl::InvalidArgumentError(
+            absl::StrCat("tunnel: Hello lists ", h.capabilities_size(),
+                         " capabilities; the limit is ", limits_.max_capabilities));
+      }
+      for (const std::string& c : h.capabilities()) {
+        if (c.size() > limits_.max_capability_bytes) {
+          return too_long("a Hello capability", c.size(), limits_.max_capability_bytes);
+        }
+      }
+      if (!h.password_public_key().empty() && h.password_public_key().size() != 32) {
+        return absl::InvalidArgumentError(absl::StrCat(
+            "tunnel: Hello.password_public_key must be a raw 32-byte X25519 key, not ",
+            h.password_public_key().size(), " bytes"));
+      }
+      return absl::OkStatus();
+    }
+    case v1::ConnectorFrame::kResult:
+      if (frame.result().message().size() > limits_.max_message_bytes) {
+        return too_long("CallResult.message", frame.result().message().size(),
+                        limits_.max_message_bytes);
+      }
+      return absl::OkStatus();
+    case v1::ConnectorFrame::kGoaway:
+      if (frame.goaway().reason().size() > limits_.max_message_bytes) {
+        return too_long("Goaway.reason", frame.goaway().reason().size(),
+                        limits_.max_message_bytes);
+      }
+      return absl::OkStatus();
+    default:
+      return absl::OkStatus();
+  }
 }
 
 void Session::HandleFrame(v1::ConnectorFrame& frame) {
@@ -166,6 +232,33 @@ void Session::HandleFrame(v1::ConnectorFrame& frame) {
     ready = ready_;
   }
   if (!ready) {
+    bool hello_seen;
+    {
+      absl::MutexLock lock(&mu_);
+      hello_seen = hello_seen_;
+      hello_seen_ = true;
+    }
+    if (hello_seen) {
+      // Between Hello and Settings (the credential is being checked again):
+      // nothing the connector could answer yet, only news of itself.
+      switch (frame.frame_case()) {
+        case v1::ConnectorFrame::kStatus: {
+          absl::MutexLock lock(&mu_);
+          ldap_ok_ = frame.status().ldap_ok();
+          return;
+        }
+        case v1::ConnectorFrame::kGoaway:
+          Close(absl::UnavailableError("the connector left before its Settings"));
+          return;
+        case v1::ConnectorFrame::kHello:
+          Close(absl::InvalidArgumentError("tunnel: Hello sent twice"));
+          return;
+        default:
+          Close(absl::InvalidArgumentError(
+              "tunnel: an answer before Settings, to no call (protocol violation)"));
+          return;
+      }
+    }
     if (frame.frame_case() != v1::ConnectorFrame::kHello) {
       Close(absl::InvalidArgumentError("tunnel: the first frame must be Hello"));
       return;
@@ -181,7 +274,7 @@ void Session::HandleFrame(v1::ConnectorFrame& frame) {
         auto it = calls_.find(frame.result().call_id());
         // An answer to a call the cloud already gave up on: nothing waits.
         if (it == calls_.end()) return;
-        handlers = std::move(it->second);
+        handlers = std::move(it->second.handlers);
         calls_.erase(it);
       }
       handlers.on_done(std::move(*frame.mutable_result()));
@@ -189,15 +282,25 @@ void Session::HandleFrame(v1::ConnectorFrame& frame) {
     }
     case v1::ConnectorFrame::kChunk: {
       std::function<void(v1::ResultChunk&&)> on_chunk;
+      uint64_t call_id = frame.chunk().call_id();
       {
         absl::MutexLock lock(&mu_);
-        auto it = calls_.find(frame.chunk().call_id());
+        auto it = calls_.find(call_id);
+        // A chunk of a call the cloud gave up on: its credit died with it.
         if (it == calls_.end()) return;
-        on_chunk = it->second.on_chunk;
+        on_chunk = it->second.handlers.on_chunk;
+        if (on_chunk) {
+          if (it->second.credits == 0) {
+            on_chunk = nullptr;
+          } else {
+            --it->second.credits;
+          }
+        }
       }
       if (!on_chunk) {
-        Close(absl::InvalidArgumentError(
-            "tunnel: a chunk for a call that does not stream"));
+        Close(absl::InvalidArgumentError(absl::StrCat(
+            "tunnel: a chunk for call ", call_id,
+            " beyond its credit, or for a call that does not stream (protocol violation)")));
         return;
       }
       on_chunk(std::move(*frame.mutable_chunk()));
@@ -212,7 +315,7 @@ void Session::HandleFrame(v1::ConnectorFrame& frame) {
     }
     case v1::ConnectorFrame::kGoaway: {
       spdlog::info("event=connector_draining connector={} reason=\"{}\"",
-                   identity_.connector_id, frame.goaway().reason());
+                   identity_.connector_id, LogSafe(frame.goaway().reason()));
       // Calls in flight still get their answers; the connector ends the
       // stream when it has sent them.
       absl::MutexLock lock(&mu_);
@@ -246,9 +349,22 @@ void Session::HandleHello(const v1::Hello& hello) {
     hello_ = hello;
     revision_ = revision;
     ldap_ok_ = hello.ldap_ok();
+    self = self_;
+  }
+  // The credential may have been revoked since the stream opened (a
+  // connector deleted or registered again while this stream sat silent):
+  // the host checks it again, off this thread, and then Accepts.
+  if (self) host_->OnHello(std::move(self));
+}
+
+void Session::Accept() {
+  std::shared_ptr<Session> self;
+  {
+    absl::MutexLock lock(&mu_);
+    if (closing_ || ready_) return;
     v1::CloudFrame frame;
     v1::Settings* s = frame.mutable_settings();
-    s->set_protocol_revision(revision);
+    s->set_protocol_revision(revision_);
     s->mutable_heartbeat_interval()->set_seconds(
         absl::ToInt64Seconds(limits_.heartbeat_interval));
     s->mutable_heartbeat_interval()->set_nanos(static_cast<int32_t>(
@@ -271,7 +387,7 @@ void Session::Close(const absl::Status& why) {
     if (closing_) return;
     closing_ = true;
     close_status_ = why;
-    for (auto& [id, handlers] : calls_) orphans.push_back(std::move(handlers));
+    for (auto& [id, call] : calls_) orphans.push_back(std::move(call.handlers));
     calls_.clear();
     CloseLocked(why);
   }

@@ -36,7 +36,10 @@ class Session;
 class SessionHost {
  public:
   virtual ~SessionHost() = default;
-  // The Hello arrived and passed; the session can take calls.
+  // The Hello arrived and passed the session's own checks. The host checks
+  // the connector's credential again and calls Accept (or Close).
+  virtual void OnHello(std::shared_ptr<Session> session) = 0;
+  // Accepted: Settings are sent and the session takes calls.
   virtual void OnSessionReady(std::shared_ptr<Session> session) = 0;
   // The stream is over. `why` is what ended it.
   virtual void OnSessionClosed(Session* session, const absl::Status& why) = 0;
@@ -52,6 +55,18 @@ struct SessionLimits {
   // grew with the directory's size as queued chunks piled up.
   uint32_t initial_stream_credits = 2;
   uint32_t max_frame_bytes = 16 << 20;
+
+  // What a connector controls (shared/STYLE.md 18): a frame past one of
+  // these ends its session with a status naming the limit. A connector is
+  // a customer's machine; the coordinator is everyone's.
+  size_t max_hostname_bytes = 255;      // a DNS name's own limit
+  size_t max_version_bytes = 128;
+  size_t max_capabilities = 64;
+  size_t max_capability_bytes = 128;
+  size_t max_message_bytes = 4096;      // CallResult.message, Goaway.reason
+  // Frames waiting to be written to a connector that does not read: past
+  // this, new calls are refused and the next heartbeat ends the session.
+  size_t max_outbox_frames = 4096;
 };
 
 // One connector's tunnel stream (callback API, one reactor per stream).
@@ -72,7 +87,12 @@ class Session : public grpc::ServerBidiReactor<v1::ConnectorFrame, v1::CloudFram
   // The stream is `identity`'s: starts reading. Call once the owner can
   // hear about the session. False, and nothing happens, if the stream has
   // ended meanwhile.
-  bool Begin(ConnectorIdentity identity);
+  bool Begin(ConnectorIdentity identity, std::string presented);
+  // The host found the credential still valid: Settings, then calls.
+  void Accept();
+  // What the stream presented (the credential or certificate), for checks
+  // again later; set by Begin.
+  const std::string& presented() const { return presented_; }
   // Ends a stream that never began, with `why`.
   void Refuse(const absl::Status& why);
 
@@ -116,6 +136,8 @@ class Session : public grpc::ServerBidiReactor<v1::ConnectorFrame, v1::CloudFram
 
   void HandleFrame(v1::ConnectorFrame& frame);
   void HandleHello(const v1::Hello& hello);
+  // OK, or the limit `frame` breaks.
+  absl::Status CheckLimits(const v1::ConnectorFrame& frame) const;
   void Send(v1::CloudFrame frame) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   grpc::WriteOptions NextWriteOptions() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void CloseLocked(const absl::Status& why) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
@@ -126,6 +148,7 @@ class Session : public grpc::ServerBidiReactor<v1::ConnectorFrame, v1::CloudFram
   // Written once by Begin, under mu_, before the first read; read without
   // the lock only after that.
   ConnectorIdentity identity_;
+  std::string presented_;  // likewise
   const SessionLimits limits_;
   v1::Hello hello_;  // written once, before the session is ready
   unsigned revision_ = 0;  // likewise
@@ -136,6 +159,7 @@ class Session : public grpc::ServerBidiReactor<v1::ConnectorFrame, v1::CloudFram
   std::deque<v1::CloudFrame> outbox_ ABSL_GUARDED_BY(mu_);
   bool write_in_flight_ ABSL_GUARDED_BY(mu_) = false;
   bool ready_ ABSL_GUARDED_BY(mu_) = false;
+  bool hello_seen_ ABSL_GUARDED_BY(mu_) = false;
   bool closing_ ABSL_GUARDED_BY(mu_) = false;
   bool draining_ ABSL_GUARDED_BY(mu_) = false;
   bool finished_ ABSL_GUARDED_BY(mu_) = false;
@@ -144,7 +168,13 @@ class Session : public grpc::ServerBidiReactor<v1::ConnectorFrame, v1::CloudFram
   uint64_t ping_seq_ ABSL_GUARDED_BY(mu_) = 0;
   absl::Time last_frame_ ABSL_GUARDED_BY(mu_);
   bool ldap_ok_ ABSL_GUARDED_BY(mu_) = false;
-  absl::flat_hash_map<uint64_t, CallHandlers> calls_ ABSL_GUARDED_BY(mu_);
+  // A call in flight and, for a streamed one, the chunks it may still send:
+  // enforced here too, so a connector cannot push what was not asked for.
+  struct PendingCall {
+    CallHandlers handlers;
+    uint32_t credits = 0;
+  };
+  absl::flat_hash_map<uint64_t, PendingCall> calls_ ABSL_GUARDED_BY(mu_);
 };
 
 }  // namespace dirbridge::cloud

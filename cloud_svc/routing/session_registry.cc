@@ -7,13 +7,15 @@
 
 #include "absl/strings/str_cat.h"
 #include "common/log.h"
+#include "common/log_escape.h"
 #include "common/metrics.h"
 #include "common/secrets.h"
 
 namespace dirbridge::cloud {
 
-SessionRegistry::SessionRegistry(Store* store, const SessionLimits& limits)
-    : store_(store), limits_(limits) {
+SessionRegistry::SessionRegistry(Store* store, ConnectorAuthenticator* authenticator,
+                                 ThreadPool* pool, const SessionLimits& limits)
+    : store_(store), authenticator_(authenticator), pool_(pool), limits_(limits) {
   heartbeats_ = std::thread([this] { HeartbeatLoop(); });
 }
 
@@ -25,15 +27,56 @@ SessionRegistry::~SessionRegistry() {
   heartbeats_.join();
 }
 
-void SessionRegistry::Adopt(std::shared_ptr<Session> session, ConnectorIdentity identity) {
+void SessionRegistry::Adopt(std::shared_ptr<Session> session, ConnectorIdentity identity,
+                            std::string presented) {
   {
     absl::MutexLock lock(&mu_);
     pending_.insert(session);
   }
-  if (!session->Begin(std::move(identity))) {
+  if (!session->Begin(std::move(identity), std::move(presented))) {
     // It ended while the store said who it was: nothing will tell us again.
     absl::MutexLock lock(&mu_);
     pending_.erase(session);
+  }
+}
+
+void SessionRegistry::Revoke(const std::string& tenant_id, const std::string& connector_id,
+                             const absl::Status& why) {
+  std::vector<std::shared_ptr<Session>> doomed;
+  {
+    absl::MutexLock lock(&mu_);
+    auto it = by_connector_.find(connector_id);
+    if (it != by_connector_.end()) doomed.push_back(it->second);
+    for (const auto& s : pending_) {
+      if (s->identity().connector_id == connector_id) doomed.push_back(s);
+    }
+  }
+  for (auto& s : doomed) {
+    if (s->identity().tenant_id == tenant_id) s->Close(why);
+  }
+}
+
+void SessionRegistry::OnHello(std::shared_ptr<Session> session) {
+  bool queued = pool_->TrySchedule([this, session] {
+    absl::StatusOr<ConnectorIdentity> now = authenticator_->Identify(session->presented());
+    if (!now.ok()) {
+      session->Close(absl::IsUnauthenticated(now.status())
+                         ? absl::UnauthenticatedError(
+                               "tunnel: the connector's credential is no longer valid (the "
+                               "connector was deleted or registered again)")
+                         : now.status());
+      return;
+    }
+    if (now->connector_id != session->identity().connector_id ||
+        now->tenant_id != session->identity().tenant_id) {
+      session->Close(absl::UnauthenticatedError("tunnel: the credential names another connector"));
+      return;
+    }
+    session->Accept();
+  });
+  if (!queued) {
+    session->Close(absl::ResourceExhaustedError(
+        "tunnel: cloud_svc is overloaded (its store queue is full); reconnect with backoff"));
   }
 }
 
@@ -106,7 +149,7 @@ void SessionRegistry::OnSessionReady(std::shared_ptr<Session> session) {
   const v1::Hello& hello = session->hello();
   Metrics::Get().Add("dirbridge_connector_sessions_total", {});
   spdlog::info("event=connector_connected tenant={} connector={} version={} hostname={} revision={}",
-               id.tenant_id, id.connector_id, hello.version(), hello.hostname(),
+               id.tenant_id, id.connector_id, LogSafe(hello.version()), LogSafe(hello.hostname()),
                session->revision());
   presence_.Schedule([this, session = std::move(session)] { RecordReady(session); });
 }
@@ -124,6 +167,12 @@ void SessionRegistry::RecordReady(std::shared_ptr<Session> session) {
   rec.password_public_key = hello.password_public_key();
   rec.protocol_revision = session->revision();
   absl::Status st = store_->RecordConnection(rec);
+  if (absl::IsNotFound(st)) {
+    // Deleted between its Hello check and now: a session the store does not
+    // know must not serve.
+    session->Close(absl::PermissionDeniedError("the connector was deleted"));
+    return;
+  }
   if (st.ok()) {
     st = store_->ClearAlerts(id.tenant_id, AlertKind::kConnectorNotConnected,
                              id.connector_id, "", absl::Now());

@@ -10,6 +10,7 @@
 #include "absl/container/flat_hash_map.h"
 #include "absl/container/flat_hash_set.h"
 #include "absl/synchronization/mutex.h"
+#include "cloud_svc/identity/connector_identity.h"
 #include "cloud_svc/routing/session.h"
 #include "cloud_svc/store/store.h"
 #include "common/thread_pool.h"
@@ -31,14 +32,22 @@ namespace dirbridge::cloud {
 // Thread-safe.
 class SessionRegistry : public SessionHost {
  public:
-  SessionRegistry(Store* store, const SessionLimits& limits);
+  // `authenticator` checks a stream's credential again at its Hello, on
+  // `pool` (it asks the store).
+  SessionRegistry(Store* store, ConnectorAuthenticator* authenticator, ThreadPool* pool,
+                  const SessionLimits& limits);
   ~SessionRegistry() override;
 
   const SessionLimits& limits() const { return limits_; }
 
   // A stream that `identity` opened and that has not said Hello yet: it
   // starts reading, and heartbeats police it.
-  void Adopt(std::shared_ptr<Session> session, ConnectorIdentity identity);
+  void Adopt(std::shared_ptr<Session> session, ConnectorIdentity identity,
+             std::string presented);
+  // Ends every stream of the connector at once, ready or not yet (it was
+  // deleted, or registered again with a new credential).
+  void Revoke(const std::string& tenant_id, const std::string& connector_id,
+              const absl::Status& why);
   // Waits until the store holds what presence has learned so far (tests).
   bool WaitForPresence(absl::Time deadline);
 
@@ -53,6 +62,7 @@ class SessionRegistry : public SessionHost {
   // Waits until no session is left, or the deadline passes.
   bool WaitUntilEmpty(absl::Time deadline);
 
+  void OnHello(std::shared_ptr<Session> session) override;
   void OnSessionReady(std::shared_ptr<Session> session) override;
   void OnSessionClosed(Session* session, const absl::Status& why) override;
 
@@ -66,6 +76,8 @@ class SessionRegistry : public SessionHost {
   void Forget(Session* session);
 
   Store* const store_;
+  ConnectorAuthenticator* const authenticator_;
+  ThreadPool* const pool_;
   const SessionLimits limits_;
 
   mutable absl::Mutex mu_;

@@ -2,6 +2,7 @@
 
 #include <memory>
 #include <string>
+#include <tuple>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
@@ -11,6 +12,9 @@
 
 namespace dirbridge::cloud {
 namespace {
+
+// A P-256 CSR in PEM is under 1 KiB; room for extensions, no room for abuse.
+constexpr size_t kMaxCsrBytes = 16 * 1024;
 
 absl::Status PoolFull(const ThreadPool& pool) {
   return absl::ResourceExhaustedError(
@@ -38,6 +42,19 @@ grpc::ServerUnaryReactor* TunnelService::Register(
     grpc::CallbackServerContext* context, const v1::RegisterRequest* request,
     v1::RegisterResponse* response) {
   std::string peer = context->peer();
+  // Checked before any work: a registration key is no licence to send
+  // megabytes (the tunnel listener takes frames up to 16 MiB).
+  for (auto [what, size, limit] :
+       {std::tuple<const char*, size_t, size_t>{"hostname", request->hostname().size(), 255},
+        {"version", request->version().size(), 128},
+        {"csr_pem", request->csr_pem().size(), kMaxCsrBytes},
+        {"registration_key", request->registration_key().size(), 128}}) {
+    if (size > limit) {
+      return FinishWith(context, absl::InvalidArgumentError(absl::StrCat(
+                                     "register: ", what, " is ", size,
+                                     " bytes; the limit is ", limit)));
+    }
+  }
   return OnPool(context, pool_, [this, request, response, peer]() {
     absl::StatusOr<v1::RegisterResponse> out = registrar_->Redeem(*request);
     if (!out.ok()) {
@@ -45,6 +62,10 @@ grpc::ServerUnaryReactor* TunnelService::Register(
       return out.status();
     }
     *response = std::move(*out);
+    // A new credential replaces the old one: streams opened with the old
+    // one end now, ready or not.
+    registry_->Revoke(response->tenant_id(), response->connector_id(),
+                      absl::UnauthenticatedError("the connector was registered again"));
     return absl::OkStatus();
   });
 }
@@ -52,6 +73,11 @@ grpc::ServerUnaryReactor* TunnelService::Register(
 grpc::ServerUnaryReactor* TunnelService::RenewCertificate(
     grpc::CallbackServerContext* context, const v1::RenewCertificateRequest* request,
     v1::RenewCertificateResponse* response) {
+  if (request->csr_pem().size() > kMaxCsrBytes) {
+    return FinishWith(context, absl::InvalidArgumentError(absl::StrCat(
+                                   "renew: csr_pem is ", request->csr_pem().size(),
+                                   " bytes; the limit is ", kMaxCsrBytes)));
+  }
   std::string presented = authenticator_->Presented(*context);
   return OnPool(context, pool_, [this, request, response, presented]() -> absl::Status {
     absl::StatusOr<ConnectorIdentity> id = authenticator_->Identify(presented);
@@ -71,14 +97,14 @@ grpc::ServerBidiReactor<v1::ConnectorFrame, v1::CloudFrame>* TunnelService::Conn
   std::string presented = authenticator_->Presented(*context);
   std::string peer = context->peer();
   bool queued = pool_->TrySchedule([this, session, presented = std::move(presented),
-                                    peer = std::move(peer)] {
+                                    peer = std::move(peer)]() mutable {
     absl::StatusOr<ConnectorIdentity> id = authenticator_->Identify(presented);
     if (!id.ok()) {
       spdlog::warn("event=tunnel_refused peer={} reason=\"{}\"", peer, id.status().message());
       session->Refuse(id.status());
       return;
     }
-    registry_->Adopt(session, *id);
+    registry_->Adopt(session, *id, presented);
   });
   if (!queued) session->Refuse(PoolFull(*pool_));
   return session.get();

@@ -34,6 +34,14 @@ class AlertStore {
   // with `active_only`.
   virtual absl::StatusOr<std::vector<AlertRecord>> ListAlerts(absl::string_view tenant_id,
                                                               bool active_only) = 0;
+  // One page of them, for callers that must not hold them all: at most
+  // `limit` (INVALID_ARGUMENT below 1), newest raised first, ties by
+  // alert_id descending, after `after` (the last alert of the previous
+  // page; null for the first).
+  virtual absl::StatusOr<std::vector<AlertRecord>> ListAlertsPage(absl::string_view tenant_id,
+                                                                  bool active_only,
+                                                                  const AlertRecord* after,
+                                                                  int limit) = 0;
 };
 
 }  // namespace dirbridge::cloud

@@ -15,7 +15,7 @@ std::vector<std::string> StoreOps() {
           "GetMapping", "ListMappings", "DueMappings", "SetMappingRun", "SetNextRun",
           "UpsertUsers", "CountUnseen", "CountActive", "ApplyRun", "ListUsers", "CurrentEkey",
           "PutEkey", "CurrentEkeys", "CreateDeploymentToken", "GetDeploymentToken", "Activate",
-          "RaiseAlert", "ClearAlerts", "ListAlerts", "AppendAudit", "ListAudit",
+          "RaiseAlert", "ClearAlerts", "ListAlerts", "ListAlertsPage", "AppendAudit", "ListAudit",
           "CountConnectors", "CountMappings", "CountLiveDeploymentTokens", "CountDevices"};
 }
 
@@ -251,6 +251,28 @@ absl::StatusOr<std::vector<AlertRecord>> MemoryStore::ListAlerts(absl::string_vi
   std::stable_sort(out.begin(), out.end(), [](const AlertRecord& a, const AlertRecord& b) {
     return a.raised_at > b.raised_at;
   });
+  return out;
+}
+
+absl::StatusOr<std::vector<AlertRecord>> MemoryStore::ListAlertsPage(absl::string_view tenant_id,
+                                                                     bool active_only,
+                                                                     const AlertRecord* after,
+                                                                     int limit) {
+  FaultInjector::Call call = faults_.Enter("ListAlertsPage");
+  if (!call.ok()) return call.status();
+  if (limit < 1) return absl::InvalidArgumentError("ListAlertsPage: limit must be at least 1");
+  absl::MutexLock lock(&mu_);
+  auto newer = [](const AlertRecord& a, const AlertRecord& b) {
+    return a.raised_at != b.raised_at ? a.raised_at > b.raised_at : a.alert_id > b.alert_id;
+  };
+  std::vector<AlertRecord> out;
+  for (const AlertRecord& a : alerts_) {
+    if (a.tenant_id != tenant_id || (active_only && a.cleared_at)) continue;
+    if (after && !newer(*after, a)) continue;
+    out.push_back(a);
+  }
+  std::sort(out.begin(), out.end(), newer);
+  if (out.size() > static_cast<size_t>(limit)) out.resize(limit);
   return out;
 }
 

@@ -79,6 +79,10 @@ class MemoryStore : public Store {
                            absl::Time cleared_at) override;
   absl::StatusOr<std::vector<AlertRecord>> ListAlerts(absl::string_view tenant_id,
                                                       bool active_only) override;
+  absl::StatusOr<std::vector<AlertRecord>> ListAlertsPage(absl::string_view tenant_id,
+                                                          bool active_only,
+                                                          const AlertRecord* after,
+                                                          int limit) override;
   absl::Status AppendAudit(const AuditRecord& record) override;
   absl::StatusOr<std::vector<AuditRecord>> ListAudit(absl::string_view tenant_id,
                                                      int limit) override;

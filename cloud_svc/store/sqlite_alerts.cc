@@ -59,4 +59,25 @@ absl::StatusOr<std::vector<AlertRecord>> SqliteStore::ListAlerts(absl::string_vi
   return ReadAll<AlertRecord>(*s, ReadAlert);
 }
 
+absl::StatusOr<std::vector<AlertRecord>> SqliteStore::ListAlertsPage(absl::string_view tenant_id,
+                                                                     bool active_only,
+                                                                     const AlertRecord* after,
+                                                                     int limit) {
+  if (limit < 1) return absl::InvalidArgumentError("ListAlertsPage: limit must be at least 1");
+  absl::MutexLock lock(&mu_);
+  ASSIGN_OR_RETURN(auto s, db_->Prepare(absl::StrCat(
+      "SELECT alert_id, tenant_id, kind, connector_id, mapping_id, raised_at, "
+      "cleared_at, message FROM alerts WHERE tenant_id = ?1",
+      active_only ? " AND cleared_at IS NULL" : "",
+      after ? " AND (raised_at < ?2 OR (raised_at = ?2 AND alert_id < ?3))" : "",
+      " ORDER BY raised_at DESC, alert_id DESC LIMIT ?4")));
+  s->Bind(1, tenant_id);
+  if (after) {
+    s->Bind(2, SqlTime(after->raised_at));
+    s->Bind(3, after->alert_id);
+  }
+  s->Bind(4, static_cast<int64_t>(limit));
+  return ReadAll<AlertRecord>(*s, ReadAlert);
+}
+
 }  // namespace dirbridge::cloud

@@ -99,6 +99,10 @@ class SqliteStore : public Store {
                            absl::Time cleared_at) override;
   absl::StatusOr<std::vector<AlertRecord>> ListAlerts(absl::string_view tenant_id,
                                                       bool active_only) override;
+  absl::StatusOr<std::vector<AlertRecord>> ListAlertsPage(absl::string_view tenant_id,
+                                                          bool active_only,
+                                                          const AlertRecord* after,
+                                                          int limit) override;
 
   // AuditStore (sqlite_audit.cc).
   absl::Status AppendAudit(const AuditRecord& record) override;

@@ -1,5 +1,7 @@
 #include "tests/store/store_conformance.h"
 
+#include <tuple>
+
 namespace dirbridge::cloud {
 namespace {
 
@@ -82,6 +84,32 @@ TEST_P(AlertStoreTest, ARaisedAlertStandsAndNeedsAKnownTenant) {
   EXPECT_CODE(store().RaiseAlert(Alert(kT1, "a1", T(3))), kAlreadyExists);  // id taken
   EXPECT_CODE(store().RaiseAlert(Alert("t-unknown", "a9", T(3))), kFailedPrecondition);
   EXPECT_THAT(VALUE_OF(store().ListAlerts(kT1, true)), IsEmpty());
+}
+
+TEST_P(AlertStoreTest, PagesNewestFirstWithTiesByIdAndTenantWalls) {
+  // Alerts of different connectors (so none folds into another); a3 and a4
+  // were raised at the same time.
+  for (auto [id, t, c] : {std::tuple<const char*, int, const char*>{"a1", 1, "c1"},
+                          {"a2", 2, "c2"}, {"a3", 3, "c3"}, {"a4", 3, "c4"}, {"a5", 5, "c5"}}) {
+    ASSERT_TRUE(store().RaiseAlert(Alert(kT1, id, T(t), AlertKind::kConnectorNotConnected, c)).ok());
+  }
+  ASSERT_TRUE(store().RaiseAlert(Alert(kT2, "b1", T(4))).ok());
+  ASSERT_TRUE(store().ClearAlerts(kT1, AlertKind::kConnectorNotConnected, "c2", "", T(6)).ok());
+
+  std::vector<AlertRecord> page = VALUE_OF(store().ListAlertsPage(kT1, false, nullptr, 2));
+  EXPECT_THAT(page, ElementsAre(Id("a5"), Id("a4")));
+  page = VALUE_OF(store().ListAlertsPage(kT1, false, &page.back(), 2));
+  EXPECT_THAT(page, ElementsAre(Id("a3"), Id("a2")));
+  page = VALUE_OF(store().ListAlertsPage(kT1, false, &page.back(), 2));
+  EXPECT_THAT(page, ElementsAre(Id("a1")));
+  page = VALUE_OF(store().ListAlertsPage(kT1, false, &page.back(), 2));
+  EXPECT_THAT(page, IsEmpty());
+
+  EXPECT_THAT(VALUE_OF(store().ListAlertsPage(kT1, true, nullptr, 10)),
+              ElementsAre(Id("a5"), Id("a4"), Id("a3"), Id("a1")));
+  EXPECT_THAT(VALUE_OF(store().ListAlertsPage(kT2, false, nullptr, 10)), ElementsAre(Id("b1")));
+  EXPECT_EQ(store().ListAlertsPage(kT1, false, nullptr, 0).status().code(),
+            absl::StatusCode::kInvalidArgument);
 }
 
 }  // namespace
