@@ -27,6 +27,7 @@
 #include "cloud_svc/identity/connector_identity.h"
 #include "cloud_svc/identity/registrar.h"
 #include "cloud_svc/identity/tunnel_ca.h"
+#include "cloud_svc/jobs/import_pool.h"
 #include "cloud_svc/jobs/importer.h"
 #include "cloud_svc/jobs/scheduler.h"
 #include "cloud_svc/routing/router.h"
@@ -91,11 +92,17 @@ absl::Status Run(const CloudConfig& config) {
   if (!config.bootstrap_dir.empty()) {
     RETURN_IF_ERROR(BootstrapDemoTenant(config.bootstrap_dir, store.get(), &registrar));
   }
-  AdminService admin(store.get(), &auth, &registrar, &registry, &router, &store_pool);
+  TenantQuotas quotas;
+  quotas.max_connectors = static_cast<uint64_t>(config.max_connectors_per_tenant);
+  quotas.max_mappings = static_cast<uint64_t>(config.max_mappings_per_tenant);
+  quotas.max_deployment_tokens = static_cast<uint64_t>(config.max_deployment_tokens_per_tenant);
+  quotas.max_devices = static_cast<uint64_t>(config.max_devices_per_tenant);
+  AdminService admin(store.get(), &auth, &registrar, &registry, &router, &store_pool, quotas);
   DirectoryService directory(&auth, &router, &store_pool);
   AuthThrottle throttle(ThrottleLimits{config.auth_failures_per_user,
                                        config.auth_failures_per_tenant,
-                                       config.auth_failure_window});
+                                       config.auth_failure_window,
+                                       static_cast<size_t>(config.auth_throttle_buckets)});
   AuthService auth_service(&auth, &router, &registry, &throttle, &store_pool);
   KeysService keys_service(&auth, &router, store.get(), &store_pool);
   ImportPolicy import_policy;
@@ -103,9 +110,15 @@ absl::Status Run(const CloudConfig& config) {
   import_policy.hold_fraction = config.import_hold_fraction;
   import_policy.hold_minimum = static_cast<uint64_t>(config.import_hold_minimum);
   import_policy.full_interval = config.import_full_interval;
+  import_policy.timeout = config.import_timeout;
+  import_policy.chunk_silence = config.import_chunk_silence;
   Importer importer(store.get(), &router, import_policy);
-  MappingsService mappings_service(&auth, store.get(), &importer, &store_pool);
-  DeploymentService deployment_service(&auth, &router, store.get(), &store_pool);
+  // Every import, on demand or scheduled, within each tenant's share.
+  ImportPool import_pool(ImportPoolOptions{config.import_threads, config.imports_per_tenant,
+                                           static_cast<size_t>(config.import_queue)});
+  MappingsService mappings_service(&auth, store.get(), &importer, &store_pool, &import_pool,
+                                   quotas);
+  DeploymentService deployment_service(&auth, &router, store.get(), &store_pool, quotas);
   TunnelService tunnel(&registrar, connector_auth.get(), &registry, &store_pool);
   // ---- End of the store and the services. ----------------------------------
 
@@ -127,7 +140,7 @@ absl::Status Run(const CloudConfig& config) {
   if (!config.ports_file.empty()) {
     RETURN_IF_ERROR(WritePortsFile(config.ports_file, backend_port, tunnel_port));
   }
-  Scheduler scheduler(store.get(), &importer, config.scheduler_tick);
+  Scheduler scheduler(store.get(), &importer, &import_pool, config.scheduler_tick);
   std::unique_ptr<MetricsServer> metrics;
   if (!config.metrics_addr.empty()) {
     ASSIGN_OR_RETURN(metrics, StartCloudMetrics(config.metrics_addr, &registry));

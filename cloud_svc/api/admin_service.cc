@@ -77,6 +77,8 @@ absl::Status AdminService::DoCreateConnector(
     const std::string& tenant, const v1::CreateConnectorRequest& request,
     v1::Connector* response) {
   RETURN_IF_ERROR(CheckName("connector", request.name()));
+  RETURN_IF_ERROR(CheckQuota(store_->CountConnectors(tenant), quotas_.max_connectors,
+                             "connectors", "--max_connectors_per_tenant"));
   ConnectorRecord c;
   c.tenant_id = tenant;
   c.connector_id = NewId();

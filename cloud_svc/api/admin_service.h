@@ -1,6 +1,7 @@
 #ifndef DIRBRIDGE_CLOUD_SVC_API_ADMIN_SERVICE_H_
 #define DIRBRIDGE_CLOUD_SVC_API_ADMIN_SERVICE_H_
 
+#include "cloud_svc/api/quotas.h"
 #include "cloud_svc/identity/authenticator.h"
 #include "cloud_svc/identity/registrar.h"
 #include "cloud_svc/routing/router.h"
@@ -14,15 +15,18 @@ namespace dirbridge::cloud {
 // Admin: tenants, connectors, registration keys, alerts.
 class AdminService : public v1::Admin::CallbackService {
  public:
-  // `pool` runs every step that touches the store.
+  // `pool` runs every step that touches the store. `quotas`: connectors
+  // per tenant.
   AdminService(Store* store, const Authenticator* auth, Registrar* registrar,
-               SessionRegistry* registry, Router* router, ThreadPool* pool)
+               SessionRegistry* registry, Router* router, ThreadPool* pool,
+               TenantQuotas quotas = {})
       : store_(store),
         auth_(auth),
         registrar_(registrar),
         registry_(registry),
         router_(router),
-        pool_(pool) {}
+        pool_(pool),
+        quotas_(quotas) {}
 
   grpc::ServerUnaryReactor* CreateTenant(grpc::CallbackServerContext* context,
                                          const v1::CreateTenantRequest* request,
@@ -69,6 +73,7 @@ class AdminService : public v1::Admin::CallbackService {
   SessionRegistry* const registry_;
   Router* const router_;
   ThreadPool* const pool_;
+  const TenantQuotas quotas_;
 };
 
 }  // namespace dirbridge::cloud

@@ -63,6 +63,8 @@ absl::Status MappingsService::DoCreateMapping(const std::string& tenant,
   }
   m.created_at = absl::Now();
   m.next_run_at = m.created_at + m.sync_interval;
+  RETURN_IF_ERROR(CheckQuota(store_->CountMappings(tenant), quotas_.max_mappings, "mappings",
+                             "--max_mappings_per_tenant"));
   ASSIGN_OR_RETURN(MappingRecord stored, store_->CreateMapping(std::move(m)));
   MappingToProto(stored, response);
   return absl::OkStatus();
@@ -81,14 +83,39 @@ grpc::ServerUnaryReactor* MappingsService::ListMappings(grpc::CallbackServerCont
 grpc::ServerUnaryReactor* MappingsService::ImportUsers(grpc::CallbackServerContext* context,
                                                        const v1::ImportUsersRequest* request,
                                                        v1::ImportReport* response) {
-  // The import runs on the import workers, and goes on even if the caller
-  // hangs up: it is the store's work, and a half-read directory changes no
-  // user's state anyway.
-  return OffloadForTenant(context, auth_, &workers_, [=, this](const std::string& tenant) {
-    ASSIGN_OR_RETURN(MappingRecord m, store_->GetMapping(tenant, request->mapping_id()));
-    ASSIGN_OR_RETURN(*response, importer_->Run(m, request->incremental()));
-    return absl::OkStatus();
+  // The mapping is read on the store pool; the import then runs on the
+  // shared import pool, within the tenant's share of it. It goes on even
+  // if the caller hangs up (it ends by its own limits at the latest: a
+  // half-read directory changes no user's state anyway), and the call
+  // ends when it does: the default reactor keeps request and response
+  // until Finish.
+  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  std::string authorization = Authenticator::Authorization(*context);
+  bool queued = pool_->TrySchedule([=, this, authorization = std::move(authorization)] {
+    absl::StatusOr<std::string> tenant = auth_->Tenant(authorization);
+    absl::StatusOr<MappingRecord> m =
+        tenant.ok() ? store_->GetMapping(*tenant, request->mapping_id()) : tenant.status();
+    if (!m.ok()) {
+      reactor->Finish(ToGrpcStatus(m.status()));
+      return;
+    }
+    bool incremental = request->incremental();
+    // Not `this`: a queued import may run while the process stops, after
+    // this service is gone (the pool drains last).
+    Importer* importer = importer_;
+    absl::Status submitted = imports_->Submit(*tenant, [=, m = *m] {
+      absl::StatusOr<v1::ImportReport> report = importer->Run(m, incremental);
+      if (report.ok()) *response = *std::move(report);
+      reactor->Finish(ToGrpcStatus(report.status()));
+    });
+    if (!submitted.ok()) reactor->Finish(ToGrpcStatus(submitted));
   });
+  if (!queued) {
+    reactor->Finish(ToGrpcStatus(absl::ResourceExhaustedError(absl::StrCat(
+        "cloud_svc is overloaded: ", pool_->max_queued(),
+        " backend calls already wait for the store; retry with backoff"))));
+  }
+  return reactor;
 }
 
 grpc::ServerUnaryReactor* MappingsService::ResolveHeldImport(

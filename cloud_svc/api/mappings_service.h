@@ -1,7 +1,9 @@
 #ifndef DIRBRIDGE_CLOUD_SVC_API_MAPPINGS_SERVICE_H_
 #define DIRBRIDGE_CLOUD_SVC_API_MAPPINGS_SERVICE_H_
 
+#include "cloud_svc/api/quotas.h"
 #include "cloud_svc/identity/authenticator.h"
+#include "cloud_svc/jobs/import_pool.h"
 #include "cloud_svc/jobs/importer.h"
 #include "cloud_svc/store/store.h"
 #include "common/thread_pool.h"
@@ -12,10 +14,16 @@ namespace dirbridge::cloud {
 // Mappings and the users imported through them.
 class MappingsService : public v1::Mappings::CallbackService {
  public:
-  // `pool` runs every step that touches the store (imports have workers
-  // of their own).
-  MappingsService(const Authenticator* auth, Store* store, Importer* importer, ThreadPool* pool)
-      : auth_(auth), store_(store), importer_(importer), pool_(pool) {}
+  // `pool` runs every step that touches the store; imports run on
+  // `imports`, shared with the scheduler. `quotas`: mappings per tenant.
+  MappingsService(const Authenticator* auth, Store* store, Importer* importer, ThreadPool* pool,
+                  ImportPool* imports, TenantQuotas quotas = {})
+      : auth_(auth),
+        store_(store),
+        importer_(importer),
+        pool_(pool),
+        imports_(imports),
+        quotas_(quotas) {}
 
   grpc::ServerUnaryReactor* CreateMapping(grpc::CallbackServerContext* context,
                                           const v1::CreateMappingRequest* request,
@@ -43,8 +51,8 @@ class MappingsService : public v1::Mappings::CallbackService {
   Store* const store_;
   Importer* const importer_;
   ThreadPool* const pool_;
-  // Imports block on the store and the stream: off the gRPC threads.
-  ThreadPool workers_{4};
+  ImportPool* const imports_;
+  const TenantQuotas quotas_;
 };
 
 void MappingToProto(const MappingRecord& m, v1::Mapping* out);

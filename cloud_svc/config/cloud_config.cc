@@ -131,6 +131,26 @@ std::vector<std::string> CloudConfig::Validate() const {
   p.IntAtLeast("import_hold_minimum", import_hold_minimum, 0);
   p.DurationAtLeast("import_full_interval", import_full_interval, absl::ZeroDuration());
   p.DurationAtLeast("scheduler_tick", scheduler_tick, absl::Milliseconds(50));
+  p.DurationAtLeast("import_timeout", import_timeout, absl::Seconds(1));
+  p.DurationAtLeast("import_chunk_silence", import_chunk_silence, absl::Milliseconds(100));
+  if (import_chunk_silence > import_timeout) {
+    p.Add(absl::StrCat("--import_chunk_silence (", absl::FormatDuration(import_chunk_silence),
+                       ") must not be longer than --import_timeout (",
+                       absl::FormatDuration(import_timeout), ")"));
+  }
+  p.IntRange("import_threads", import_threads, 2, 256);
+  // Below the workers, so that no tenant holds all of them.
+  if (imports_per_tenant < 1 || imports_per_tenant >= import_threads) {
+    p.Add(absl::StrCat("--imports_per_tenant must be from 1 to --import_threads - 1 (",
+                       import_threads - 1, "), so that no tenant holds every import worker, not ",
+                       imports_per_tenant));
+  }
+  p.IntRange("import_queue", import_queue, 1, 100000);
+  p.IntRange("max_connectors_per_tenant", max_connectors_per_tenant, 1, 100000);
+  p.IntRange("max_mappings_per_tenant", max_mappings_per_tenant, 1, 100000);
+  p.IntRange("max_deployment_tokens_per_tenant", max_deployment_tokens_per_tenant, 1, 10000000);
+  p.IntRange("max_devices_per_tenant", max_devices_per_tenant, 1, 1000000000);
+  p.IntRange("auth_throttle_buckets", auth_throttle_buckets, 1000, 100000000);
 
   p.IntRange("store_threads", store_threads, 1, 256);
 

@@ -56,6 +56,21 @@ struct CloudConfig {
   int import_hold_minimum = 10;
   absl::Duration import_full_interval = absl::Hours(24 * 7);
   absl::Duration scheduler_tick = absl::Seconds(10);
+  // Each import's limits, and each tenant's share of the import workers
+  // (jobs/importer.h, jobs/import_pool.h).
+  absl::Duration import_timeout = absl::Hours(2);
+  absl::Duration import_chunk_silence = absl::Seconds(60);
+  int import_threads = 8;
+  int imports_per_tenant = 2;
+  int import_queue = 64;
+
+  // What one tenant may hold (api/quotas.h), and the failed-login
+  // throttle's memory over all tenants.
+  int64_t max_connectors_per_tenant = 50;
+  int64_t max_mappings_per_tenant = 200;
+  int64_t max_deployment_tokens_per_tenant = 1000;
+  int64_t max_devices_per_tenant = 1000000;
+  int64_t auth_throttle_buckets = 100000;
 
   // Threads that run backend and presence work touching the store, so that
   // gRPC's own threads never wait on disk.

@@ -101,6 +101,39 @@ ABSL_FLAG(absl::Duration, scheduler_tick, absl::Seconds(10),
           "How often the scheduler looks for mappings whose sync_interval has passed. "
           "At least 50ms.");
 ABSL_FLAG(int, store_threads, 8,
+ABSL_FLAG(absl::Duration, import_timeout, absl::Hours(2),
+          "The longest one import may run, all its searches together; past it the import "
+          "is cancelled at the connector and fails DEADLINE_EXCEEDED (IMPORT_FAILED alert, "
+          "nobody marked). At least 1s.");
+ABSL_FLAG(absl::Duration, import_chunk_silence, absl::Seconds(60),
+          "The longest an import waits for the connector's next chunk (or its first); past "
+          "it the import is cancelled and fails like --import_timeout. 100ms to "
+          "--import_timeout.");
+ABSL_FLAG(int, import_threads, 8,
+          "Imports running at once over all tenants, on demand and scheduled together. "
+          "2 to 256.");
+ABSL_FLAG(int, imports_per_tenant, 2,
+          "Imports one tenant may have running or waiting; past it ImportUsers answers "
+          "RESOURCE_EXHAUSTED and the scheduler defers the tenant's runs to its next tick. "
+          "1 to --import_threads - 1.");
+ABSL_FLAG(int, import_queue, 64,
+          "Imports waiting for a worker over all tenants; past it ImportUsers answers "
+          "RESOURCE_EXHAUSTED. 1 to 100000.");
+ABSL_FLAG(int64_t, max_connectors_per_tenant, 50,
+          "Connectors (not deleted) one tenant may have; past it CreateConnector answers "
+          "RESOURCE_EXHAUSTED. 1 to 100000.");
+ABSL_FLAG(int64_t, max_mappings_per_tenant, 200,
+          "Mappings one tenant may have; past it CreateMapping answers RESOURCE_EXHAUSTED. "
+          "1 to 100000.");
+ABSL_FLAG(int64_t, max_deployment_tokens_per_tenant, 1000,
+          "Unexpired deployment tokens one tenant may have; past it CreateDeploymentToken "
+          "answers RESOURCE_EXHAUSTED. 1 to 10000000.");
+ABSL_FLAG(int64_t, max_devices_per_tenant, 1000000,
+          "Devices one tenant may activate; past it Activate answers RESOURCE_EXHAUSTED. "
+          "1 to 1000000000.");
+ABSL_FLAG(int64_t, auth_throttle_buckets, 100000,
+          "Failed-login buckets kept over all tenants (about 100 bytes each); past it the "
+          "refilled ones, then the fullest, are dropped. 1000 to 100000000.");
           "Threads that run backend and presence work touching the store, so that gRPC's "
           "threads never wait on disk. 1 to 256.");
 ABSL_FLAG(std::string, probe, "",
@@ -186,3 +219,13 @@ ProbeTarget ProbeTargetFromFlags() {
   c.max_calls_per_tenant = absl::GetFlag(FLAGS_max_calls_per_tenant);
   c.call_timeout = absl::GetFlag(FLAGS_call_timeout);
   c.stream_timeout = absl::GetFlag(FLAGS_stream_timeout);
+  c.import_timeout = absl::GetFlag(FLAGS_import_timeout);
+  c.import_chunk_silence = absl::GetFlag(FLAGS_import_chunk_silence);
+  c.import_threads = absl::GetFlag(FLAGS_import_threads);
+  c.imports_per_tenant = absl::GetFlag(FLAGS_imports_per_tenant);
+  c.import_queue = absl::GetFlag(FLAGS_import_queue);
+  c.max_connectors_per_tenant = absl::GetFlag(FLAGS_max_connectors_per_tenant);
+  c.max_mappings_per_tenant = absl::GetFlag(FLAGS_max_mappings_per_tenant);
+  c.max_deployment_tokens_per_tenant = absl::GetFlag(FLAGS_max_deployment_tokens_per_tenant);
+  c.max_devices_per_tenant = absl::GetFlag(FLAGS_max_devices_per_tenant);
+  c.auth_throttle_buckets = absl::GetFlag(FLAGS_auth_throttle_buckets);

@@ -2,6 +2,7 @@
 
 #include "cloud_svc/jobs/user_record.h"
 
+#include <algorithm>
 #include <cmath>
 #include <deque>
 
@@ -62,8 +63,8 @@ bool MarkerAfter(const std::string& a, const std::string& b) {
 
 absl::Status Importer::Stream(const MappingRecord& mapping, const std::string& run_id,
                               const std::string& base_dn, const std::string& group_dn,
-                              const std::string& changed_since, UpsertCounts& counts,
-                              Marks& marks) {
+                              const std::string& changed_since, absl::Time deadline,
+                              UpsertCounts& counts, Marks& marks) {
   auto queue = std::make_shared<ChunkQueue>();
   CallHandlers handlers;
   handlers.on_chunk = [queue](v1::ResultChunk&& chunk) {
@@ -82,23 +83,54 @@ absl::Status Importer::Stream(const MappingRecord& mapping, const std::string& r
   search->set_page_size(policy_.page_size);
   search->set_changed_since(changed_since);
   RouteOptions options;
-  options.deadline = absl::Now() + policy_.timeout;
+  // A moment past the run's own limit, so that the wait below (which
+  // names the limit) ends first; the router's deadline is the backstop.
+  options.deadline = deadline + absl::Seconds(1);
   std::shared_ptr<RoutedCall> call =
       router_->Call(mapping.tenant_id, std::move(request), options, std::move(handlers));
   auto cancel = absl::MakeCleanup(
       [call] { call->Cancel(absl::CancelledError("the import stopped reading")); });
   while (true) {
     v1::SearchUsersResponse chunk;
+    bool ready;
     {
       absl::MutexLock lock(&queue->mu);
-      queue->mu.Await(absl::Condition(
-          +[](ChunkQueue* q) ABSL_EXCLUSIVE_LOCKS_REQUIRED(q->mu) {
-            return q->done || !q->chunks.empty();
-          },
-          queue.get()));
-      if (queue->chunks.empty()) return queue->status;
-      chunk = std::move(queue->chunks.front());
-      queue->chunks.pop_front();
+      // Never an unbounded wait: the silence limit restarts with each
+      // chunk, the overall one does not.
+      absl::Time silent_until = absl::Now() + policy_.chunk_silence;
+      ready = queue->mu.AwaitWithDeadline(
+          absl::Condition(
+              +[](ChunkQueue* q) ABSL_EXCLUSIVE_LOCKS_REQUIRED(q->mu) {
+                return q->done || !q->chunks.empty();
+              },
+              queue.get()),
+          std::min(silent_until, deadline));
+      if (ready && queue->chunks.empty()) {
+        // The routed call carries the same deadline: when it is what ended
+        // the call, say which limit it was.
+        if (!absl::IsDeadlineExceeded(queue->status) ||
+            absl::Now() + absl::Seconds(1) < deadline) {
+          return queue->status;
+        }
+        ready = false;
+      } else if (ready) {
+        chunk = std::move(queue->chunks.front());
+        queue->chunks.pop_front();
+      }
+    }
+    if (!ready) {
+      absl::Status why =
+          absl::Now() + absl::Milliseconds(1) >= deadline
+              ? absl::DeadlineExceededError(absl::StrCat(
+                    "the import ran past its overall limit of ",
+                    absl::FormatDuration(policy_.timeout), " (--import_timeout)"))
+              : absl::DeadlineExceededError(absl::StrCat(
+                    "the connector sent nothing for ", absl::FormatDuration(policy_.chunk_silence),
+                    " (--import_chunk_silence)"));
+      // Outside the queue's lock (the cancel runs on_done, which takes it),
+      // and before the cleanup's own cancel, so the connector hears why.
+      call->Cancel(why);
+      return why;
     }
     if (!chunk.server().empty()) {
       if (!marks.server.empty() && marks.server != chunk.server()) marks.mixed_servers = true;
@@ -144,6 +176,8 @@ absl::StatusOr<v1::ImportReport> Importer::Run(const MappingRecord& mapping, boo
   if (groups.empty()) groups.push_back("");
   UpsertCounts counts;
   Marks marks;
+  // One overall limit for the run, however many searches it makes.
+  const absl::Time deadline = absl::Now() + policy_.timeout;
   bool incremental_ok = incremental && !mapping.watermark.empty() &&
                         !mapping.watermark_server.empty() &&
                         absl::Now() - mapping.last_full_at < policy_.full_interval;
@@ -155,7 +189,8 @@ absl::StatusOr<v1::ImportReport> Importer::Run(const MappingRecord& mapping, boo
     for (const std::string& base : bases) {
       for (const std::string& group : groups) {
         Marks m;
-        absl::Status st = Stream(mapping, run_id, base, group, mapping.watermark, counts, m);
+        absl::Status st =
+            Stream(mapping, run_id, base, group, mapping.watermark, deadline, counts, m);
         if (!st.ok()) {
           Alert(mapping, AlertKind::kImportFailed,
                 absl::StrCat("Incremental import of mapping \"", mapping.name,
@@ -191,7 +226,7 @@ absl::StatusOr<v1::ImportReport> Importer::Run(const MappingRecord& mapping, boo
   }
   for (const std::string& base : bases) {
     for (const std::string& group : groups) {
-      absl::Status st = Stream(mapping, run_id, base, group, "", counts, marks);
+      absl::Status st = Stream(mapping, run_id, base, group, "", deadline, counts, marks);
       if (!st.ok()) {
         std::string message = absl::StrCat(
             "Import of mapping \"", mapping.name, "\" failed after ", counts.added + counts.updated +

@@ -20,7 +20,13 @@ struct ImportPolicy {
   // were users, is held instead.
   double hold_fraction = 0.2;
   uint64_t hold_minimum = 10;
+  // A run's overall limit (--import_timeout), over all its bases and
+  // groups, and the longest silence between two chunks, or before the
+  // first (--import_chunk_silence). Past either the run is cancelled at
+  // the connector and fails DEADLINE_EXCEEDED naming the limit: no worker
+  // is held by a connector that accepts a search and never answers.
   absl::Duration timeout = absl::Hours(2);
+  absl::Duration chunk_silence = absl::Seconds(60);
   // Incremental runs until a full run is this old; then a full run, which
   // is what finds removals.
   absl::Duration full_interval = absl::Hours(24 * 7);
@@ -33,8 +39,10 @@ struct ImportPolicy {
 // once it is stored, so the import holds a few chunks at most. Only a
 // complete run changes users' states, and only when it passes the hold
 // rule: a failed, cancelled or partial run, or a suspicious one, marks
-// nobody NOT_IN_DIRECTORY. Never two runs of one mapping at once.
-// Thread-safe; Run blocks.
+// nobody NOT_IN_DIRECTORY. Never two runs of one mapping at once. A run
+// ends by its limits (ImportPolicy) at the latest, whoever asked for it:
+// a backend that stops waiting does not stop it. Thread-safe; Run blocks,
+// always with a deadline.
 class Importer {
  public:
   Importer(Store* store, Router* router, ImportPolicy policy)
@@ -58,7 +66,8 @@ class Importer {
   };
   absl::Status Stream(const MappingRecord& mapping, const std::string& run_id,
                       const std::string& base_dn, const std::string& group_dn,
-                      const std::string& changed_since, UpsertCounts& counts, Marks& marks);
+                      const std::string& changed_since, absl::Time deadline,
+                      UpsertCounts& counts, Marks& marks);
   absl::StatusOr<v1::ImportReport> Complete(MappingRecord mapping, const std::string& run_id,
                                             const UpsertCounts& counts, const Marks& marks);
   void Alert(const MappingRecord& mapping, AlertKind kind, const std::string& message);

@@ -6,8 +6,8 @@
 
 namespace dirbridge::cloud {
 
-Scheduler::Scheduler(Store* store, Importer* importer, absl::Duration tick)
-    : store_(store), importer_(importer), tick_(tick) {
+Scheduler::Scheduler(Store* store, Importer* importer, ImportPool* pool, absl::Duration tick)
+    : store_(store), importer_(importer), tick_(tick), pool_(pool) {
   thread_ = std::thread([this] { Loop(); });
 }
 
@@ -41,18 +41,28 @@ void Scheduler::RunDue() {
   std::uniform_real_distribution<double> jitter(0.9, 1.1);
   for (const MappingRecord& m : *due) {
     if (importer_->Running(m.mapping_id)) continue;
-    // Book the next run first: a crash mid-import does not make the run
-    // repeat in a loop at start-up.
-    absl::Status st =
-        store_->SetNextRun(m.tenant_id, m.mapping_id, now + m.sync_interval * jitter(rng));
-    if (!st.ok()) continue;
-    workers_.Schedule([this, m] {
+    // A tenant at its limit waits for its own imports; the others go on.
+    // Its run stays due, so the next tick tries it again.
+    if (pool_->AtLimit(m.tenant_id)) {
+      spdlog::debug("event=scheduled_import_deferred tenant={} mapping={}", m.tenant_id,
+                    m.mapping_id);
+      continue;
+    }
+    absl::Status st = pool_->Submit(m.tenant_id, [this, m] {
       absl::StatusOr<v1::ImportReport> r = importer_->Run(m, /*incremental=*/true);
       if (!r.ok()) {
         spdlog::info("event=scheduled_import_failed mapping={} error=\"{}\"", m.mapping_id,
                      r.status().message());
       }
     });
+    if (!st.ok()) continue;  // full: due still, next tick
+    // Booked once it is queued. A crash mid-import does not make the run
+    // repeat in a loop at start-up (the next run is in the store already).
+    st = store_->SetNextRun(m.tenant_id, m.mapping_id, now + m.sync_interval * jitter(rng));
+    if (!st.ok()) {
+      spdlog::error("event=store_error op=set_next_run mapping={} error=\"{}\"", m.mapping_id,
+                    st.message());
+    }
   }
 }
 

@@ -5,8 +5,8 @@
 
 #include "absl/base/thread_annotations.h"
 #include "absl/synchronization/mutex.h"
+#include "cloud_svc/jobs/import_pool.h"
 #include "cloud_svc/jobs/importer.h"
-#include "common/thread_pool.h"
 
 namespace dirbridge::cloud {
 
@@ -14,10 +14,12 @@ namespace dirbridge::cloud {
 // mappings made together do not all run together. The next run time lives
 // in the store, so a restart neither skips nor repeats a run. A run with no
 // connector connected fails like any other (IMPORT_FAILED alert) and waits
-// for its next turn.
+// for its next turn. Runs go to the shared ImportPool; a tenant at its
+// import limit is skipped (its run stays due) and tried again next tick,
+// so the scheduler never queues behind one tenant.
 class Scheduler {
  public:
-  Scheduler(Store* store, Importer* importer, absl::Duration tick);
+  Scheduler(Store* store, Importer* importer, ImportPool* pool, absl::Duration tick);
   ~Scheduler();
 
  private:
@@ -29,7 +31,7 @@ class Scheduler {
   const absl::Duration tick_;
   absl::Mutex mu_;
   bool stop_ ABSL_GUARDED_BY(mu_) = false;
-  ThreadPool workers_{2};
+  ImportPool* const pool_;
   std::thread thread_;
 };
 
