@@ -69,14 +69,25 @@ InProcessCloud::~InProcessCloud() {
 }
 
 std::string InProcessCloud::AddConnector(const std::string& connector_id) {
+  return AddConnector(connector_id, tenant_id_);
+}
+
+void InProcessCloud::AddTenant(const std::string& tenant_id) {
+  absl::Status st = store_.CreateTenant({tenant_id, tenant_id, absl::Now()},
+                                        Sha256Hex(tenant_id + "-token-0123456789"));
+  if (!st.ok()) abort();
+}
+
+std::string InProcessCloud::AddConnector(const std::string& connector_id,
+                                         const std::string& tenant_id) {
   cloud::ConnectorRecord c;
-  c.tenant_id = tenant_id_;
+  c.tenant_id = tenant_id;
   c.connector_id = connector_id;
   c.name = connector_id;
   c.created_at = absl::Now();
   if (!store_.CreateConnector(c).ok()) abort();
   absl::StatusOr<cloud::IssuedKey> key =
-      registrar_->IssueKey(tenant_id_, connector_id, absl::ZeroDuration());
+      registrar_->IssueKey(tenant_id, connector_id, absl::ZeroDuration());
   if (!key.ok()) abort();
   v1::RegisterRequest request;
   request.set_registration_key(key->key);
@@ -104,17 +115,25 @@ bool InProcessCloud::WaitConnected(const std::string& connector_id, absl::Durati
 
 ScriptedConnector::ScriptedConnector(InProcessCloud& cloud, const std::string& credential,
                                      OnCall on_call)
+    : ScriptedConnector(cloud, credential, std::move(on_call), DefaultHello()) {}
+
+ScriptedConnector::ScriptedConnector(InProcessCloud& cloud, const std::string& credential,
+                                     OnCall on_call, const v1::ConnectorFrame& first)
     : on_call_(std::move(on_call)) {
   context_.AddMetadata(kConnectorCredentialHeader, credential);
   stream_ = cloud.tunnel().Connect(&context_);
+  Send(first);
+  reader_ = std::thread([this] { ReadLoop(); });
+}
+
+v1::ConnectorFrame ScriptedConnector::DefaultHello() {
   v1::ConnectorFrame hello;
   hello.mutable_hello()->set_protocol_revision(kProtocolRevision);
   hello.mutable_hello()->set_min_protocol_revision(kMinProtocolRevision);
   hello.mutable_hello()->set_version("scripted");
   hello.mutable_hello()->set_hostname("test-host");
   hello.mutable_hello()->set_ldap_ok(true);
-  Send(hello);
-  reader_ = std::thread([this] { ReadLoop(); });
+  return hello;
 }
 
 ScriptedConnector::~ScriptedConnector() {
@@ -135,6 +154,43 @@ bool ScriptedConnector::Answer(uint64_t call_id,
   result->set_call_id(call_id);
   fill(*result);
   return Send(frame);
+}
+
+bool ScriptedConnector::SendChunk(uint64_t call_id, v1::SearchUsersResponse chunk) {
+  v1::ConnectorFrame frame;
+  frame.mutable_chunk()->set_call_id(call_id);
+  *frame.mutable_chunk()->mutable_search_users() = std::move(chunk);
+  return Send(frame);
+}
+
+std::vector<v1::CloudFrame> ScriptedConnector::Received(v1::CloudFrame::FrameCase kind) const {
+  absl::MutexLock lock(&mu_);
+  std::vector<v1::CloudFrame> out;
+  for (const v1::CloudFrame& f : received_) {
+    if (f.frame_case() == kind) out.push_back(f);
+  }
+  return out;
+}
+
+bool ScriptedConnector::WaitReceived(v1::CloudFrame::FrameCase kind, size_t n,
+                                     absl::Duration timeout) {
+  absl::MutexLock lock(&mu_);
+  auto enough = [&]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    size_t seen = 0;
+    for (const v1::CloudFrame& f : received_) seen += f.frame_case() == kind;
+    return seen >= n;
+  };
+  return mu_.AwaitWithTimeout(absl::Condition(&enough), timeout);
+}
+
+void ScriptedConnector::StopAnsweringPings() {
+  absl::MutexLock lock(&mu_);
+  answer_pings_ = false;
+}
+
+void ScriptedConnector::SetOnCredit(OnCredit on_credit) {
+  absl::MutexLock lock(&mu_);
+  on_credit_ = std::move(on_credit);
 }
 
 std::optional<v1::CallRequest> ScriptedConnector::NextCall(absl::Duration timeout) {
@@ -176,14 +232,26 @@ void ScriptedConnector::ReadLoop() {
   v1::CloudFrame frame;
   while (stream_->Read(&frame)) {
     if (frame.has_ping()) {
+      bool answer;
       {
         absl::MutexLock lock(&mu_);
         ++pings_;
+        answer = answer_pings_;
       }
+      if (!answer) continue;
       v1::ConnectorFrame pong;
       pong.mutable_pong()->set_seq(frame.ping().seq());
       Send(pong);
-    } else if (frame.has_call()) {
+      continue;
+    }
+    OnCredit on_credit;
+    {
+      absl::MutexLock lock(&mu_);
+      received_.push_back(frame);
+      on_credit = on_credit_;
+    }
+    if (frame.has_credit() && on_credit) on_credit(frame.credit(), *this);
+    if (frame.has_call()) {
       if (!on_call_ || !on_call_(frame.call(), *this)) {
         absl::MutexLock lock(&mu_);
         calls_.push_back(frame.call());
@@ -201,6 +269,49 @@ bool AnswerEcho(const v1::CallRequest& call, ScriptedConnector& connector) {
     r.mutable_echo()->set_payload(call.echo().payload());
   });
   return true;
+}
+
+bool Eventually(const std::function<bool()>& condition, absl::Duration timeout) {
+  absl::Time deadline = absl::Now() + timeout;
+  while (!condition()) {
+    if (absl::Now() >= deadline) return false;
+    absl::SleepFor(absl::Milliseconds(5));  // polls a condition with a deadline
+  }
+  return true;
+}
+
+cloud::CallHandlers CallOutcome::Handlers(bool streaming) {
+  cloud::CallHandlers h;
+  if (streaming) {
+    h.on_chunk = [state = state_](v1::ResultChunk&& chunk) {
+      absl::MutexLock lock(&state->mu);
+      state->chunks.push_back(std::move(chunk));
+    };
+  }
+  h.on_done = [state = state_](absl::StatusOr<v1::CallResult> r) {
+    absl::MutexLock lock(&state->mu);
+    ++state->done_count;
+    state->result = std::move(r);
+  };
+  return h;
+}
+
+std::optional<absl::StatusOr<v1::CallResult>> CallOutcome::Wait(absl::Duration timeout) {
+  State& s = *state_;
+  absl::MutexLock lock(&s.mu);
+  auto done = [&s]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(s.mu) { return s.result.has_value(); };
+  s.mu.AwaitWithTimeout(absl::Condition(&done), timeout);
+  return s.result;
+}
+
+int CallOutcome::done_count() const {
+  absl::MutexLock lock(&state_->mu);
+  return state_->done_count;
+}
+
+std::vector<v1::ResultChunk> CallOutcome::chunks() const {
+  absl::MutexLock lock(&state_->mu);
+  return state_->chunks;
 }
 
 }  // namespace dirbridge::testing

@@ -10,6 +10,7 @@
 #include <optional>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
@@ -55,6 +56,9 @@ class InProcessCloud {
 
   // A connector of the tenant, registered; its tunnel credential.
   std::string AddConnector(const std::string& connector_id);
+  // Another tenant (for tenant walls), and a connector of it.
+  void AddTenant(const std::string& tenant_id);
+  std::string AddConnector(const std::string& connector_id, const std::string& tenant_id);
 
   // Backend stubs, and a context carrying the tenant's token.
   std::unique_ptr<grpc::ClientContext> Ctx(absl::Duration timeout = absl::Seconds(10)) const;
@@ -100,12 +104,31 @@ class ScriptedConnector {
   // Connects with `credential` and says Hello.
   ScriptedConnector(InProcessCloud& cloud, const std::string& credential,
                     OnCall on_call = nullptr);
+  // Says `first` instead (a wrong first frame, another revision's Hello).
+  ScriptedConnector(InProcessCloud& cloud, const std::string& credential, OnCall on_call,
+                    const v1::ConnectorFrame& first);
   ~ScriptedConnector();  // Closes the stream.
+
+  // The Hello the first constructor sends: this build's revisions.
+  static v1::ConnectorFrame DefaultHello();
 
   bool Send(const v1::ConnectorFrame& frame);
   // Answers `call_id` with OK and a result that `fill` completes.
   bool Answer(uint64_t call_id, const std::function<void(v1::CallResult&)>& fill);
+  // One streamed chunk of a SearchUsers call.
+  bool SendChunk(uint64_t call_id, v1::SearchUsersResponse chunk);
   std::optional<v1::CallRequest> NextCall(absl::Duration timeout);
+  // Every frame of `kind` the cloud sent so far, pings excepted (counted
+  // by pings()); calls are listed here too, whoever took them.
+  std::vector<v1::CloudFrame> Received(v1::CloudFrame::FrameCase kind) const;
+  // Until at least n frames of `kind` have arrived, or the timeout.
+  bool WaitReceived(v1::CloudFrame::FrameCase kind, size_t n, absl::Duration timeout);
+  // A connector gone silent: pings are no longer answered.
+  void StopAnsweringPings();
+  // Runs `on_credit` (from the reading thread) for each Credit frame, for
+  // a test that streams chunks as credit comes back.
+  using OnCredit = std::function<void(const v1::Credit&, ScriptedConnector&)>;
+  void SetOnCredit(OnCredit on_credit);
   // Ends the stream from this side (WritesDone), as a connector that stops.
   void Close();
   // The status the cloud ended the stream with, once it has.
@@ -121,7 +144,10 @@ class ScriptedConnector {
   absl::Mutex write_mu_;
   mutable absl::Mutex mu_;
   std::deque<v1::CallRequest> calls_ ABSL_GUARDED_BY(mu_);
+  std::vector<v1::CloudFrame> received_ ABSL_GUARDED_BY(mu_);
   int pings_ ABSL_GUARDED_BY(mu_) = 0;
+  bool answer_pings_ ABSL_GUARDED_BY(mu_) = true;
+  OnCredit on_credit_ ABSL_GUARDED_BY(mu_);
   bool closed_ ABSL_GUARDED_BY(mu_) = false;
   std::optional<grpc::Status> ended_ ABSL_GUARDED_BY(mu_);
   std::thread reader_;
@@ -130,6 +156,32 @@ class ScriptedConnector {
 // The one answer most tests need: an echo call answered with its payload.
 // Answers it when `call` is an echo; false for anything else.
 bool AnswerEcho(const v1::CallRequest& call, ScriptedConnector& connector);
+
+// Until `condition` holds (polled), or the timeout; true if it held.
+bool Eventually(const std::function<bool()>& condition,
+                absl::Duration timeout = absl::Seconds(10));
+
+// What became of one call: handlers to give a Router or Session, and waits
+// on their outcome. Counts on_done, which must run exactly once. The
+// handlers share the outcome's state, so a call that ends after the test
+// (at teardown) finds it still there.
+class CallOutcome {
+ public:
+  cloud::CallHandlers Handlers(bool streaming = false);
+  // The result, once on_done has run; nullopt at the timeout.
+  std::optional<absl::StatusOr<v1::CallResult>> Wait(absl::Duration timeout = absl::Seconds(10));
+  int done_count() const;
+  std::vector<v1::ResultChunk> chunks() const;
+
+ private:
+  struct State {
+    mutable absl::Mutex mu;
+    std::optional<absl::StatusOr<v1::CallResult>> result ABSL_GUARDED_BY(mu);
+    int done_count ABSL_GUARDED_BY(mu) = 0;
+    std::vector<v1::ResultChunk> chunks ABSL_GUARDED_BY(mu);
+  };
+  std::shared_ptr<State> state_ = std::make_shared<State>();
+};
 
 }  // namespace dirbridge::testing
 
