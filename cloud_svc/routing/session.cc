@@ -1,5 +1,7 @@
 #include "cloud_svc/routing/session.h"
 
+#include "cloud_svc/routing/frame_limits.h"
+
 #include <algorithm>
 #include <vector>
 
@@ -168,61 +170,13 @@ void Session::OnReadDone(bool ok) {
     absl::MutexLock lock(&mu_);
     last_frame_ = absl::Now();
   }
-  if (absl::Status over = CheckLimits(frame); !over.ok()) {
+  if (absl::Status over = CheckFrameLimits(frame, limits_); !over.ok()) {
     Close(over);
     return;
   }
   HandleFrame(frame);
   absl::MutexLock lock(&mu_);
   if (!finished_) StartRead(&in_);
-}
-
-absl::Status Session::CheckLimits(const v1::ConnectorFrame& frame) const {
-  auto too_long = [](absl::string_view what, size_t size, size_t limit) {
-    return absl::InvalidArgumentError(absl::StrCat("tunnel: ", what, " is ", size,
-                                                   " bytes; the limit is ", limit));
-  };
-  switch (frame.frame_case()) {
-    case v1::ConnectorFrame::kHello: {
-      const v1::Hello& h = frame.hello();
-      if (h.hostname().size() > limits_.max_hostname_bytes) {
-        return too_long("Hello.hostname", h.hostname().size(), limits_.max_hostname_bytes);
-      }
-      if (h.version().size() > limits_.max_version_bytes) {
-        return too_long("Hello.version", h.version().size(), limits_.max_version_bytes);
-      }
-      if (static_cast<size_t>(h.capabilities_size()) > limits_.max_capabilities) {
-        return absl::InvalidArgumentError(
-            absl::StrCat("tunnel: Hello lists ", h.capabilities_size(),
-                         " capabilities; the limit is ", limits_.max_capabilities));
-      }
-      for (const std::string& c : h.capabilities()) {
-        if (c.size() > limits_.max_capability_bytes) {
-          return too_long("a Hello capability", c.size(), limits_.max_capability_bytes);
-        }
-      }
-      if (!h.password_public_key().empty() && h.password_public_key().size() != 32) {
-        return absl::InvalidArgumentError(absl::StrCat(
-            "tunnel: Hello.password_public_key must be a raw 32-byte X25519 key, not ",
-            h.password_public_key().size(), " bytes"));
-      }
-      return absl::OkStatus();
-    }
-    case v1::ConnectorFrame::kResult:
-      if (frame.result().message().size() > limits_.max_message_bytes) {
-        return too_long("CallResult.message", frame.result().message().size(),
-                        limits_.max_message_bytes);
-      }
-      return absl::OkStatus();
-    case v1::ConnectorFrame::kGoaway:
-      if (frame.goaway().reason().size() > limits_.max_message_bytes) {
-        return too_long("Goaway.reason", frame.goaway().reason().size(),
-                        limits_.max_message_bytes);
-      }
-      return absl::OkStatus();
-    default:
-      return absl::OkStatus();
-  }
 }
 
 void Session::HandleFrame(v1::ConnectorFrame& frame) {
@@ -329,55 +283,6 @@ void Session::HandleFrame(v1::ConnectorFrame& frame) {
       Close(absl::InvalidArgumentError("tunnel: empty frame"));
       return;
   }
-}
-
-void Session::HandleHello(const v1::Hello& hello) {
-  unsigned theirs = hello.protocol_revision();
-  unsigned revision = std::min<unsigned>(theirs, kProtocolRevision);
-  if (revision < kMinProtocolRevision || revision < hello.min_protocol_revision()) {
-    Close(absl::FailedPreconditionError(absl::StrCat(
-        "tunnel: no common protocol revision (connector speaks ",
-        hello.min_protocol_revision(), "..", theirs, ", cloud ",
-        kMinProtocolRevision, "..", kProtocolRevision,
-        "); upgrade the connector")));
-    return;
-  }
-  std::shared_ptr<Session> self;
-  {
-    absl::MutexLock lock(&mu_);
-    if (closing_) return;
-    hello_ = hello;
-    revision_ = revision;
-    ldap_ok_ = hello.ldap_ok();
-    self = self_;
-  }
-  // The credential may have been revoked since the stream opened (a
-  // connector deleted or registered again while this stream sat silent):
-  // the host checks it again, off this thread, and then Accepts.
-  if (self) host_->OnHello(std::move(self));
-}
-
-void Session::Accept() {
-  std::shared_ptr<Session> self;
-  {
-    absl::MutexLock lock(&mu_);
-    if (closing_ || ready_) return;
-    v1::CloudFrame frame;
-    v1::Settings* s = frame.mutable_settings();
-    s->set_protocol_revision(revision_);
-    s->mutable_heartbeat_interval()->set_seconds(
-        absl::ToInt64Seconds(limits_.heartbeat_interval));
-    s->mutable_heartbeat_interval()->set_nanos(static_cast<int32_t>(
-        absl::ToInt64Nanoseconds(limits_.heartbeat_interval) % 1000000000));
-    s->set_max_frame_bytes(limits_.max_frame_bytes);
-    s->set_max_concurrent_calls(limits_.max_concurrent_calls);
-    s->set_initial_stream_credits(limits_.initial_stream_credits);
-    s->set_connector_id(identity_.connector_id);
-    Send(std::move(frame));
-    ready_ = true;
-    self = self_;
-  }
-  if (self) host_->OnSessionReady(std::move(self));
 }
 
 void Session::Close(const absl::Status& why) {

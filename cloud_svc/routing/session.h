@@ -16,6 +16,7 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "cloud_svc/identity/connector_identity.h"
+#include "cloud_svc/routing/frame_limits.h"
 #include "dirbridge/v1/tunnel.pb.h"
 
 namespace dirbridge::cloud {
@@ -45,29 +46,6 @@ class SessionHost {
   virtual void OnSessionClosed(Session* session, const absl::Status& why) = 0;
 };
 
-struct SessionLimits {
-  absl::Duration heartbeat_interval = absl::Seconds(10);
-  int missed_heartbeats = 3;
-  uint32_t max_concurrent_calls = 1024;
-  // Chunks a streamed call may have on the way before the cloud has taken
-  // one (--stream_credits). Two keep a stream moving (one being consumed,
-  // one on the wire) with the least memory: with four, an import's peak
-  // grew with the directory's size as queued chunks piled up.
-  uint32_t initial_stream_credits = 2;
-  uint32_t max_frame_bytes = 16 << 20;
-
-  // What a connector controls (shared/STYLE.md 18): a frame past one of
-  // these ends its session with a status naming the limit. A connector is
-  // a customer's machine; the coordinator is everyone's.
-  size_t max_hostname_bytes = 255;      // a DNS name's own limit
-  size_t max_version_bytes = 128;
-  size_t max_capabilities = 64;
-  size_t max_capability_bytes = 128;
-  size_t max_message_bytes = 4096;      // CallResult.message, Goaway.reason
-  // Frames waiting to be written to a connector that does not read: past
-  // this, new calls are refused and the next heartbeat ends the session.
-  size_t max_outbox_frames = 4096;
-};
 
 // One connector's tunnel stream (callback API, one reactor per stream).
 //
@@ -136,8 +114,6 @@ class Session : public grpc::ServerBidiReactor<v1::ConnectorFrame, v1::CloudFram
 
   void HandleFrame(v1::ConnectorFrame& frame);
   void HandleHello(const v1::Hello& hello);
-  // OK, or the limit `frame` breaks.
-  absl::Status CheckLimits(const v1::ConnectorFrame& frame) const;
   void Send(v1::CloudFrame frame) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   grpc::WriteOptions NextWriteOptions() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void CloseLocked(const absl::Status& why) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);

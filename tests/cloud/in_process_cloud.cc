@@ -18,10 +18,11 @@ InProcessCloud::InProcessCloud(Options options) : options_(std::move(options)) {
   absl::Status st = store_.CreateTenant({tenant_id_, "acme", absl::Now()}, Sha256Hex(token_));
   if (!st.ok()) abort();
   pool_ = std::make_unique<ThreadPool>(options_.store_threads, options_.store_queue);
-  registry_ = std::make_unique<cloud::SessionRegistry>(&store_, options_.limits);
+  connector_auth_ = std::make_unique<cloud::CredentialAuthenticator>(&store_);
+  registry_ = std::make_unique<cloud::SessionRegistry>(&store_, connector_auth_.get(),
+                                                       pool_.get(), options_.limits);
   router_ = std::make_unique<cloud::Router>(registry_.get());
   auth_ = std::make_unique<cloud::Authenticator>(&store_, "");
-  connector_auth_ = std::make_unique<cloud::CredentialAuthenticator>(&store_);
   registrar_ = std::make_unique<cloud::Registrar>(&store_, absl::Hours(1));
   throttle_ = std::make_unique<cloud::AuthThrottle>(
       cloud::ThrottleLimits{10, 1000, absl::Minutes(15)});
@@ -312,6 +313,20 @@ int CallOutcome::done_count() const {
 std::vector<v1::ResultChunk> CallOutcome::chunks() const {
   absl::MutexLock lock(&state_->mu);
   return state_->chunks;
+}
+
+}  // namespace dirbridge::testing
+
+namespace dirbridge::testing {
+
+ScriptedConnector::ScriptedConnector(v1::ConnectorTunnel::Stub& tunnel,
+                                     const std::string& credential,
+                                     std::optional<v1::ConnectorFrame> first, OnCall on_call)
+    : on_call_(std::move(on_call)) {
+  context_.AddMetadata(kConnectorCredentialHeader, credential);
+  stream_ = tunnel.Connect(&context_);
+  if (first) Send(*first);
+  reader_ = std::thread([this] { ReadLoop(); });
 }
 
 }  // namespace dirbridge::testing

@@ -104,6 +104,10 @@ class ScriptedConnector {
   // Connects with `credential` and says Hello.
   ScriptedConnector(InProcessCloud& cloud, const std::string& credential,
                     OnCall on_call = nullptr);
+  // The same against any tunnel listener (a real cloud_svc process); with
+  // `first` unset, nothing is sent until the test sends.
+  ScriptedConnector(v1::ConnectorTunnel::Stub& tunnel, const std::string& credential,
+                    std::optional<v1::ConnectorFrame> first, OnCall on_call = nullptr);
   // Says `first` instead (a wrong first frame, another revision's Hello).
   ScriptedConnector(InProcessCloud& cloud, const std::string& credential, OnCall on_call,
                     const v1::ConnectorFrame& first);
