@@ -84,10 +84,10 @@ absl::Status Run(const CloudConfig& config) {
   } else {
     connector_auth = std::make_unique<CredentialAuthenticator>(store.get());
   }
-  Registrar registrar(store.get(), config.registration_key_ttl, tunnel_ca.get(),
   SessionRegistry registry(store.get(), connector_auth.get(), &store_pool, limits);
   Router router(&registry, RouterOptions{config.call_timeout, config.stream_timeout,
                                          config.max_calls_per_tenant});
+  Registrar registrar(store.get(), config.registration_key_ttl, tunnel_ca.get(),
                       config.client_cert_validity);
   if (!config.bootstrap_dir.empty()) {
     RETURN_IF_ERROR(BootstrapDemoTenant(config.bootstrap_dir, store.get(), &registrar));
@@ -172,18 +172,13 @@ absl::Status Run(const CloudConfig& config) {
 
 int main(int argc, char** argv) {
   namespace cloud = dirbridge::cloud;
-  std::vector<std::string> args = cloud::ParseCloudFlags(argc, argv);
+  std::vector<std::string> problems = cloud::ParseCloudFlags(argc, argv);
   if (cloud::ProbeTarget probe = cloud::ProbeTargetFromFlags(); !probe.address.empty()) {
     return cloud::Probe(probe);
   }
   const cloud::CloudConfig config = cloud::CloudConfigFromFlags();
-  std::vector<std::string> problems = config.Validate();
-  // cloud_svc takes flags only: a stray word is most often a value given to
-  // a bool flag (`--insecure false`), which would otherwise mean the opposite.
-  for (size_t i = 1; i < args.size(); ++i) {
-    problems.push_back(absl::StrCat("unexpected argument \"", args[i],
-                                    "\" (a bool flag takes --flag or --flag=false)"));
-  }
+  std::vector<std::string> invalid = config.Validate();
+  problems.insert(problems.end(), invalid.begin(), invalid.end());
   if (!problems.empty()) {
     std::cerr << cloud::FormatConfigProblems(problems) << "\n";
     return 2;

@@ -8,6 +8,7 @@
 #include "absl/flags/usage_config.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "cloud_svc/config/cloud_config_file.h"
 #include "common/version.h"
 
 // Names and defaults are shared/API.md's contract; --help prints each
@@ -51,7 +52,6 @@ ABSL_FLAG(absl::Duration, registration_key_ttl, absl::Hours(24),
 ABSL_FLAG(absl::Duration, drain_timeout, absl::Seconds(10),
           "On SIGTERM, how long calls in flight may take to finish before they are "
           "cancelled. 0 or more.");
-ABSL_FLAG(std::string, ports_file, "",
 ABSL_FLAG(int, max_calls_per_connector, 1024,
           "Calls one connector's tunnel may carry at once; past it a routed call is "
           "RESOURCE_EXHAUSTED. 1 to 100000.");
@@ -64,6 +64,7 @@ ABSL_FLAG(absl::Duration, call_timeout, absl::Seconds(30),
           "At least 100ms.");
 ABSL_FLAG(absl::Duration, stream_timeout, absl::Hours(1),
           "The same for a streamed call (Directory.SearchUsers). At least 1s.");
+ABSL_FLAG(std::string, ports_file, "",
           "If set, the bound ports are written there as `backend=N` and `tunnel=N` lines "
           "once both listeners are up (useful with port 0).");
 ABSL_FLAG(std::string, log_level, "info",
@@ -100,7 +101,6 @@ ABSL_FLAG(absl::Duration, import_full_interval, absl::Hours(24 * 7),
 ABSL_FLAG(absl::Duration, scheduler_tick, absl::Seconds(10),
           "How often the scheduler looks for mappings whose sync_interval has passed. "
           "At least 50ms.");
-ABSL_FLAG(int, store_threads, 8,
 ABSL_FLAG(absl::Duration, import_timeout, absl::Hours(2),
           "The longest one import may run, all its searches together; past it the import "
           "is cancelled at the connector and fails DEADLINE_EXCEEDED (IMPORT_FAILED alert, "
@@ -134,8 +134,13 @@ ABSL_FLAG(int64_t, max_devices_per_tenant, 1000000,
 ABSL_FLAG(int64_t, auth_throttle_buckets, 100000,
           "Failed-login buckets kept over all tenants (about 100 bytes each); past it the "
           "refilled ones, then the fullest, are dropped. 1000 to 100000000.");
+ABSL_FLAG(int, store_threads, 8,
           "Threads that run backend and presence work touching the store, so that gRPC's "
           "threads never wait on disk. 1 to 256.");
+ABSL_FLAG(std::string, config, "",
+          "YAML file of flag values, keys = flag names (see cloud_svc/config/"
+          "cloud.example.yaml); a flag given on the command line wins over the file. "
+          "Unknown keys are an error. Must be on the command line itself.");
 ABSL_FLAG(std::string, probe, "",
           "Probe mode, for container health checks: ask grpc.health.v1 at this HOST:PORT, "
           "print the answer and exit 0 when SERVING, 1 otherwise. Other flags are ignored.");
@@ -152,6 +157,12 @@ constexpr absl::string_view kFlagsFile = "cloud_svc/config/cloud_flags.cc";
 bool IsCloudFlagsFile(absl::string_view filename) { return absl::EndsWith(filename, kFlagsFile); }
 
 }  // namespace
+
+bool IsConfigFlag(const absl::CommandLineFlag& flag) {
+  absl::string_view name = flag.Name();
+  return IsCloudFlagsFile(flag.Filename()) && name != "config" && name != "probe" &&
+         name != "probe_ca";
+}
 
 std::vector<std::string> ParseCloudFlags(int argc, char** argv) {
   absl::SetProgramUsageMessage(
@@ -174,8 +185,22 @@ std::vector<std::string> ParseCloudFlags(int argc, char** argv) {
   };
   usage.version_string = [] { return absl::StrCat("cloud_svc ", kVersion, "\n"); };
   absl::SetFlagsUsageConfig(std::move(usage));
+  std::vector<std::string> problems;
+  std::string file = ConfigFileFromArgv(argc, argv);
+  if (!file.empty()) problems = ApplyConfigFile(file);
   std::vector<char*> rest = absl::ParseCommandLine(argc, argv);
-  return std::vector<std::string>(rest.begin(), rest.end());
+  // Read only from argv, so one named elsewhere (a --flagfile) was not read.
+  if (absl::GetFlag(FLAGS_config) != file) {
+    problems.push_back(absl::StrCat("--config \"", absl::GetFlag(FLAGS_config),
+                                    "\" must be given on the command line itself"));
+  }
+  // cloud_svc takes flags only: a stray word is most often a value given to
+  // a bool flag (`--insecure false`), which would otherwise mean the opposite.
+  for (size_t i = 1; i < rest.size(); ++i) {
+    problems.push_back(absl::StrCat("unexpected argument \"", rest[i],
+                                    "\" (a bool flag takes --flag or --flag=false)"));
+  }
+  return problems;
 }
 
 CloudConfig CloudConfigFromFlags() {
@@ -194,6 +219,10 @@ CloudConfig CloudConfigFromFlags() {
   c.bootstrap_dir = absl::GetFlag(FLAGS_bootstrap_dir);
   c.stream_credits = absl::GetFlag(FLAGS_stream_credits);
   c.heartbeat_interval = absl::GetFlag(FLAGS_heartbeat_interval);
+  c.max_calls_per_connector = absl::GetFlag(FLAGS_max_calls_per_connector);
+  c.max_calls_per_tenant = absl::GetFlag(FLAGS_max_calls_per_tenant);
+  c.call_timeout = absl::GetFlag(FLAGS_call_timeout);
+  c.stream_timeout = absl::GetFlag(FLAGS_stream_timeout);
   c.registration_key_ttl = absl::GetFlag(FLAGS_registration_key_ttl);
   c.drain_timeout = absl::GetFlag(FLAGS_drain_timeout);
   c.auth_failures_per_user = absl::GetFlag(FLAGS_auth_failures_per_user);
@@ -204,6 +233,16 @@ CloudConfig CloudConfigFromFlags() {
   c.import_hold_minimum = absl::GetFlag(FLAGS_import_hold_minimum);
   c.import_full_interval = absl::GetFlag(FLAGS_import_full_interval);
   c.scheduler_tick = absl::GetFlag(FLAGS_scheduler_tick);
+  c.import_timeout = absl::GetFlag(FLAGS_import_timeout);
+  c.import_chunk_silence = absl::GetFlag(FLAGS_import_chunk_silence);
+  c.import_threads = absl::GetFlag(FLAGS_import_threads);
+  c.imports_per_tenant = absl::GetFlag(FLAGS_imports_per_tenant);
+  c.import_queue = absl::GetFlag(FLAGS_import_queue);
+  c.max_connectors_per_tenant = absl::GetFlag(FLAGS_max_connectors_per_tenant);
+  c.max_mappings_per_tenant = absl::GetFlag(FLAGS_max_mappings_per_tenant);
+  c.max_deployment_tokens_per_tenant = absl::GetFlag(FLAGS_max_deployment_tokens_per_tenant);
+  c.max_devices_per_tenant = absl::GetFlag(FLAGS_max_devices_per_tenant);
+  c.auth_throttle_buckets = absl::GetFlag(FLAGS_auth_throttle_buckets);
   c.store_threads = absl::GetFlag(FLAGS_store_threads);
   c.log_level = absl::GetFlag(FLAGS_log_level);
   c.log_format = absl::GetFlag(FLAGS_log_format);
@@ -215,17 +254,3 @@ ProbeTarget ProbeTargetFromFlags() {
 }
 
 }  // namespace dirbridge::cloud
-  c.max_calls_per_connector = absl::GetFlag(FLAGS_max_calls_per_connector);
-  c.max_calls_per_tenant = absl::GetFlag(FLAGS_max_calls_per_tenant);
-  c.call_timeout = absl::GetFlag(FLAGS_call_timeout);
-  c.stream_timeout = absl::GetFlag(FLAGS_stream_timeout);
-  c.import_timeout = absl::GetFlag(FLAGS_import_timeout);
-  c.import_chunk_silence = absl::GetFlag(FLAGS_import_chunk_silence);
-  c.import_threads = absl::GetFlag(FLAGS_import_threads);
-  c.imports_per_tenant = absl::GetFlag(FLAGS_imports_per_tenant);
-  c.import_queue = absl::GetFlag(FLAGS_import_queue);
-  c.max_connectors_per_tenant = absl::GetFlag(FLAGS_max_connectors_per_tenant);
-  c.max_mappings_per_tenant = absl::GetFlag(FLAGS_max_mappings_per_tenant);
-  c.max_deployment_tokens_per_tenant = absl::GetFlag(FLAGS_max_deployment_tokens_per_tenant);
-  c.max_devices_per_tenant = absl::GetFlag(FLAGS_max_devices_per_tenant);
-  c.auth_throttle_buckets = absl::GetFlag(FLAGS_auth_throttle_buckets);

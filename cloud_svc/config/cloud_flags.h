@@ -4,6 +4,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/flags/commandlineflag.h"
 #include "cloud_svc/config/cloud_config.h"
 
 namespace dirbridge::cloud {
@@ -13,9 +14,15 @@ namespace dirbridge::cloud {
 
 // Parses argv, handling --help, --helpshort, --helpfull and --version
 // (which exit). --help and --helpshort list cloud_svc's own flags, each with
-// its meaning and default, not Abseil's. Returns the arguments that are not
-// flags, argv[0] first. Call once, first thing in main().
+// its meaning and default, not Abseil's. With --config FILE the file's
+// values go in first and the command line overrides them. Returns the
+// problems found on the way (the file's, stray arguments); the values are
+// checked by CloudConfig::Validate(). Call once, first thing in main().
 std::vector<std::string> ParseCloudFlags(int argc, char** argv);
+
+// Whether `flag` is one of the settings (not --config, not the probe's):
+// what a --config file may set.
+bool IsConfigFlag(const absl::CommandLineFlag& flag);
 
 // The flags' current values as a config; not yet validated.
 CloudConfig CloudConfigFromFlags();
