@@ -11,7 +11,6 @@
 #include <string>
 #include <vector>
 
-#include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
 #include "cloud_svc/api/admin_service.h"
 #include "cloud_svc/api/auth_service.h"
