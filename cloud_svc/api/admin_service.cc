@@ -138,6 +138,10 @@ void AdminService::FillConnector(const ConnectorRecord& c, v1::Connector* out) c
     out->set_status(v1::CONNECTOR_STATUS_CONNECTED);
     ToProto(live->last_frame(), out->mutable_last_seen());
     out->set_ldap_ok(live->ldap_ok());
+    out->set_version(hello.version());
+    out->set_hostname(hello.hostname());
+    out->set_password_public_key(hello.password_public_key());
+    out->set_protocol_revision(live->revision());
     return;
   }
   if (c.last_seen) {
@@ -179,15 +183,6 @@ grpc::ServerUnaryReactor* AdminService::ListAlerts(
 absl::Status AdminService::DoListAlerts(const std::string& tenant,
                                         const v1::ListAlertsRequest& request,
                                         v1::ListAlertsResponse* response) {
-  ASSIGN_OR_RETURN(std::vector<AlertRecord> all,
-                   store_->ListAlertsPage(tenant, request.active_only(),
-                                          after ? &*after : nullptr, limit + 1));
-  bool more = static_cast<int>(all.size()) > limit;
-  if (more) all.pop_back();
-  if (more) {
-    response->set_next_page_token(absl::WebSafeBase64Escape(absl::StrCat(
-        absl::ToUnixMicros(all.back().raised_at), ":", all.back().alert_id)));
-  }
   int limit = request.page_size() == 0 ? kDefaultAlertPage : request.page_size();
   if (limit < 1 || limit > kMaxAlertPage) {
     return absl::InvalidArgumentError(absl::StrCat("page_size must be from 1 to ", kMaxAlertPage,
@@ -209,6 +204,15 @@ absl::Status AdminService::DoListAlerts(const std::string& tenant,
     after.emplace();
     after->raised_at = absl::FromUnixMicros(raised_us);
     after->alert_id = parts.second;
+  }
+  ASSIGN_OR_RETURN(std::vector<AlertRecord> all,
+                   store_->ListAlertsPage(tenant, request.active_only(),
+                                          after ? &*after : nullptr, limit + 1));
+  bool more = static_cast<int>(all.size()) > limit;
+  if (more) all.pop_back();
+  if (more) {
+    response->set_next_page_token(absl::WebSafeBase64Escape(absl::StrCat(
+        absl::ToUnixMicros(all.back().raised_at), ":", all.back().alert_id)));
   }
   for (const AlertRecord& a : all) {
     v1::Alert* out = response->add_alerts();
