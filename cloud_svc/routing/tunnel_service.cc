@@ -43,12 +43,12 @@ grpc::ServerUnaryReactor* TunnelService::Register(
     v1::RegisterResponse* response) {
   std::string peer = context->peer();
   // Checked before any work: a registration key is no licence to send
-  // megabytes (the tunnel listener takes frames up to 16 MiB).
+  // megabytes (the tunnel listener takes frames up to 16 MiB). The key
+  // itself is bounded by the Registrar, whose refusals all read the same.
   for (auto [what, size, limit] :
        {std::tuple<const char*, size_t, size_t>{"hostname", request->hostname().size(), 255},
         {"version", request->version().size(), 128},
-        {"csr_pem", request->csr_pem().size(), kMaxCsrBytes},
-        {"registration_key", request->registration_key().size(), 128}}) {
+        {"csr_pem", request->csr_pem().size(), kMaxCsrBytes}}) {
     if (size > limit) {
       return FinishWith(context, absl::InvalidArgumentError(absl::StrCat(
                                      "register: ", what, " is ", size,
