@@ -4,12 +4,16 @@
 
 #include <sys/stat.h>
 
+#include <atomic>
 #include <filesystem>
+#include <thread>
+#include <vector>
 #include <fstream>
 
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "tests/cloud/in_process_cloud.h"
+#include "dirbridge/v1/mappings.grpc.pb.h"
 #include "tests/harness/stack.h"
 
 namespace dirbridge::testing {
@@ -247,6 +251,58 @@ TEST_F(HostileTest, ACallNobodyAnswersEndsAtTheCloudsDeadline) {
   ASSERT_EQ(calls.size(), 1u);
   EXPECT_EQ(rogue->Received(v1::CloudFrame::kCancel)[0].cancel().call_id(),
             calls[0].call().call_id());
+  ExpectAcmeServed();
+}
+
+// Stalled imports for everyone: a connector that accepts SearchUsers and
+// never answers (while it answers pings) held every import worker, and
+// another tenant's import timed out with nothing imported.
+TEST_F(HostileTest, AStalledConnectorHoldsOnlyItsTenantsShareOfImports) {
+  auto [rogue_id, credential] = Register(mallory_, "rogue");
+  auto rogue = Stream(credential, HelloFrame());  // answers pings, never a call
+  ASSERT_TRUE(rogue->WaitReceived(v1::CloudFrame::kSettings, 1, absl::Seconds(5)));
+  auto mappings = v1::Mappings::NewStub(stack_.cloud.channel());
+  auto create = [&](const Tenant& t, const std::string& name) {
+    v1::CreateMappingRequest req;
+    req.set_name(name);
+    req.set_base_dn("dc=example,dc=com");
+    v1::Mapping m;
+    grpc::Status st = mappings->CreateMapping(Ctx(t.token).get(), req, &m);
+    EXPECT_TRUE(st.ok()) << st.error_message();
+    return m.mapping_id();
+  };
+  // Mallory asks for more imports than there are import workers.
+  constexpr int kStalled = 10;
+  std::vector<std::thread> stalled;
+  std::atomic<int> refused{0};
+  for (int i = 0; i < kStalled; ++i) {
+    std::string id = create(mallory_, "m" + std::to_string(i));
+    stalled.emplace_back([&, id] {
+      v1::ImportUsersRequest req;
+      req.set_mapping_id(id);
+      v1::ImportReport report;
+      grpc::Status st = mappings->ImportUsers(Ctx(mallory_.token, absl::Seconds(3)).get(), req,
+                                              &report);
+      if (st.error_code() == grpc::StatusCode::RESOURCE_EXHAUSTED) ++refused;
+    });
+  }
+  ASSERT_TRUE(rogue->WaitReceived(v1::CloudFrame::kCall, 1, absl::Seconds(10)));
+  // Acme's import, with a deadline an honest caller would use.
+  std::string acme_mapping = create(stack_.tenant, "everyone");
+  v1::ImportUsersRequest req;
+  req.set_mapping_id(acme_mapping);
+  v1::ImportReport report;
+  absl::Time start = absl::Now();
+  grpc::Status st =
+      mappings->ImportUsers(Ctx(stack_.tenant.token, absl::Seconds(30)).get(), req, &report);
+  ASSERT_TRUE(st.ok()) << st.error_message();
+  EXPECT_TRUE(report.complete());
+  EXPECT_EQ(report.added(), static_cast<uint64_t>(stack_.slapd->options().users));
+  EXPECT_LT(absl::Now() - start, absl::Seconds(10));
+  for (std::thread& t : stalled) t.join();
+  // Mallory's share is bounded: most of its imports were refused at once.
+  EXPECT_GE(refused.load(), kStalled - 3);
+  EXPECT_LE(rogue->Received(v1::CloudFrame::kCall).size(), 3u);
   ExpectAcmeServed();
 }
 
