@@ -90,7 +90,8 @@ void LdapDirectory::OnUserFound(std::unique_ptr<AsyncAuth> op,
   }
   op->conn = bind_pool_.TryTakeIdle();
   if (op->conn == nullptr) return OnWorker(std::move(op));
-  absl::StatusOr<int> msgid = op->conn->StartBindAs(op->user.dn, op->password);
+  absl::StatusOr<int> msgid = op->conn->StartBindAs(
+      op->user.dn, op->decoy ? DecoyPassword(op->password.size()) : op->password);
   Await(std::move(op), msgid, bind_pool_, &LdapDirectory::OnBound);
 }
 

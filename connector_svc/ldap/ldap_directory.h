@@ -94,6 +94,10 @@ class LdapDirectory : public Directory {
   // A login whose name found no user (or several) binds too, as decoy_dn_,
   // so both "no" answers cost the same: a search and a bind. Always
   // INVALID_CREDENTIALS (a busy server is an error).
+  // A password for the decoy bind: random, of the typed one's length, so
+  // the request looks the same on the wire and the user's real password
+  // never goes to a DN that is not theirs.
+  static std::string DecoyPassword(size_t length);
   absl::StatusOr<AuthOutcome> BindDecoy(const std::string& password, const OpContext& ctx);
   absl::StatusOr<AuthOutcome> DecoyOutcome(const LdapConnection::BindReply& reply);
   // What the server's answer to the bind means (a busy server is an error).

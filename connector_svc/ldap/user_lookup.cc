@@ -4,6 +4,8 @@
 // an unknown user from a wrong password.
 #include <ldap.h>
 
+#include <algorithm>
+
 #include "absl/strings/str_cat.h"
 #include "common/log.h"
 #include "common/secrets.h"
@@ -79,11 +81,18 @@ absl::StatusOr<Directory::AuthOutcome> LdapDirectory::BindUser(const LdapEntry& 
   return Outcome(user, reply);
 }
 
+std::string LdapDirectory::DecoyPassword(size_t length) {
+  absl::StatusOr<std::string> random = RandomBytes(length / 2 + 1);
+  std::string hex = random.ok() ? HexEncode(*random) : std::string(2 * length + 2, 'x');
+  return hex.substr(0, std::max<size_t>(length, 1));
+}
+
 absl::StatusOr<Directory::AuthOutcome> LdapDirectory::BindDecoy(const std::string& password,
                                                                 const OpContext& ctx) {
   LdapConnection::BindReply reply;
   absl::Status st = bind_pool_.With(ctx, [&](LdapConnection& conn) -> absl::Status {
-    absl::StatusOr<LdapConnection::BindReply> r = conn.BindAs(decoy_dn_, password, ctx);
+    absl::StatusOr<LdapConnection::BindReply> r =
+        conn.BindAs(decoy_dn_, DecoyPassword(password.size()), ctx);
     if (!r.ok()) return r.status();
     reply = std::move(*r);
     return absl::OkStatus();
