@@ -9,4 +9,14 @@ grpc::ServerUnaryReactor* FinishWith(grpc::CallbackServerContext* context,
   return reactor;
 }
 
+grpc::ServerUnaryReactor* Offload(grpc::CallbackServerContext* context, ThreadPool* pool,
+                                  absl::string_view who, absl::AnyInvocable<absl::Status()> work) {
+  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  bool queued = pool->TrySchedule([reactor, work = std::move(work)]() mutable {
+    reactor->Finish(ToGrpcStatus(work()));
+  });
+  if (!queued) reactor->Finish(ToGrpcStatus(QueueFullError(*pool, who)));
+  return reactor;
+}
+
 }  // namespace dirbridge

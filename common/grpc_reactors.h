@@ -5,7 +5,9 @@
 #include <grpcpp/support/server_callback.h>
 
 #include "absl/status/status.h"
+#include "absl/functional/any_invocable.h"
 #include "common/grpc_status.h"
+#include "common/thread_pool.h"
 
 namespace dirbridge {
 
@@ -21,6 +23,14 @@ class RefusedReactor : public Reactor {
   explicit RefusedReactor(const absl::Status& why) { this->Finish(ToGrpcStatus(why)); }
   void OnDone() override { delete this; }
 };
+
+// Runs `work` on `pool`, never on a gRPC thread (it may wait on a disk),
+// and finishes the unary call with its status. `work` may read the request
+// and write the response: a call with the default reactor ends only with
+// its Finish, which comes after `work`. A full pool answers at once with
+// QueueFullError(pool, who).
+grpc::ServerUnaryReactor* Offload(grpc::CallbackServerContext* context, ThreadPool* pool,
+                                  absl::string_view who, absl::AnyInvocable<absl::Status()> work);
 
 }  // namespace dirbridge
 

@@ -1,5 +1,7 @@
 #include "common/thread_pool.h"
 
+#include "absl/strings/str_cat.h"
+
 namespace dirbridge {
 
 ThreadPool::ThreadPool(int threads) : ThreadPool(threads, SIZE_MAX) {}
@@ -49,6 +51,12 @@ void ThreadPool::Loop() {
     }
     work();
   }
+}
+
+absl::Status QueueFullError(const ThreadPool& pool, absl::string_view who) {
+  return absl::ResourceExhaustedError(absl::StrCat(
+      who, " is overloaded: ", pool.max_queued(),
+      " calls already wait for the store; retry with backoff"));
 }
 
 }  // namespace dirbridge

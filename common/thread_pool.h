@@ -8,6 +8,8 @@
 
 #include "absl/base/thread_annotations.h"
 #include "absl/functional/any_invocable.h"
+#include "absl/status/status.h"
+#include "absl/strings/string_view.h"
 #include "absl/synchronization/mutex.h"
 
 namespace dirbridge {
@@ -47,6 +49,11 @@ class ThreadPool {
   bool stopping_ ABSL_GUARDED_BY(mu_) = false;
   std::vector<std::thread> threads_;
 };
+
+// What a caller hears when `pool`'s queue is full: RESOURCE_EXHAUSTED
+// naming the bound, and that it should back off. `who` starts the message
+// ("cloud_svc", "tunnel: cloud_svc").
+absl::Status QueueFullError(const ThreadPool& pool, absl::string_view who);
 
 }  // namespace dirbridge
 

@@ -47,7 +47,7 @@ v1::AlertKind AlertKindToProto(AlertKind kind) {
 grpc::ServerUnaryReactor* AdminService::CreateTenant(
     grpc::CallbackServerContext* context, const v1::CreateTenantRequest* request,
     v1::CreateTenantResponse* response) {
-  return Offload(context, pool_,
+  return Offload(context, pool_, "cloud_svc",
                  [=, this] { return DoCreateTenant(context, *request, response); });
 }
 

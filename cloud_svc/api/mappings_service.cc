@@ -111,9 +111,7 @@ grpc::ServerUnaryReactor* MappingsService::ImportUsers(grpc::CallbackServerConte
     if (!submitted.ok()) reactor->Finish(ToGrpcStatus(submitted));
   });
   if (!queued) {
-    reactor->Finish(ToGrpcStatus(absl::ResourceExhaustedError(absl::StrCat(
-        "cloud_svc is overloaded: ", pool_->max_queued(),
-        " backend calls already wait for the store; retry with backoff"))));
+    reactor->Finish(ToGrpcStatus(QueueFullError(*pool_, "cloud_svc")));
   }
   return reactor;
 }

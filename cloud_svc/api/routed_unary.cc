@@ -107,12 +107,6 @@ std::shared_ptr<Completion> NewCompletion(grpc::CallbackServerContext* context) 
   return completion;
 }
 
-absl::Status PoolFull(const ThreadPool& pool) {
-  return absl::ResourceExhaustedError(absl::StrCat(
-      "cloud_svc is overloaded: ", pool.max_queued(),
-      " backend calls already wait for the store; retry with backoff"));
-}
-
 // Routes on behalf of `completion`. `take_on` (null: the session's thread)
 // is where the answer is taken.
 void Send(const std::shared_ptr<Completion>& completion, Router* router, Route route,
@@ -133,7 +127,7 @@ void Send(const std::shared_ptr<Completion>& completion, Router* router, Route r
     if (take_on == nullptr) {
       finish();
     } else if (!take_on->TrySchedule(std::move(finish))) {
-      completion->Finish(PoolFull(*take_on));
+      completion->Finish(QueueFullError(*take_on, "cloud_svc"));
     }
   };
   std::shared_ptr<RoutedCall> call = router->Call(route.tenant_id, std::move(route.request),
@@ -225,7 +219,7 @@ grpc::ServerUnaryReactor* RouteForTenant(grpc::CallbackServerContext* context,
     }
     run(*tenant);
   });
-  if (!queued) completion->Finish(PoolFull(*pool));
+  if (!queued) completion->Finish(QueueFullError(*pool, "cloud_svc"));
   return reactor;
 }
 

@@ -171,8 +171,7 @@ grpc::ServerWriteReactor<v1::SearchUsersResponse>* StreamSearchUsers(
     Route(state, router, *tenant, std::move(call), std::move(options));
   });
   if (!queued) {
-    Fail(state, absl::ResourceExhaustedError(
-                    "cloud_svc is overloaded: too many backend calls wait for the store"));
+    Fail(state, QueueFullError(*pool, "cloud_svc"));
   }
   return reactor;
 }

@@ -16,26 +16,6 @@ namespace {
 // A P-256 CSR in PEM is under 1 KiB; room for extensions, no room for abuse.
 constexpr size_t kMaxCsrBytes = 16 * 1024;
 
-absl::Status PoolFull(const ThreadPool& pool) {
-  return absl::ResourceExhaustedError(
-      absl::StrCat("tunnel: cloud_svc is overloaded (", pool.max_queued(),
-                   " requests wait for the store); retry with backoff"));
-}
-
-// Runs `work` on `pool` and finishes the unary call with its status. A
-// default reactor ends only with its Finish, so `work` may read the request
-// and write the response.
-grpc::ServerUnaryReactor* OnPool(grpc::CallbackServerContext* context, ThreadPool* pool,
-                                 absl::AnyInvocable<absl::Status()> work) {
-  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
-  if (!pool->TrySchedule([reactor, work = std::move(work)]() mutable {
-        reactor->Finish(ToGrpcStatus(work()));
-      })) {
-    reactor->Finish(ToGrpcStatus(PoolFull(*pool)));
-  }
-  return reactor;
-}
-
 }  // namespace
 
 grpc::ServerUnaryReactor* TunnelService::Register(
@@ -55,7 +35,7 @@ grpc::ServerUnaryReactor* TunnelService::Register(
                                      " bytes; the limit is ", limit)));
     }
   }
-  return OnPool(context, pool_, [this, request, response, peer]() {
+  return Offload(context, pool_, "tunnel: cloud_svc", [this, request, response, peer]() {
     absl::StatusOr<v1::RegisterResponse> out = registrar_->Redeem(*request);
     if (!out.ok()) {
       spdlog::warn("event=registration_refused peer={}", peer);
@@ -79,7 +59,7 @@ grpc::ServerUnaryReactor* TunnelService::RenewCertificate(
                                    " bytes; the limit is ", kMaxCsrBytes)));
   }
   std::string presented = authenticator_->Presented(*context);
-  return OnPool(context, pool_, [this, request, response, presented]() -> absl::Status {
+  return Offload(context, pool_, "tunnel: cloud_svc", [this, request, response, presented]() -> absl::Status {
     absl::StatusOr<ConnectorIdentity> id = authenticator_->Identify(presented);
     if (!id.ok()) return id.status();
     absl::StatusOr<std::string> cert = registrar_->Renew(*id, request->csr_pem());
@@ -106,7 +86,7 @@ grpc::ServerBidiReactor<v1::ConnectorFrame, v1::CloudFrame>* TunnelService::Conn
     }
     registry_->Adopt(session, *id, presented);
   });
-  if (!queued) session->Refuse(PoolFull(*pool_));
+  if (!queued) session->Refuse(QueueFullError(*pool_, "tunnel: cloud_svc"));
   return session.get();
 }
 
