@@ -210,7 +210,22 @@ absl::StatusOr<ConnectorConfig> LoadConfig(const std::string& path) {
       c.Problem("\"cloud\" section is required");
     } else {
       c.KnownKeys(cloud, "cloud.", {"address", "insecure", "ca_file"});
-      config.cloud_address = c.String(cloud["address"], "cloud.address", true);
+      const YAML::Node address = cloud["address"];
+      if (address && address.IsSequence()) {
+        for (const auto& a : address) {
+          std::string one = c.String(a, "cloud.address", true);
+          if (!one.empty()) config.cloud_addresses.push_back(std::move(one));
+        }
+        if (config.cloud_addresses.empty()) {
+          c.Problem("\"cloud.address\" must name HOST:PORT, or list one or more");
+        }
+        if (config.cloud_addresses.size() > 64) {
+          c.Problem("\"cloud.address\" lists more than 64 addresses");
+        }
+      } else {
+        std::string one = c.String(address, "cloud.address", true);
+        if (!one.empty()) config.cloud_addresses.push_back(std::move(one));
+      }
       config.cloud_insecure = c.Bool(cloud["insecure"], "cloud.insecure", false);
       config.cloud_ca_file = c.String(cloud["ca_file"], "cloud.ca_file", false);
     }

@@ -2,6 +2,7 @@
 #define DIRBRIDGE_CONNECTOR_SVC_CONFIG_H_
 
 #include <string>
+#include <vector>
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
@@ -12,7 +13,9 @@ namespace dirbridge::connector {
 // The connector's config file (YAML, see deploy/connector.example.yaml).
 // Immutable once loaded.
 struct ConnectorConfig {
-  std::string cloud_address;
+  // cloud.address: one HOST:PORT or a list of them (replicas). The tunnel
+  // starts at a random one and moves to the next on failure or Goaway.
+  std::vector<std::string> cloud_addresses;
   bool cloud_insecure = false;
   std::string cloud_ca_file;  // PEM; empty: the identity's pinned CA or system roots
   std::string state_dir;

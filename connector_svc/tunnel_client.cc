@@ -2,6 +2,7 @@
 
 #include <grpcpp/create_channel.h>
 
+#include <algorithm>
 #include <random>
 
 #include "common/log.h"
@@ -17,7 +18,8 @@ TunnelClient::TunnelClient(TunnelOptions options, Dispatcher* dispatcher,
 
 namespace {
 
-absl::StatusOr<std::shared_ptr<grpc::Channel>> MakeChannel(const TunnelOptions& o) {
+absl::StatusOr<std::shared_ptr<grpc::Channel>> MakeChannel(const TunnelOptions& o,
+                                                           const std::string& address) {
   absl::StatusOr<ChannelSetup> setup = o.channel_setup();
   if (!setup.ok()) return setup.status();
   grpc::ChannelArguments& args = setup->args;
@@ -34,23 +36,70 @@ absl::StatusOr<std::shared_ptr<grpc::Channel>> MakeChannel(const TunnelOptions& 
   args.SetInt(GRPC_ARG_MAX_RECONNECT_BACKOFF_MS,
               static_cast<int>(absl::ToInt64Milliseconds(o.max_backoff)));
   args.SetMaxReceiveMessageSize(16 << 20);
-  return grpc::CreateCustomChannel(o.address, setup->credentials, args);
+  return grpc::CreateCustomChannel(address, setup->credentials, args);
 }
 
 }  // namespace
 
 TunnelClient::~TunnelClient() = default;
 
-void TunnelClient::StreamEnded() {
+void TunnelClient::StreamEnded(TunnelStream* stream) {
   absl::MutexLock lock(&mu_);
-  stream_ended_ = true;
+  if (stream == current_) {
+    stream_ended_ = true;
+  } else {
+    retired_.push_back(stream);
+  }
 }
 
-void TunnelClient::StreamAccepted() {
+void TunnelClient::StreamAccepted(TunnelStream* stream) {
   absl::MutexLock lock(&mu_);
-  accepted_ = true;
+  if (stream == current_) accepted_ = true;
 }
 
+void TunnelClient::StreamGoaway(TunnelStream* stream) {
+  absl::MutexLock lock(&mu_);
+  if (stream == current_) goaway_ = true;
+}
+
+void TunnelClient::ReleaseRetired() {
+  std::vector<std::shared_ptr<TunnelStream>> done;
+  {
+    absl::MutexLock lock(&mu_);
+    for (TunnelStream* ended : retired_) {
+      auto it = std::find_if(retiring_.begin(), retiring_.end(),
+                             [ended](const Retiring& r) { return r.stream.get() == ended; });
+      if (it == retiring_.end()) continue;
+      done.push_back(std::move(it->stream));
+      retiring_.erase(it);
+    }
+    retired_.clear();
+  }
+  for (auto& stream : done) AwaitRelease(std::move(stream));
+}
+
+void TunnelClient::FinishRetiring(absl::Time deadline) {
+  auto all_ended = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    return retired_.size() >= retiring_.size();
+  };
+  std::vector<std::shared_ptr<TunnelStream>> left;
+  {
+    absl::MutexLock lock(&mu_);
+    mu_.AwaitWithDeadline(absl::Condition(&all_ended), deadline);
+    for (Retiring& r : retiring_) {
+      if (std::find(retired_.begin(), retired_.end(), r.stream.get()) == retired_.end()) {
+        left.push_back(r.stream);
+      }
+    }
+  }
+  for (auto& stream : left) stream->Abort();
+  left.clear();
+  {
+    absl::MutexLock lock(&mu_);
+    mu_.Await(absl::Condition(&all_ended));
+  }
+  ReleaseRetired();
+}
 
 void TunnelClient::Stop(absl::Time drain_deadline) {
   absl::MutexLock lock(&mu_);
@@ -73,15 +122,23 @@ absl::Duration TunnelClient::NextBackoff(absl::Duration current) {
 
 void TunnelClient::Run() {
   std::mt19937_64 rng(std::random_device{}());
+  const size_t n = options_.addresses.size();
+  // A random start spreads a fleet of connectors over the replicas.
+  size_t next = std::uniform_int_distribution<size_t>(0, n - 1)(rng);
   absl::Duration backoff = options_.initial_backoff;
+  size_t failed_in_a_row = 0;
   while (true) {
+    ReleaseRetired();
+    const std::string& address = options_.addresses[next];
+    next = (next + 1) % n;
     {
       absl::MutexLock lock(&mu_);
-      if (stopping_) return;
+      if (stopping_) break;
       stream_ended_ = false;
       accepted_ = false;
+      goaway_ = false;
     }
-    absl::StatusOr<std::shared_ptr<grpc::Channel>> channel = MakeChannel(options_);
+    absl::StatusOr<std::shared_ptr<grpc::Channel>> channel = MakeChannel(options_, address);
     if (!channel.ok()) {
       spdlog::error("event=tunnel_setup_failed error=\"{}\"", channel.status().message());
       absl::MutexLock lock(&mu_);
@@ -105,60 +162,99 @@ void TunnelClient::Run() {
     hello.add_capabilities("authenticate");
     hello.add_capabilities("ekeys");
     auto stream = std::make_shared<TunnelStream>(this, dispatcher_, directory_);
+    {
+      absl::MutexLock lock(&mu_);
+      current_ = stream.get();
+    }
     stream->Start(stub.get(), hello, options_.identity);
 
     bool stopping;
+    bool moved;
     {
       absl::MutexLock lock(&mu_);
-      auto wake = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
-        return stream_ended_ || stopping_;
+      // With one address there is nowhere to move to: a Goaway just waits
+      // for the stream to end, as before.
+      auto wake = [this, n]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+        return stream_ended_ || stopping_ || (goaway_ && n > 1);
       };
       mu_.Await(absl::Condition(&wake));
       stopping = stopping_ && !stream_ended_;
+      moved = !stopping && !stream_ended_ && goaway_;
+      if (moved) {
+        // Make before break: this stream answers what it has while the
+        // next one, to another replica, takes the new calls.
+        current_ = nullptr;
+        retiring_.push_back({stream, *channel});
+      }
+    }
+    if (moved) {
+      spdlog::info("event=tunnel_moving from={} note=\"the cloud replica asked this "
+                   "connector to move\"",
+                   address);
+      Metrics::Get().Add("dirbridge_tunnel_reconnects_total", {});
+      backoff = options_.initial_backoff;
+      failed_in_a_row = 0;
+      continue;
     }
     if (stopping) {
       stream->Drain();
-      absl::MutexLock lock(&mu_);
-      auto ended = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) { return stream_ended_; };
-      if (!mu_.AwaitWithDeadline(absl::Condition(&ended), drain_deadline_)) {
-        spdlog::warn("event=drain_timeout note=\"closing with calls still in flight\"");
-        mu_.Unlock();
-        stream->Abort();
-        mu_.Lock();
-        mu_.Await(absl::Condition(&ended));
+      {
+        absl::MutexLock lock(&mu_);
+        auto ended = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) { return stream_ended_; };
+        if (!mu_.AwaitWithDeadline(absl::Condition(&ended), drain_deadline_)) {
+          spdlog::warn("event=drain_timeout note=\"closing with calls still in flight\"");
+          mu_.Unlock();
+          stream->Abort();
+          mu_.Lock();
+          mu_.Await(absl::Condition(&ended));
+        }
       }
       spdlog::info("event=tunnel_closed note=\"drained\"");
       AwaitRelease(std::move(stream));
-      return;
+      break;
     }
 
     bool accepted;
     {
       absl::MutexLock lock(&mu_);
       accepted = accepted_;
+      current_ = nullptr;
     }
     grpc::Status status = stream->status();
     AwaitRelease(std::move(stream));
     Metrics::Get().Add("dirbridge_tunnel_reconnects_total", {});
-    if (accepted) backoff = options_.initial_backoff;
+    if (accepted) {
+      backoff = options_.initial_backoff;
+      failed_in_a_row = 0;
+    } else {
+      ++failed_in_a_row;
+    }
     // Full jitter over the upper half: a fleet that lost the cloud at once
-    // does not come back at once.
+    // does not come back at once. While untried replicas are left, the
+    // next one is tried after the shortest wait: it is most likely up.
     std::uniform_real_distribution<double> jitter(0.5, 1.0);
-    absl::Duration wait = backoff * jitter(rng);
-    spdlog::warn("event=tunnel_down code={} error=\"{}\" retry_in={}",
+    bool others_left = failed_in_a_row < n;
+    absl::Duration wait = (others_left ? options_.initial_backoff : backoff) * jitter(rng);
+    spdlog::warn("event=tunnel_down cloud={} code={} error=\"{}\" retry_in={} next={}", address,
                  static_cast<int>(status.error_code()), status.error_message(),
-                 absl::FormatDuration(wait));
+                 absl::FormatDuration(wait), options_.addresses[next]);
     if (status.error_code() == grpc::StatusCode::UNAUTHENTICATED ||
         status.error_code() == grpc::StatusCode::PERMISSION_DENIED) {
       spdlog::error("event=tunnel_refused note=\"the cloud refused this connector's "
                     "credential; if it was deleted or re-registered elsewhere, "
                     "register it again\"");
     }
-    backoff = NextBackoff(backoff);
+    if (!others_left) backoff = NextBackoff(backoff);
     absl::MutexLock lock(&mu_);
     auto stop = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) { return stopping_; };
     mu_.AwaitWithTimeout(absl::Condition(&stop), wait);
   }
+  absl::Time deadline;
+  {
+    absl::MutexLock lock(&mu_);
+    deadline = drain_deadline_;
+  }
+  FinishRetiring(deadline);
 }
 
 }  // namespace dirbridge::connector

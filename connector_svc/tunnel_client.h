@@ -7,6 +7,7 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "absl/base/thread_annotations.h"
 #include "absl/synchronization/mutex.h"
@@ -19,7 +20,9 @@
 namespace dirbridge::connector {
 
 struct TunnelOptions {
-  std::string address;
+  // cloud_svc replicas (or one address). The client starts at a random one
+  // and moves to the next when a stream fails or the cloud says Goaway.
+  std::vector<std::string> addresses;
   // Called for every connection attempt: a renewed certificate is picked up
   // at the next connection.
   std::function<absl::StatusOr<ChannelSetup>()> channel_setup;
@@ -50,12 +53,25 @@ class TunnelClient {
   void Stop(absl::Time drain_deadline);
 
   // Called by streams.
-  void StreamEnded();
-  void StreamAccepted();
+  void StreamEnded(TunnelStream* stream);
+  void StreamAccepted(TunnelStream* stream);
+  // The cloud asked this stream to go (its replica is stopping).
+  void StreamGoaway(TunnelStream* stream);
 
  private:
+  // A stream the cloud asked to go, answering its last calls while a new
+  // one serves; with the channel it runs on.
+  struct Retiring {
+    std::shared_ptr<TunnelStream> stream;
+    std::shared_ptr<grpc::Channel> channel;
+  };
+
   absl::Duration NextBackoff(absl::Duration current);
   static void AwaitRelease(std::shared_ptr<TunnelStream> stream);
+  // Lets go of retiring streams that have ended.
+  void ReleaseRetired();
+  // At stop: the retiring streams finish (or are cut at the deadline).
+  void FinishRetiring(absl::Time deadline);
 
   const TunnelOptions options_;
   Dispatcher* const dispatcher_;
@@ -64,8 +80,13 @@ class TunnelClient {
   mutable absl::Mutex mu_;
   bool stopping_ ABSL_GUARDED_BY(mu_) = false;
   absl::Time drain_deadline_ ABSL_GUARDED_BY(mu_);
+  // The stream being served now; the flags below are about it alone.
+  TunnelStream* current_ ABSL_GUARDED_BY(mu_) = nullptr;
   bool stream_ended_ ABSL_GUARDED_BY(mu_) = false;
   bool accepted_ ABSL_GUARDED_BY(mu_) = false;
+  bool goaway_ ABSL_GUARDED_BY(mu_) = false;
+  std::vector<Retiring> retiring_ ABSL_GUARDED_BY(mu_);
+  std::vector<TunnelStream*> retired_ ABSL_GUARDED_BY(mu_);  // ended, to release
 };
 
 }  // namespace dirbridge::connector

@@ -3,6 +3,7 @@
 #include "absl/strings/str_cat.h"
 #include "common/call_status.h"
 #include "common/log.h"
+#include "common/log_escape.h"
 #include "connector_svc/identity.h"
 #include "connector_svc/tunnel_client.h"
 
@@ -71,7 +72,7 @@ void TunnelStream::HandleFrame(v1::CloudFrame& frame) {
       spdlog::info("event=tunnel_up connector={} revision={}",
                    frame.settings().connector_id(),
                    frame.settings().protocol_revision());
-      client_->StreamAccepted();
+      client_->StreamAccepted(this);
       return;
     }
     case v1::CloudFrame::kCall:
@@ -108,7 +109,10 @@ void TunnelStream::HandleFrame(v1::CloudFrame& frame) {
       return;
     }
     case v1::CloudFrame::kGoaway:
-      spdlog::info("event=cloud_goaway reason=\"{}\"", frame.goaway().reason());
+      spdlog::info("event=cloud_goaway reason=\"{}\"", LogSafe(frame.goaway().reason()));
+      // Calls in flight here still get their answers; new ones go to the
+      // stream the client opens elsewhere.
+      client_->StreamGoaway(this);
       return;
     case v1::CloudFrame::FRAME_NOT_SET:
       return;
@@ -207,7 +211,7 @@ void TunnelStream::OnDone(const grpc::Status& status) {
     calls_.clear();
     self = std::move(self_);
   }
-  client_->StreamEnded();
+  client_->StreamEnded(this);
 }
 
 }  // namespace dirbridge::connector

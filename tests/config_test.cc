@@ -35,13 +35,33 @@ class ConfigTest : public ::testing::Test {
 TEST_F(ConfigTest, ValidFileLoads) {
   auto c = Load(Valid());
   ASSERT_TRUE(c.ok()) << c.status();
-  EXPECT_EQ(c->cloud_address, "cloud:50052");
+  EXPECT_THAT(c->cloud_addresses, ::testing::ElementsAre("cloud:50052"));
   EXPECT_TRUE(c->cloud_insecure);
   EXPECT_THAT(c->ldap.uris, ::testing::ElementsAre("ldaps://dc1", "ldaps://dc2"));
   EXPECT_EQ(c->ldap.bind_password, "s3cret");  // trailing newline dropped
   EXPECT_EQ(c->ldap.timeout, absl::Seconds(3));
   EXPECT_EQ(c->ldap.page_size, 500);
   EXPECT_EQ(c->ldap.profile, LdapProfile::kActiveDirectory);
+}
+
+TEST_F(ConfigTest, CloudAddressMayListReplicas) {
+  std::string yaml = Valid();
+  yaml.replace(yaml.find("address: cloud:50052"), 20, "address: [cloud-a:50052, cloud-b:50052]");
+  auto c = Load(yaml);
+  ASSERT_TRUE(c.ok()) << c.status();
+  EXPECT_THAT(c->cloud_addresses, ::testing::ElementsAre("cloud-a:50052", "cloud-b:50052"));
+
+  yaml = Valid();
+  yaml.replace(yaml.find("address: cloud:50052"), 20, "address: []");
+  c = Load(yaml);
+  ASSERT_FALSE(c.ok());
+  EXPECT_THAT(c.status().message(), HasSubstr("\"cloud.address\" must name HOST:PORT"));
+
+  yaml = Valid();
+  yaml.replace(yaml.find("address: cloud:50052"), 20, "address: [cloud-a:1, {x: 1}]");
+  c = Load(yaml);
+  ASSERT_FALSE(c.ok());
+  EXPECT_THAT(c.status().message(), HasSubstr("\"cloud.address\" must be a string"));
 }
 
 TEST_F(ConfigTest, EveryProblemIsListedAtOnce) {

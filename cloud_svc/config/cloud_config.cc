@@ -4,6 +4,7 @@
 #include <iterator>
 
 #include "absl/strings/ascii.h"
+#include "absl/strings/escaping.h"
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
@@ -90,6 +91,7 @@ std::vector<std::string> CloudConfig::Validate() const {
   p.Address("backend_addr", backend_addr, /*optional=*/false);
   p.Address("tunnel_addr", tunnel_addr, /*optional=*/false);
   p.Address("metrics_addr", metrics_addr, /*optional=*/true);
+  p.Address("peer_addr", peer_addr, /*optional=*/true);
   if (data_dir.empty()) p.Add("--data_dir must name a directory, not empty");
 
   bool have_cert = !backend_tls_cert.empty();
@@ -112,6 +114,15 @@ std::vector<std::string> CloudConfig::Validate() const {
   p.IntRange("stream_credits", stream_credits, 1, 64);
   // Faster than this, pings are most of what a tunnel carries.
   p.DurationAtLeast("heartbeat_interval", heartbeat_interval, absl::Milliseconds(50));
+  p.DurationAtLeast("replica_heartbeat", replica_heartbeat, absl::Milliseconds(100));
+  if (replica_id.size() > 64 ||
+      !std::all_of(replica_id.begin(), replica_id.end(), [](char ch) {
+        return absl::ascii_isalnum(static_cast<unsigned char>(ch)) || ch == '.' || ch == '-' ||
+               ch == '_';
+      })) {
+    p.Add(absl::StrCat("--replica_id takes letters, digits, '.', '-' and '_', at most 64, not \"",
+                       absl::CEscape(replica_id.substr(0, 80)), "\""));
+  }
   p.DurationPositive("registration_key_ttl", registration_key_ttl);
   p.DurationAtLeast("drain_timeout", drain_timeout, absl::ZeroDuration());
   p.IntRange("max_calls_per_connector", max_calls_per_connector, 1, 100000);

@@ -21,6 +21,12 @@ struct CloudConfig {
   std::string metrics_addr;  // empty: no metrics endpoint
   std::string ports_file;    // empty: bound ports are only logged
 
+  // One of N replicas (shared/DESIGN.md "Scale beyond one machine"): where
+  // the others reach this one to forward calls. Empty: a single replica.
+  std::string peer_addr;
+  std::string replica_id;  // empty: made up at start (hostname-random)
+  absl::Duration replica_heartbeat = absl::Seconds(2);
+
   // TLS. insecure is plaintext on both listeners; otherwise both files are
   // required (bootstrap_dir may create them for demo stacks).
   bool insecure = false;

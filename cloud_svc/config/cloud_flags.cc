@@ -44,6 +44,19 @@ ABSL_FLAG(uint32_t, stream_credits, 2,
           "Chunks a streamed call (SearchUsers, an import) may have on the way from a "
           "connector before the cloud has taken one: more keeps a stream over a long "
           "round trip moving, fewer holds less memory. 1 to 64.");
+ABSL_FLAG(std::string, peer_addr, "",
+          "With a PostgreSQL store, one of N replicas: the address (HOST:PORT, port 0 picks "
+          "one) this replica serves the peer hop on, published in the store so that the "
+          "others forward calls for the connectors it holds. Mutual TLS with the tunnel CA, "
+          "which every replica must share (copy tunnel-ca.pem and tunnel-ca-key.pem, 0600, "
+          "into each --data_dir). Empty: a single replica.");
+ABSL_FLAG(std::string, replica_id, "",
+          "This replica's name in the store (letters, digits, '.', '-', '_'; at most 64). "
+          "Empty: the host name and a random suffix, new at every start.");
+ABSL_FLAG(absl::Duration, replica_heartbeat, absl::Seconds(2),
+          "With --peer_addr: how often this replica refreshes its row; one silent for 3 "
+          "of them is dead, its sessions ignored and its connectors mourned if no replica "
+          "has them. At least 100ms.");
 ABSL_FLAG(absl::Duration, heartbeat_interval, absl::Seconds(10),
           "How often the cloud pings each connector; 3 missed pings mark it Not "
           "Connected. At least 50ms.");
@@ -219,6 +232,9 @@ CloudConfig CloudConfigFromFlags() {
   c.bootstrap_dir = absl::GetFlag(FLAGS_bootstrap_dir);
   c.stream_credits = absl::GetFlag(FLAGS_stream_credits);
   c.heartbeat_interval = absl::GetFlag(FLAGS_heartbeat_interval);
+  c.peer_addr = absl::GetFlag(FLAGS_peer_addr);
+  c.replica_id = absl::GetFlag(FLAGS_replica_id);
+  c.replica_heartbeat = absl::GetFlag(FLAGS_replica_heartbeat);
   c.max_calls_per_connector = absl::GetFlag(FLAGS_max_calls_per_connector);
   c.max_calls_per_tenant = absl::GetFlag(FLAGS_max_calls_per_tenant);
   c.call_timeout = absl::GetFlag(FLAGS_call_timeout);

@@ -42,6 +42,10 @@ std::string ConnectorUri(const std::string& tenant_id, const std::string& connec
   return absl::StrCat("dirbridge://tenant/", tenant_id, "/connector/", connector_id);
 }
 
+std::string ReplicaUri(const std::string& replica_id) {
+  return absl::StrCat(kReplicaUriPrefix, replica_id);
+}
+
 absl::StatusOr<std::unique_ptr<TunnelCa>> TunnelCa::LoadOrCreate(
     const std::string& data_dir, const std::vector<std::string>& server_names) {
   std::string key_path = data_dir + "/tunnel-ca-key.pem";
@@ -72,6 +76,31 @@ std::shared_ptr<grpc::ServerCredentials> TunnelCa::ServerCredentials() const {
   // The chain carries the CA so that a connector can pin it by hash.
   options.pem_key_cert_pairs.push_back({server_.key_pem, server_.cert_pem + ca_.cert_pem});
   return grpc::SslServerCredentials(options);
+}
+
+absl::StatusOr<x509::KeyAndCert> TunnelCa::IssueReplica(const std::string& replica_id,
+                                                         absl::Duration validity) const {
+  ASSIGN_OR_RETURN(x509::KeyAndCert csr, x509::NewKeyAndCsr(replica_id));
+  ASSIGN_OR_RETURN(std::string cert, x509::SignClientCert(ca_, csr.cert_pem, replica_id,
+                                                          ReplicaUri(replica_id), validity));
+  return x509::KeyAndCert{std::move(csr.key_pem), std::move(cert)};
+}
+
+std::shared_ptr<grpc::ServerCredentials> TunnelCa::PeerServerCredentials() const {
+  grpc::SslServerCredentialsOptions options(
+      GRPC_SSL_REQUEST_AND_REQUIRE_CLIENT_CERTIFICATE_AND_VERIFY);
+  options.pem_root_certs = ca_.cert_pem;
+  options.pem_key_cert_pairs.push_back({server_.key_pem, server_.cert_pem + ca_.cert_pem});
+  return grpc::SslServerCredentials(options);
+}
+
+std::shared_ptr<grpc::ChannelCredentials> TunnelCa::PeerChannelCredentials(
+    const x509::KeyAndCert& replica) const {
+  grpc::SslCredentialsOptions options;
+  options.pem_root_certs = ca_.cert_pem;
+  options.pem_private_key = replica.key_pem;
+  options.pem_cert_chain = replica.cert_pem;
+  return grpc::SslCredentials(options);
 }
 
 absl::StatusOr<std::string> TunnelCa::SignConnector(const std::string& csr_pem,

@@ -1,6 +1,7 @@
 #ifndef DIRBRIDGE_CLOUD_SVC_IDENTITY_TUNNEL_CA_H_
 #define DIRBRIDGE_CLOUD_SVC_IDENTITY_TUNNEL_CA_H_
 
+#include <grpcpp/security/credentials.h>
 #include <grpcpp/security/server_credentials.h>
 
 #include <memory>
@@ -34,6 +35,16 @@ class TunnelCa {
   // requested (Register has none yet) and, when sent, verified against the CA.
   std::shared_ptr<grpc::ServerCredentials> ServerCredentials() const;
 
+  // The peer hop between replicas (--peer_addr): this replica's client
+  // certificate (a fresh key, named by ReplicaUri), the server side with
+  // our tunnel certificate and a CA-signed client certificate required, and
+  // the channel credentials that trust the CA.
+  absl::StatusOr<x509::KeyAndCert> IssueReplica(const std::string& replica_id,
+                                                absl::Duration validity) const;
+  std::shared_ptr<grpc::ServerCredentials> PeerServerCredentials() const;
+  std::shared_ptr<grpc::ChannelCredentials> PeerChannelCredentials(
+      const x509::KeyAndCert& replica) const;
+
   absl::StatusOr<std::string> SignConnector(const std::string& csr_pem,
                                             const std::string& tenant_id,
                                             const std::string& connector_id,
@@ -49,6 +60,10 @@ class TunnelCa {
 
 // The URI SAN of a connector's certificate.
 std::string ConnectorUri(const std::string& tenant_id, const std::string& connector_id);
+// The URI SAN of a replica's peer certificate: what the peer hop accepts,
+// and what no connector certificate carries.
+std::string ReplicaUri(const std::string& replica_id);
+inline constexpr char kReplicaUriPrefix[] = "dirbridge://replica/";
 
 }  // namespace dirbridge::cloud
 

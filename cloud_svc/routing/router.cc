@@ -17,35 +17,38 @@ struct Router::Attempt {
   CallHandlers handlers;
   std::shared_ptr<RoutedCall> call;
   std::string tried;  // connector of the first attempt
+  // The first attempt's target, when the call never reached it (a replica
+  // out of reach): the retry may go to the same connector elsewhere.
+  std::shared_ptr<CallTarget> unreached;
   bool retried = false;
 };
 
 void RoutedCall::Cancel(const absl::Status& why) {
-  std::shared_ptr<Session> session;
+  std::shared_ptr<CallTarget> target;
   uint64_t id;
   {
     absl::MutexLock lock(&mu_);
     if (done_) return;
-    session = session_;
+    target = target_;
     id = call_id_;
     if (id == 0) {
       cancelled_ = why;
       return;
     }
   }
-  if (session) session->CancelCall(id, why);
+  if (target) target->CancelCall(id, why);
 }
 
 void RoutedCall::GrantCredit(uint32_t n) {
-  std::shared_ptr<Session> session;
+  std::shared_ptr<CallTarget> target;
   uint64_t id;
   {
     absl::MutexLock lock(&mu_);
     if (done_) return;
-    session = session_;
+    target = target_;
     id = call_id_;
   }
-  if (session) session->GrantCredit(id, n);
+  if (target && id != 0) target->GrantCredit(id, n);
 }
 
 std::shared_ptr<RoutedCall> Router::Call(const std::string& tenant_id,
@@ -137,32 +140,18 @@ void Router::Send(std::shared_ptr<Attempt> attempt) {
       absl::MutexLock lock(&attempt->call->mu_);
       if (attempt->call->done_) return;
       attempt->call->done_ = true;
-      attempt->call->session_.reset();
+      attempt->call->target_.reset();
       timer = attempt->call->timer_;
     }
     if (timer) timer_.Disarm(*timer);
     attempt->handlers.on_done(std::move(result));
   };
 
-  // Least in-flight among the tenant's live sessions.
-  std::shared_ptr<Session> best;
-  int best_load = std::numeric_limits<int>::max();
-  for (auto& s : registry_->Live(attempt->tenant_id)) {
-    const std::string& cid = s->identity().connector_id;
-    if (!attempt->options.connector_id.empty() &&
-        cid != attempt->options.connector_id) {
-      continue;
-    }
-    if (attempt->retried && cid == attempt->tried) continue;
-    if (!s->TakingCalls()) continue;  // draining, or closing while its end is recorded
-    int load = s->InFlight();
-    if (load < best_load) {
-      best = s;
-      best_load = load;
-    }
-  }
+  std::shared_ptr<CallTarget> best = Pick(*attempt);
   if (!best) {
-    finish(absl::UnavailableError(
+    // Never sent: a replica that was forwarded this call tells the origin,
+    // which may find the connector elsewhere.
+    finish(NotSentError(
         attempt->options.connector_id.empty()
             ? "no connector of this tenant is connected; check Admin.ListConnectors "
               "and Admin.ListAlerts"
@@ -180,7 +169,7 @@ void Router::Send(std::shared_ptr<Attempt> attempt) {
     attempt->request.set_timeout_ms(static_cast<uint32_t>(
         std::max<int64_t>(1, absl::ToInt64Milliseconds(left))));
   }
-  if (!attempt->retried) attempt->tried = best->identity().connector_id;
+  if (!attempt->retried) attempt->tried = best->target_connector_id();
 
   CallHandlers handlers;
   if (attempt->handlers.on_chunk) {
@@ -188,9 +177,12 @@ void Router::Send(std::shared_ptr<Attempt> attempt) {
       attempt->handlers.on_chunk(std::move(chunk));
     };
   }
-  handlers.on_done = [this, attempt, finish](absl::StatusOr<v1::CallResult> r) {
+  handlers.on_done = [this, attempt, finish, best](absl::StatusOr<v1::CallResult> r) {
     bool dropped = !r.ok() && absl::IsUnavailable(r.status());
-    if (dropped && attempt->options.idempotent && !attempt->retried) {
+    bool not_sent = !r.ok() && IsNotSent(r.status());
+    if (not_sent && remote_ != nullptr) remote_->Unreachable(best->replica_id());
+    if (dropped && (attempt->options.idempotent || not_sent) && !attempt->retried) {
+      if (not_sent) attempt->unreached = best;
       {
         absl::MutexLock lock(&attempt->call->mu_);
         if (attempt->call->done_) return;
@@ -207,23 +199,25 @@ void Router::Send(std::shared_ptr<Attempt> attempt) {
   {
     absl::MutexLock lock(&attempt->call->mu_);
     if (attempt->call->done_) return;
-    attempt->call->session_ = best;
+    attempt->call->target_ = best;
     attempt->call->call_id_ = 0;
   }
   absl::StatusOr<uint64_t> id =
       best->StartCall(attempt->request, std::move(handlers));
   if (!id.ok()) {
-    if (absl::IsUnavailable(id.status()) && attempt->options.idempotent &&
-        !attempt->retried) {
+    // Refused at once: it never left, so any call may go elsewhere.
+    if (absl::IsUnavailable(id.status()) && !attempt->retried) {
+      attempt->unreached = best;
       attempt->retried = true;
       Send(attempt);
       return;
     }
-    finish(id.status());
+    finish(absl::IsUnavailable(id.status()) ? NotSentError(id.status().message()) : id.status());
     return;
   }
-  spdlog::debug("event=call_routed call_id={} connector={} kind={}", *id,
-                best->identity().connector_id, CallKindName(attempt->request.request_case()));
+  spdlog::debug("event=call_routed call_id={} connector={} replica={} kind={}", *id,
+                best->target_connector_id(), best->replica_id(),
+                CallKindName(attempt->request.request_case()));
   std::optional<absl::Status> cancelled;
   {
     absl::MutexLock lock(&attempt->call->mu_);
@@ -231,6 +225,35 @@ void Router::Send(std::shared_ptr<Attempt> attempt) {
     cancelled = attempt->call->cancelled_;
   }
   if (cancelled) best->CancelCall(*id, *cancelled);
+}
+
+// Least in-flight among the tenant's targets: this replica's sessions
+// first, so that a tie never costs a hop.
+std::shared_ptr<CallTarget> Router::Pick(const Attempt& attempt) const {
+  std::vector<std::shared_ptr<Session>> local = registry_->Live(attempt.tenant_id);
+  std::vector<std::shared_ptr<CallTarget>> targets(local.begin(), local.end());
+  if (remote_ != nullptr && !attempt.options.local_only) {
+    std::vector<std::shared_ptr<CallTarget>> more = remote_->For(attempt.tenant_id);
+    targets.insert(targets.end(), more.begin(), more.end());
+  }
+  std::shared_ptr<CallTarget> best;
+  int best_load = std::numeric_limits<int>::max();
+  for (auto& t : targets) {
+    const std::string& cid = t->target_connector_id();
+    if (!attempt.options.connector_id.empty() && cid != attempt.options.connector_id) {
+      continue;
+    }
+    if (attempt.retried) {
+      if (attempt.unreached ? t == attempt.unreached : cid == attempt.tried) continue;
+    }
+    if (!t->TakingCalls()) continue;  // draining, or closing while its end is recorded
+    int load = t->InFlight();
+    if (load < best_load) {
+      best = t;
+      best_load = load;
+    }
+  }
+  return best;
 }
 
 }  // namespace dirbridge::cloud

@@ -4,20 +4,37 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "absl/base/thread_annotations.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "absl/container/flat_hash_map.h"
+#include "cloud_svc/routing/call_target.h"
 #include "cloud_svc/routing/deadline_timer.h"
 #include "cloud_svc/routing/session.h"
 #include "cloud_svc/routing/session_registry.h"
 
 namespace dirbridge::cloud {
 
+// The tenant's connectors held by other replicas, as call targets one peer
+// hop away (Presence, with a PostgreSQL store). Thread-safe.
+class RemoteTargets {
+ public:
+  virtual ~RemoteTargets() = default;
+  virtual std::vector<std::shared_ptr<CallTarget>> For(const std::string& tenant_id) = 0;
+  // A call to `replica_id` never got there: leave it out for a while.
+  virtual void Unreachable(const std::string& replica_id) = 0;
+  // Some other live replica holds the connector's stream.
+  virtual bool Holds(const std::string& tenant_id, const std::string& connector_id) = 0;
+};
+
 struct RouteOptions {
   // Empty: any live connector of the tenant.
   std::string connector_id;
+  // Only this replica's own sessions: a call forwarded here by another
+  // replica is never forwarded again.
+  bool local_only = false;
   // Lookups and GetEkeys: retried once on another connector when the first
   // one drops the call.
   bool idempotent = false;
@@ -36,7 +53,7 @@ class RoutedCall {
  private:
   friend class Router;
   absl::Mutex mu_;
-  std::shared_ptr<Session> session_ ABSL_GUARDED_BY(mu_);
+  std::shared_ptr<CallTarget> target_ ABSL_GUARDED_BY(mu_);
   uint64_t call_id_ ABSL_GUARDED_BY(mu_) = 0;
   bool done_ ABSL_GUARDED_BY(mu_) = false;
   // Cancel arrived before the call had its id: sent as soon as it has one.
@@ -57,12 +74,14 @@ struct RouterOptions {
 };
 
 // Backend call → one live session of the tenant, the one with the fewest
-// calls in flight. Never crosses tenants: only the tenant's own sessions are
+// calls in flight, on this replica or (through `remote`) on another; a tie
+// stays here. Never crosses tenants: only the tenant's own sessions are
 // ever considered. Thread-safe.
 class Router {
  public:
-  explicit Router(SessionRegistry* registry, RouterOptions options = {})
-      : registry_(registry), options_(options) {}
+  explicit Router(SessionRegistry* registry, RouterOptions options = {},
+                  RemoteTargets* remote = nullptr)
+      : registry_(registry), options_(options), remote_(remote) {}
 
   // on_done runs exactly once, possibly before Call returns (UNAVAILABLE at
   // once when no connector of the tenant is connected).
@@ -70,6 +89,11 @@ class Router {
                                    v1::CallRequest request,
                                    const RouteOptions& options,
                                    CallHandlers handlers);
+
+  // Another replica holds the connector (always false on one replica).
+  bool HeldElsewhere(const std::string& tenant_id, const std::string& connector_id) const {
+    return remote_ != nullptr && remote_->Holds(tenant_id, connector_id);
+  }
 
   // Shutdown, first stage: from now on new calls get UNAVAILABLE.
   void StopAccepting();
@@ -83,8 +107,11 @@ class Router {
   struct Attempt;
   void Send(std::shared_ptr<Attempt> attempt);
 
+  std::shared_ptr<CallTarget> Pick(const Attempt& attempt) const;
+
   SessionRegistry* const registry_;
   const RouterOptions options_;
+  RemoteTargets* const remote_;
   absl::Mutex mu_;
   bool draining_ ABSL_GUARDED_BY(mu_) = false;
   int in_flight_ ABSL_GUARDED_BY(mu_) = 0;

@@ -58,7 +58,7 @@ Session::Session(grpc::CallbackServerContext* context, SessionHost* host,
 absl::StatusOr<uint64_t> Session::StartCall(v1::CallRequest request,
                                             CallHandlers handlers) {
   absl::MutexLock lock(&mu_);
-  if (!ready_ || closing_ || draining_) {
+  if (!ready_ || closing_ || draining_ || retiring_) {
     return absl::UnavailableError(absl::StrCat(
         "connector ", identity_.connector_id, " is not taking calls"));
   }
@@ -95,6 +95,7 @@ void Session::CancelCall(uint64_t call_id, const absl::Status& why) {
     Send(std::move(frame));
   }
   handlers.on_done(why);
+  MaybeRetired();
 }
 
 void Session::GrantCredit(uint64_t call_id, uint32_t n) {
@@ -146,7 +147,7 @@ bool Session::Draining() const {
 
 bool Session::TakingCalls() const {
   absl::MutexLock lock(&mu_);
-  return ready_ && !closing_ && !draining_;
+  return ready_ && !closing_ && !draining_ && !retiring_;
 }
 
 bool Session::ldap_ok() const {
@@ -232,6 +233,7 @@ void Session::HandleFrame(v1::ConnectorFrame& frame) {
         calls_.erase(it);
       }
       handlers.on_done(std::move(*frame.mutable_result()));
+      MaybeRetired();
       return;
     }
     case v1::ConnectorFrame::kChunk: {
@@ -300,6 +302,33 @@ void Session::Close(const absl::Status& why) {
       "connector ", identity_.connector_id, " disconnected: ", why.message()));
   for (CallHandlers& h : orphans) h.on_done(failed);
   host_->OnSessionClosed(this, why);
+}
+
+void Session::Retire(const absl::Status& why) {
+  bool idle;
+  {
+    absl::MutexLock lock(&mu_);
+    if (closing_ || retiring_) return;
+    retiring_ = true;
+    retire_status_ = why;
+    if (!finished_) {
+      v1::CloudFrame frame;
+      frame.mutable_goaway()->set_reason(std::string(why.message()));
+      Send(std::move(frame));
+    }
+    idle = calls_.empty();
+  }
+  if (idle) Close(why);
+}
+
+void Session::MaybeRetired() {
+  absl::Status why;
+  {
+    absl::MutexLock lock(&mu_);
+    if (!retiring_ || closing_ || !calls_.empty()) return;
+    why = retire_status_;
+  }
+  Close(why);
 }
 
 void Session::CloseLocked(const absl::Status& why) {

@@ -16,20 +16,11 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "cloud_svc/identity/connector_identity.h"
+#include "cloud_svc/routing/call_target.h"
 #include "cloud_svc/routing/frame_limits.h"
 #include "dirbridge/v1/tunnel.pb.h"
 
 namespace dirbridge::cloud {
-
-// How the cloud learns what became of a call it sent down a tunnel.
-struct CallHandlers {
-  // Each streamed chunk, in order. Optional; the receiver grants more credit
-  // through Session::GrantCredit once it has consumed a chunk.
-  std::function<void(v1::ResultChunk&&)> on_chunk;
-  // Exactly once: the connector's result, or why there is none (UNAVAILABLE
-  // when the session ends first, CANCELLED after CancelCall).
-  std::function<void(absl::StatusOr<v1::CallResult>)> on_done;
-};
 
 class Session;
 
@@ -55,7 +46,8 @@ class SessionHost {
 // session keeps itself alive (self_) until OnDone, and owners hold it by
 // shared_ptr, so a call that races with the end of the stream finds a
 // closed session, never freed memory.
-class Session : public grpc::ServerBidiReactor<v1::ConnectorFrame, v1::CloudFrame> {
+class Session : public grpc::ServerBidiReactor<v1::ConnectorFrame, v1::CloudFrame>,
+                public CallTarget {
  public:
   // A stream whose connector is not known yet: the store says who it is,
   // off the reaction's thread, and then Begin or Refuse.
@@ -76,6 +68,11 @@ class Session : public grpc::ServerBidiReactor<v1::ConnectorFrame, v1::CloudFram
 
   // Set by Begin; empty before.
   const ConnectorIdentity& identity() const { return identity_; }
+  const std::string& target_connector_id() const override { return identity_.connector_id; }
+  const std::string& replica_id() const override {
+    static const std::string* const kThisReplica = new std::string();
+    return *kThisReplica;
+  }
   // Valid once ready.
   const v1::Hello& hello() const { return hello_; }
   // The revision both sides speak; valid once ready.
@@ -84,10 +81,10 @@ class Session : public grpc::ServerBidiReactor<v1::ConnectorFrame, v1::CloudFram
   // Sends a call down the tunnel. UNAVAILABLE when the session is closing,
   // RESOURCE_EXHAUSTED when it carries its maximum of calls.
   absl::StatusOr<uint64_t> StartCall(v1::CallRequest request,
-                                     CallHandlers handlers);
+                                     CallHandlers handlers) override;
   // The caller gave up: tells the connector, completes on_done with CANCELLED.
-  void CancelCall(uint64_t call_id, const absl::Status& why);
-  void GrantCredit(uint64_t call_id, uint32_t n);
+  void CancelCall(uint64_t call_id, const absl::Status& why) override;
+  void GrantCredit(uint64_t call_id, uint32_t n) override;
 
   // Pings, or ends the session when the connector has been silent for
   // missed_heartbeats intervals.
@@ -95,12 +92,16 @@ class Session : public grpc::ServerBidiReactor<v1::ConnectorFrame, v1::CloudFram
   // Staged close: Goaway, then the stream ends with `why`. A session whose
   // peer stopped reading (UNAVAILABLE) is cut at once instead.
   void Close(const absl::Status& why);
+  // This replica is going away: Goaway now and no new calls, so that the
+  // connector opens a stream to another replica at once; this stream ends
+  // with `why` when the calls in flight have their answers (or by Close).
+  void Retire(const absl::Status& why);
 
-  int InFlight() const;
+  int InFlight() const override;
   // The connector said Goaway: it finishes what it has and takes nothing new.
   bool Draining() const;
   // Ready, and neither closing nor draining: a call sent now may be answered.
-  bool TakingCalls() const;
+  bool TakingCalls() const override;
   bool ldap_ok() const;
   absl::Time last_frame() const;
 
@@ -118,6 +119,8 @@ class Session : public grpc::ServerBidiReactor<v1::ConnectorFrame, v1::CloudFram
   grpc::WriteOptions NextWriteOptions() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void CloseLocked(const absl::Status& why) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void MaybeFinishLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // After a call ends: a retiring session with none left closes.
+  void MaybeRetired();
 
   grpc::CallbackServerContext* const context_;
   SessionHost* const host_;
@@ -138,6 +141,8 @@ class Session : public grpc::ServerBidiReactor<v1::ConnectorFrame, v1::CloudFram
   bool hello_seen_ ABSL_GUARDED_BY(mu_) = false;
   bool closing_ ABSL_GUARDED_BY(mu_) = false;
   bool draining_ ABSL_GUARDED_BY(mu_) = false;
+  bool retiring_ ABSL_GUARDED_BY(mu_) = false;
+  absl::Status retire_status_ ABSL_GUARDED_BY(mu_);
   bool finished_ ABSL_GUARDED_BY(mu_) = false;
   absl::Status close_status_ ABSL_GUARDED_BY(mu_);
   uint64_t next_call_id_ ABSL_GUARDED_BY(mu_) = 1;

@@ -121,6 +121,15 @@ void SessionRegistry::CloseAll(const absl::Status& why) {
   for (auto& s : all) s->Close(why);
 }
 
+void SessionRegistry::RetireAll(const absl::Status& why) {
+  std::vector<std::shared_ptr<Session>> ready;
+  {
+    absl::MutexLock lock(&mu_);
+    for (auto& [id, s] : by_connector_) ready.push_back(s);
+  }
+  for (auto& s : ready) s->Retire(why);
+}
+
 bool SessionRegistry::WaitUntilEmpty(absl::Time deadline) {
   absl::MutexLock lock(&mu_);
   auto empty = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
@@ -181,6 +190,7 @@ void SessionRegistry::RecordReady(std::shared_ptr<Session> session) {
     spdlog::warn("event=store_error op=record_connection connector={} error=\"{}\"",
                  id.connector_id, st.message());
   }
+  if (replicas_ != nullptr) replicas_->Held(id.tenant_id, id.connector_id);
 }
 
 void SessionRegistry::OnSessionClosed(Session* session, const absl::Status& why) {
@@ -221,24 +231,16 @@ void SessionRegistry::RecordClosed(std::shared_ptr<Session> session, const absl:
   // calls already: it is closing.)
   absl::Status st = store_->TouchConnector(id.tenant_id, id.connector_id,
                                            session->last_frame(), session->ldap_ok());
-  absl::StatusOr<ConnectorRecord> c = store_->GetConnector(id.tenant_id, id.connector_id);
-  if (!shutting_down && c.ok()) {  // a deleted connector needs no alert
-    AlertRecord alert;
-    alert.alert_id = NewId();
-    alert.tenant_id = id.tenant_id;
-    alert.kind = AlertKind::kConnectorNotConnected;
-    alert.connector_id = id.connector_id;
-    alert.raised_at = absl::Now();
-    alert.message = absl::StrCat(
-        "Connector \"", c->name, "\" on host \"", c->hostname,
-        "\" is not connected (", why.message(),
-        "). Directory lookups, logins and ekeys fail until it is back: check "
-        "that connector_svc runs on that host and can reach the cloud.");
-    st = store_->RaiseAlert(alert);
-    if (!st.ok()) {
-      spdlog::error("event=store_error op=raise_alert connector={} error=\"{}\"",
-                    id.connector_id, st.message());
-    }
+  if (!st.ok()) {
+    spdlog::warn("event=store_error op=touch_connector connector={} error=\"{}\"",
+                 id.connector_id, st.message());
+  }
+  if (replicas_ != nullptr) {
+    // Another replica may hold it already, or soon: the presence layer
+    // mourns it only once none does (and drops our row now).
+    replicas_->Released(id.tenant_id, id.connector_id, std::string(why.message()));
+  } else if (!shutting_down) {
+    RaiseNotConnected(store_, id.tenant_id, id.connector_id, why.message());
   }
   Forget(session.get());
 }

@@ -11,6 +11,7 @@
 #include "absl/container/flat_hash_set.h"
 #include "absl/synchronization/mutex.h"
 #include "cloud_svc/identity/connector_identity.h"
+#include "cloud_svc/routing/not_connected_alert.h"
 #include "cloud_svc/routing/session.h"
 #include "cloud_svc/store/store.h"
 #include "common/thread_pool.h"
@@ -39,6 +40,14 @@ class SessionRegistry : public SessionHost {
   ~SessionRegistry() override;
 
   const SessionLimits& limits() const { return limits_; }
+  // With N replicas: who else must hear of the sessions this one holds.
+  // Set once, before the first stream.
+  void set_replicas(ReplicaPresence* replicas) { replicas_ = replicas; }
+  // Stage one of a replica's drain: every ready session gets Goaway and
+  // takes no new calls, so that its connector moves to another replica now;
+  // each ends once its calls are answered. New streams are still taken
+  // (a connector with one address comes back here until the listener goes).
+  void RetireAll(const absl::Status& why);
 
   // A stream that `identity` opened and that has not said Hello yet: it
   // starts reading, and heartbeats police it.
@@ -79,6 +88,7 @@ class SessionRegistry : public SessionHost {
   ConnectorAuthenticator* const authenticator_;
   ThreadPool* const pool_;
   const SessionLimits limits_;
+  ReplicaPresence* replicas_ = nullptr;
 
   mutable absl::Mutex mu_;
   absl::flat_hash_map<std::string, std::shared_ptr<Session>> by_connector_

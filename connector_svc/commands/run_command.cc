@@ -6,6 +6,7 @@
 #include <thread>
 
 #include "absl/synchronization/notification.h"
+#include "absl/strings/str_join.h"
 #include "common/log.h"
 #include "common/metrics.h"
 #include "common/status_macros.h"
@@ -50,8 +51,8 @@ void ProbeLdap(Directory& directory, const ConnectorConfig& config) {
 
 // Runs `client` until a termination signal has drained it, renewing the
 // client certificate at two thirds of its life meanwhile.
-void Serve(TunnelClient& client, const ConnectorConfig& config, const std::string& address,
-           const CloudTls& tls) {
+void Serve(TunnelClient& client, const ConnectorConfig& config,
+           const std::vector<std::string>& addresses, const CloudTls& tls) {
   std::thread signals([&client, drain = config.drain_timeout] {
     int sig = WaitForTermination();
     spdlog::info("event=stopping signal={} note=\"draining in-flight calls\"", sig);
@@ -60,7 +61,12 @@ void Serve(TunnelClient& client, const ConnectorConfig& config, const std::strin
   absl::Notification stop_renewals;
   std::thread renewals([&] {
     while (!stop_renewals.WaitForNotificationWithTimeout(config.renew_check_interval)) {
-      absl::Status st = RenewCertificateIfDue(address, tls);
+      // Any replica can renew: the first that answers does.
+      absl::Status st;
+      for (const std::string& address : addresses) {
+        st = RenewCertificateIfDue(address, tls);
+        if (st.ok()) break;
+      }
       if (!st.ok()) spdlog::warn("event=renewal_failed error=\"{}\"", st.message());
     }
   });
@@ -96,7 +102,8 @@ absl::Status RunConnector(const RunOptions& options) {
   Dispatcher dispatcher(directory.get(), config.worker_threads, identity.tenant_id,
                         std::move(password_key), keys.get(), config.ldap.max_streams);
   TunnelOptions tunnel;
-  tunnel.address = config.cloud_address.empty() ? identity.cloud_address : config.cloud_address;
+  tunnel.addresses = config.cloud_addresses;
+  if (tunnel.addresses.empty()) tunnel.addresses = {identity.cloud_address};
   tunnel.channel_setup = [tls] { return MakeChannelSetup(tls); };
   tunnel.identity = identity;
   tunnel.hostname = Hostname();
@@ -106,8 +113,8 @@ absl::Status RunConnector(const RunOptions& options) {
   tunnel.min_protocol_revision = std::min(kMinProtocolRevision, tunnel.protocol_revision);
   TunnelClient client(tunnel, &dispatcher, directory.get());
   spdlog::info("event=started version={} connector={} cloud={}", kVersion, identity.connector_id,
-               tunnel.address);
-  Serve(client, config, tunnel.address, tls);
+               absl::StrJoin(tunnel.addresses, ","));
+  Serve(client, config, tunnel.addresses, tls);
   spdlog::info("event=stopped");
   return absl::OkStatus();
 }

@@ -1,0 +1,197 @@
+#include "cloud_svc/routing/peer/peer_service.h"
+
+#include <grpcpp/security/auth_context.h>
+
+#include <deque>
+
+#include "absl/strings/match.h"
+#include "cloud_svc/identity/tunnel_ca.h"
+#include "cloud_svc/routing/peer/forwarded_call.h"
+#include "common/grpc_reactors.h"
+#include "common/grpc_status.h"
+#include "common/log.h"
+#include "common/log_escape.h"
+#include "common/x509.h"
+
+namespace dirbridge::cloud {
+namespace {
+
+// The URI SAN of the client certificate the TLS handshake verified.
+bool PresentsReplicaCert(const grpc::CallbackServerContext& context) {
+  std::shared_ptr<const grpc::AuthContext> auth = context.auth_context();
+  if (!auth) return false;
+  std::vector<grpc::string_ref> pems = auth->FindPropertyValues(GRPC_X509_PEM_CERT_PROPERTY_NAME);
+  if (pems.empty()) return false;
+  absl::StatusOr<x509::CertInfo> info =
+      x509::Inspect(std::string(pems.front().data(), pems.front().size()));
+  if (!info.ok()) return false;
+  for (const std::string& uri : info->uri_sans) {
+    if (absl::StartsWith(uri, kReplicaUriPrefix)) return true;
+  }
+  return false;
+}
+
+class ForwardReactor : public grpc::ServerBidiReactor<v1::PeerFrame, v1::PeerReply> {
+ public:
+  ForwardReactor(grpc::CallbackServerContext* context, Router* router)
+      : context_(context), router_(router) {
+    // Headers at once: the origin learns the call got here, so that a
+    // connection lost later is not mistaken for one that never was.
+    StartSendInitialMetadata();
+    StartRead(&in_);
+  }
+
+  void OnSendInitialMetadataDone(bool) override {}
+
+  void OnReadDone(bool ok) override {
+    if (!ok) {
+      // The origin half-closed or went. Before a call arrived that is the
+      // end; after, OnCancel or the answer ends it.
+      if (!started_) Complete(absl::InvalidArgumentError("Forward: no call was sent"));
+      return;
+    }
+    {
+      // No Finish while this reaction runs: Begin may complete the call at
+      // once, and the read below must still be started before it.
+      absl::MutexLock lock(&mu_);
+      in_reaction_ = true;
+    }
+    if (in_.has_call() && !started_) {
+      started_ = true;
+      Begin(std::move(*in_.mutable_call()));
+    } else if (in_.has_credit()) {
+      std::shared_ptr<RoutedCall> call;
+      {
+        absl::MutexLock lock(&mu_);
+        call = call_;
+      }
+      if (call) call->GrantCredit(in_.credit().n());
+    }
+    in_.Clear();
+    absl::MutexLock lock(&mu_);
+    if (!finished_) StartRead(&in_);
+    in_reaction_ = false;
+    MaybeFinishLocked();
+  }
+
+  void OnWriteDone(bool ok) override {
+    absl::MutexLock lock(&mu_);
+    outbox_.pop_front();
+    if (!ok) outbox_.clear();
+    if (!outbox_.empty()) {
+      StartWrite(&outbox_.front());
+      return;
+    }
+    write_in_flight_ = false;
+    MaybeFinishLocked();
+  }
+
+  void OnCancel() override {
+    absl::Status why = absl::CancelledError("the forwarding replica gave up on the call");
+    std::shared_ptr<RoutedCall> call;
+    {
+      absl::MutexLock lock(&mu_);
+      call = call_;
+    }
+    if (call) {
+      call->Cancel(why);
+    } else {
+      Complete(why);  // nothing routed yet, or never will be: end it here
+    }
+  }
+
+  void OnDone() override { delete this; }
+
+ private:
+  void Begin(v1::ForwardCall forward) {
+    if (forward.tenant_id().empty() || forward.connector_id().empty()) {
+      Complete(absl::InvalidArgumentError("Forward needs a tenant_id and a connector_id"));
+      return;
+    }
+    RouteOptions options;
+    options.connector_id = forward.connector_id();
+    options.local_only = true;
+    // An unset timeout is the holder's own default, as for a backend call.
+    if (forward.request().timeout_ms() > 0) {
+      options.deadline = absl::Now() + absl::Milliseconds(forward.request().timeout_ms());
+    }
+    bool streams = forward.request().request_case() == v1::CallRequest::kSearchUsers;
+    CallHandlers handlers;
+    if (streams) {
+      handlers.on_chunk = [this](v1::ResultChunk&& chunk) {
+        v1::PeerReply reply;
+        *reply.mutable_chunk() = std::move(chunk);
+        absl::MutexLock lock(&mu_);
+        Write(std::move(reply));
+      };
+    }
+    handlers.on_done = [this](absl::StatusOr<v1::CallResult> result) {
+      if (!result.ok()) {
+        Complete(result.status());
+        return;
+      }
+      v1::PeerReply reply;
+      *reply.mutable_result() = std::move(*result);
+      absl::MutexLock lock(&mu_);
+      Write(std::move(reply));
+      finish_ = absl::OkStatus();
+      MaybeFinishLocked();
+    };
+    spdlog::debug("event=peer_forward_in origin={} connector={}",
+                  LogSafe(forward.origin_replica()), forward.connector_id());
+    std::shared_ptr<RoutedCall> call = router_->Call(
+        forward.tenant_id(), std::move(*forward.mutable_request()), options, std::move(handlers));
+    absl::MutexLock lock(&mu_);
+    if (!finish_) call_ = std::move(call);
+  }
+
+  void Complete(const absl::Status& status) {
+    absl::MutexLock lock(&mu_);
+    if (finish_) return;
+    if (IsNotSent(status)) context_->AddTrailingMetadata(kNotSentTrailer, "1");
+    finish_ = status;
+    MaybeFinishLocked();
+  }
+
+  void Write(v1::PeerReply reply) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    outbox_.push_back(std::move(reply));
+    if (write_in_flight_) return;
+    write_in_flight_ = true;
+    StartWrite(&outbox_.front());
+  }
+
+  void MaybeFinishLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    if (!finish_ || finished_ || write_in_flight_ || in_reaction_) return;
+    finished_ = true;
+    call_.reset();
+    Finish(ToGrpcStatus(*finish_));
+  }
+
+  grpc::CallbackServerContext* const context_;
+  Router* const router_;
+  v1::PeerFrame in_;
+  bool started_ = false;  // reactions run one at a time: no lock needed
+
+  absl::Mutex mu_;
+  std::shared_ptr<RoutedCall> call_ ABSL_GUARDED_BY(mu_);
+  std::deque<v1::PeerReply> outbox_ ABSL_GUARDED_BY(mu_);
+  bool write_in_flight_ ABSL_GUARDED_BY(mu_) = false;
+  std::optional<absl::Status> finish_ ABSL_GUARDED_BY(mu_);
+  bool finished_ ABSL_GUARDED_BY(mu_) = false;
+  bool in_reaction_ ABSL_GUARDED_BY(mu_) = false;
+};
+
+}  // namespace
+
+grpc::ServerBidiReactor<v1::PeerFrame, v1::PeerReply>* PeerService::Forward(
+    grpc::CallbackServerContext* context) {
+  if (require_replica_cert_ && !PresentsReplicaCert(*context)) {
+    spdlog::warn("event=peer_refused peer=\"{}\" note=\"no replica certificate\"",
+                 LogSafe(context->peer()));
+    return new RefusedReactor<grpc::ServerBidiReactor<v1::PeerFrame, v1::PeerReply>>(
+        absl::PermissionDeniedError("the peer hop serves cloud_svc replicas only"));
+  }
+  return new ForwardReactor(context, router_);
+}
+
+}  // namespace dirbridge::cloud

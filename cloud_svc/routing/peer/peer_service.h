@@ -1,0 +1,32 @@
+#ifndef DIRBRIDGE_CLOUD_SVC_ROUTING_PEER_PEER_SERVICE_H_
+#define DIRBRIDGE_CLOUD_SVC_ROUTING_PEER_PEER_SERVICE_H_
+
+#include <string>
+
+#include "cloud_svc/routing/router.h"
+#include "dirbridge/v1/peer.grpc.pb.h"
+
+namespace dirbridge::cloud {
+
+// The holder's half of the peer hop: a call another replica forwarded is
+// routed to this replica's own session of the named connector (never
+// forwarded again), and its chunks and answer are streamed back. With
+// `require_replica_cert`, only a peer presenting a tunnel-CA certificate
+// that names a replica is served; a connector's certificate, signed by the
+// same CA, is refused.
+class PeerService : public v1::ReplicaPeer::CallbackService {
+ public:
+  PeerService(Router* router, bool require_replica_cert)
+      : router_(router), require_replica_cert_(require_replica_cert) {}
+
+  grpc::ServerBidiReactor<v1::PeerFrame, v1::PeerReply>* Forward(
+      grpc::CallbackServerContext* context) override;
+
+ private:
+  Router* const router_;
+  const bool require_replica_cert_;
+};
+
+}  // namespace dirbridge::cloud
+
+#endif  // DIRBRIDGE_CLOUD_SVC_ROUTING_PEER_PEER_SERVICE_H_

@@ -1,0 +1,55 @@
+#include "cloud_svc/routing/peer/remote_session.h"
+
+namespace dirbridge::cloud {
+
+absl::StatusOr<uint64_t> RemoteSession::StartCall(v1::CallRequest request,
+                                                  CallHandlers handlers) {
+  // The router has set what is left of the deadline; a call without one
+  // gets the tunnel's own default at the holder.
+  absl::Time deadline = absl::Now() + (request.timeout_ms() > 0
+                                           ? absl::Milliseconds(request.timeout_ms())
+                                           : absl::Minutes(5));
+  uint64_t id;
+  std::shared_ptr<ForwardedCall> call;
+  {
+    absl::MutexLock lock(&mu_);
+    id = next_id_++;
+    std::weak_ptr<RemoteSession> weak = weak_from_this();
+    call = std::make_shared<ForwardedCall>(std::move(handlers), [weak, id] {
+      if (std::shared_ptr<RemoteSession> self = weak.lock()) {
+        absl::MutexLock lock(&self->mu_);
+        self->calls_.erase(id);
+      }
+    });
+    calls_[id] = call;
+  }
+  v1::ForwardCall forward;
+  forward.set_tenant_id(tenant_id_);
+  forward.set_connector_id(connector_id_);
+  forward.set_origin_replica(origin_replica_);
+  request.set_call_id(id);
+  *forward.mutable_request() = std::move(request);
+  call->Start(stub_.get(), call, std::move(forward), deadline);
+  return id;
+}
+
+std::shared_ptr<ForwardedCall> RemoteSession::Find(uint64_t call_id) const {
+  absl::MutexLock lock(&mu_);
+  auto it = calls_.find(call_id);
+  return it == calls_.end() ? nullptr : it->second;
+}
+
+void RemoteSession::CancelCall(uint64_t call_id, const absl::Status& why) {
+  if (std::shared_ptr<ForwardedCall> call = Find(call_id)) call->Cancel(why);
+}
+
+void RemoteSession::GrantCredit(uint64_t call_id, uint32_t n) {
+  if (std::shared_ptr<ForwardedCall> call = Find(call_id)) call->Credit(n);
+}
+
+int RemoteSession::InFlight() const {
+  absl::MutexLock lock(&mu_);
+  return static_cast<int>(calls_.size());
+}
+
+}  // namespace dirbridge::cloud

@@ -1,0 +1,56 @@
+#ifndef DIRBRIDGE_CLOUD_SVC_ROUTING_PEER_REMOTE_SESSION_H_
+#define DIRBRIDGE_CLOUD_SVC_ROUTING_PEER_REMOTE_SESSION_H_
+
+#include <memory>
+#include <string>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/container/flat_hash_map.h"
+#include "absl/synchronization/mutex.h"
+#include "cloud_svc/routing/call_target.h"
+#include "cloud_svc/routing/peer/forwarded_call.h"
+#include "dirbridge/v1/peer.grpc.pb.h"
+
+namespace dirbridge::cloud {
+
+// A connector's tunnel stream held by another replica, as a call target:
+// each call is one ReplicaPeer.Forward stream on the channel to that
+// replica. InFlight counts this replica's calls on it (the holder counts
+// its own): enough for least-in-flight to spread a tenant's load.
+// Thread-safe.
+class RemoteSession : public CallTarget,
+                      public std::enable_shared_from_this<RemoteSession> {
+ public:
+  RemoteSession(std::string tenant_id, std::string connector_id, std::string replica_id,
+                std::string origin_replica, std::shared_ptr<v1::ReplicaPeer::Stub> stub)
+      : tenant_id_(std::move(tenant_id)),
+        connector_id_(std::move(connector_id)),
+        replica_id_(std::move(replica_id)),
+        origin_replica_(std::move(origin_replica)),
+        stub_(std::move(stub)) {}
+
+  absl::StatusOr<uint64_t> StartCall(v1::CallRequest request, CallHandlers handlers) override;
+  void CancelCall(uint64_t call_id, const absl::Status& why) override;
+  void GrantCredit(uint64_t call_id, uint32_t n) override;
+  int InFlight() const override;
+  bool TakingCalls() const override { return true; }
+  const std::string& target_connector_id() const override { return connector_id_; }
+  const std::string& replica_id() const override { return replica_id_; }
+
+ private:
+  std::shared_ptr<ForwardedCall> Find(uint64_t call_id) const;
+
+  const std::string tenant_id_;
+  const std::string connector_id_;
+  const std::string replica_id_;
+  const std::string origin_replica_;
+  const std::shared_ptr<v1::ReplicaPeer::Stub> stub_;
+
+  mutable absl::Mutex mu_;
+  uint64_t next_id_ ABSL_GUARDED_BY(mu_) = 1;
+  absl::flat_hash_map<uint64_t, std::shared_ptr<ForwardedCall>> calls_ ABSL_GUARDED_BY(mu_);
+};
+
+}  // namespace dirbridge::cloud
+
+#endif  // DIRBRIDGE_CLOUD_SVC_ROUTING_PEER_REMOTE_SESSION_H_

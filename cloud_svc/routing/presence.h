@@ -1,0 +1,109 @@
+#ifndef DIRBRIDGE_CLOUD_SVC_ROUTING_PRESENCE_H_
+#define DIRBRIDGE_CLOUD_SVC_ROUTING_PRESENCE_H_
+
+#include <functional>
+#include <memory>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/container/flat_hash_map.h"
+#include "absl/container/flat_hash_set.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/time/time.h"
+#include "cloud_svc/routing/not_connected_alert.h"
+#include "cloud_svc/routing/peer/remote_session.h"
+#include "cloud_svc/routing/router.h"
+#include "cloud_svc/store/presence_store.h"
+#include "cloud_svc/store/store.h"
+
+namespace dirbridge::cloud {
+
+struct PresenceOptions {
+  std::string replica_id;
+  // --replica_heartbeat: a replica silent for `missed` of them is dead.
+  absl::Duration heartbeat = absl::Seconds(2);
+  int missed = 3;
+  // How long a tenant's remote sessions are trusted without asking the
+  // store again; a notice from any replica drops them sooner.
+  absl::Duration cache_ttl = absl::Seconds(2);
+};
+
+// This replica's part in the presence N replicas share through the store
+// (DESIGN "Scale beyond one machine"): heartbeats its row, records the
+// sessions it holds, reaps dead replicas, raises Not Connected once no
+// replica holds a connector, and offers the tenant's sessions held
+// elsewhere to the router as call targets one peer hop away. The hot path
+// reads a per-tenant cache; the store is asked on a miss. Thread-safe.
+class Presence : public RemoteTargets, public ReplicaPresence {
+ public:
+  using Dial = std::function<std::shared_ptr<v1::ReplicaPeer::Stub>(const std::string& addr)>;
+
+  Presence(PresenceStore* presence, Store* store, PresenceOptions options, Dial dial);
+  ~Presence() override;
+
+  // The first heartbeat, publishing `peer_addr` (where the others reach
+  // this replica), then the loop. The store must answer now: a replica
+  // that cannot publish itself cannot be reached.
+  absl::Status Start(std::string peer_addr);
+  // A clean exit: this replica's row and sessions go at once, so nobody
+  // forwards here or waits for it to be declared dead.
+  void Stop();
+
+  std::vector<std::shared_ptr<CallTarget>> For(const std::string& tenant_id) override;
+  void Unreachable(const std::string& replica_id) override;
+  bool Holds(const std::string& tenant_id, const std::string& connector_id) override;
+
+  void Held(const std::string& tenant_id, const std::string& connector_id) override;
+  void Released(const std::string& tenant_id, const std::string& connector_id,
+                const std::string& why) override;
+
+  const std::string& replica_id() const { return options_.replica_id; }
+
+ private:
+  struct Mourning {
+    absl::Time due;
+    std::string tenant_id;
+    std::string connector_id;
+    std::string why;
+  };
+  struct TenantView {
+    absl::Time fetched;
+    std::vector<std::shared_ptr<RemoteSession>> targets;
+  };
+
+  void Loop();
+  void Beat(absl::Time now);
+  void Reap(absl::Time now);
+  void Mourn(absl::Time now);
+  absl::Duration dead_after() const { return options_.heartbeat * options_.missed; }
+  // The store's view of the tenant's sessions on other live replicas.
+  absl::StatusOr<TenantView> Fetch(const std::string& tenant_id);
+  std::shared_ptr<v1::ReplicaPeer::Stub> StubFor(const std::string& replica_id);
+
+  PresenceStore* const presence_;
+  Store* const store_;
+  const PresenceOptions options_;
+  const Dial dial_;
+  std::string peer_addr_;  // set by Start, before the loop runs
+
+  absl::Mutex mu_;
+  bool stop_ ABSL_GUARDED_BY(mu_) = false;
+  bool beat_failed_ ABSL_GUARDED_BY(mu_) = false;
+  absl::Time last_beat_ ABSL_GUARDED_BY(mu_);
+  // (tenant, connector) this replica holds, to publish again after the
+  // store lost them (it was down, or reaped us while we stalled).
+  absl::flat_hash_set<std::pair<std::string, std::string>> held_ ABSL_GUARDED_BY(mu_);
+  absl::flat_hash_map<std::string, TenantView> tenants_ ABSL_GUARDED_BY(mu_);
+  // replica id -> (peer address, stub to it)
+  absl::flat_hash_map<std::string, std::pair<std::string, std::shared_ptr<v1::ReplicaPeer::Stub>>>
+      peers_ ABSL_GUARDED_BY(mu_);
+  absl::flat_hash_map<std::string, absl::Time> unreachable_until_ ABSL_GUARDED_BY(mu_);
+  std::vector<Mourning> mourning_ ABSL_GUARDED_BY(mu_);
+  std::thread loop_;
+};
+
+}  // namespace dirbridge::cloud
+
+#endif  // DIRBRIDGE_CLOUD_SVC_ROUTING_PRESENCE_H_
