@@ -9,6 +9,7 @@ PACKAGES=(
   libldap2-dev libssl-dev libsqlite3-dev libyaml-cpp-dev libspdlog-dev libcpp-httplib-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   slapd ldap-utils sqlite3 openssl python3 python3-cryptography
+  postgresql libpq-dev
   systemd docker-compose
 )
 

@@ -48,6 +48,17 @@ void Scheduler::RunDue() {
                     m.mapping_id);
       continue;
     }
+    // Claimed before it is queued: of N replicas seeing the run due, one
+    // books it and runs it. A crash mid-import does not make the run repeat
+    // in a loop at start-up (the next run is in the store already).
+    const absl::Time next = now + m.sync_interval * jitter(rng);
+    absl::StatusOr<bool> claimed = store_->ClaimRun(m.tenant_id, m.mapping_id, m.next_run_at, next);
+    if (!claimed.ok()) {
+      spdlog::error("event=store_error op=claim_run mapping={} error=\"{}\"", m.mapping_id,
+                    claimed.status().message());
+      continue;
+    }
+    if (!*claimed) continue;  // another replica's, or rescheduled meanwhile
     absl::Status st = pool_->Submit(m.tenant_id, [this, m] {
       absl::StatusOr<v1::ImportReport> r = importer_->Run(m, /*incremental=*/true);
       if (!r.ok()) {
@@ -55,13 +66,13 @@ void Scheduler::RunDue() {
                      r.status().message());
       }
     });
-    if (!st.ok()) continue;  // full: due still, next tick
-    // Booked once it is queued. A crash mid-import does not make the run
-    // repeat in a loop at start-up (the next run is in the store already).
-    st = store_->SetNextRun(m.tenant_id, m.mapping_id, now + m.sync_interval * jitter(rng));
-    if (!st.ok()) {
-      spdlog::error("event=store_error op=set_next_run mapping={} error=\"{}\"", m.mapping_id,
-                    st.message());
+    if (st.ok()) continue;
+    // Full: give the run back so it stays due for the next tick (on any
+    // replica), unless something has moved it since.
+    absl::StatusOr<bool> back = store_->ClaimRun(m.tenant_id, m.mapping_id, next, m.next_run_at);
+    if (!back.ok()) {
+      spdlog::error("event=store_error op=unclaim_run mapping={} error=\"{}\"", m.mapping_id,
+                    back.status().message());
     }
   }
 }

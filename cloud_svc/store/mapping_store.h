@@ -43,6 +43,14 @@ class MappingStore {
   // NOT_FOUND as GetMapping.
   virtual absl::Status SetNextRun(absl::string_view tenant_id, absl::string_view mapping_id,
                                   absl::Time next_run_at) = 0;
+  // Books the run that DueMappings reported as due at `due_at`: sets
+  // next_run_at to `next_run_at` only if it still is `due_at`, and says
+  // whether it did. Of any number of replicas claiming one due run at once,
+  // exactly one gets true: a scheduled import runs once, not once per
+  // replica. NOT_FOUND as GetMapping.
+  virtual absl::StatusOr<bool> ClaimRun(absl::string_view tenant_id,
+                                        absl::string_view mapping_id, absl::Time due_at,
+                                        absl::Time next_run_at) = 0;
   // The tenant's mappings (what a quota counts); 0 for an unknown tenant.
   virtual absl::StatusOr<uint64_t> CountMappings(absl::string_view tenant_id) = 0;
 };

@@ -16,7 +16,9 @@ std::vector<std::string> StoreOps() {
           "UpsertUsers", "CountUnseen", "CountActive", "ApplyRun", "ListUsers", "CurrentEkey",
           "PutEkey", "CurrentEkeys", "CreateDeploymentToken", "GetDeploymentToken", "Activate",
           "RaiseAlert", "ClearAlerts", "ListAlerts", "ListAlertsPage", "AppendAudit", "ListAudit",
-          "CountConnectors", "CountMappings", "CountLiveDeploymentTokens", "CountDevices"};
+          "CountConnectors", "CountMappings", "CountLiveDeploymentTokens", "CountDevices",
+          "ClaimRun", "Heartbeat", "LiveReplicas", "RemoveReplica", "PutSession", "DropSession",
+          "TenantSessions", "DeadReplicas", "ReapReplica"};
 }
 
 absl::Status ConnectorNotFound(absl::string_view connector_id) {

@@ -1,6 +1,7 @@
 #ifndef DIRBRIDGE_CLOUD_SVC_STORE_MEMORY_STORE_H_
 #define DIRBRIDGE_CLOUD_SVC_STORE_MEMORY_STORE_H_
 
+#include <functional>
 #include <map>
 #include <optional>
 #include <string>
@@ -12,6 +13,7 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "cloud_svc/store/fault_injector.h"
+#include "cloud_svc/store/session_notifier.h"
 #include "cloud_svc/store/store.h"
 
 namespace dirbridge::cloud {
@@ -96,6 +98,8 @@ class MemoryStore : public Store {
   absl::Status SetMappingRun(const MappingRecord& mapping) override;
   absl::Status SetNextRun(absl::string_view tenant_id, absl::string_view mapping_id,
                           absl::Time next_run_at) override;
+  absl::StatusOr<bool> ClaimRun(absl::string_view tenant_id, absl::string_view mapping_id,
+                                absl::Time due_at, absl::Time next_run_at) override;
   absl::StatusOr<UpsertCounts> UpsertUsers(const MappingRecord& mapping, absl::string_view run_id,
                                            const std::vector<UserRecord>& users) override;
   absl::StatusOr<uint64_t> CountUnseen(const MappingRecord& mapping,
@@ -118,6 +122,20 @@ class MemoryStore : public Store {
   absl::StatusOr<DeploymentToken> GetDeploymentToken(absl::string_view token_hash) override;
   absl::StatusOr<Activation> Activate(const MappingRecord& mapping, const UserRecord& user,
                                       absl::string_view device_name, absl::Time now) override;
+
+  // PresenceStore (memory_store_presence.cc).
+  absl::Status Heartbeat(absl::string_view replica_id, absl::string_view peer_addr,
+                         absl::Time now) override;
+  absl::StatusOr<std::vector<ReplicaRecord>> LiveReplicas(absl::Time alive_after) override;
+  absl::Status RemoveReplica(absl::string_view replica_id) override;
+  absl::Status PutSession(const HeldSession& session) override;
+  absl::Status DropSession(absl::string_view replica_id, absl::string_view connector_id) override;
+  absl::StatusOr<std::vector<HeldSession>> TenantSessions(absl::string_view tenant_id,
+                                                          absl::Time alive_after) override;
+  absl::StatusOr<std::vector<ReplicaRecord>> DeadReplicas(absl::Time alive_after) override;
+  absl::StatusOr<std::vector<HeldSession>> ReapReplica(absl::string_view replica_id,
+                                                       absl::Time alive_after) override;
+  void WatchSessions(std::function<void(const std::string& tenant_id)> on_change) override;
 
  private:
   struct Tenant {
@@ -172,10 +190,16 @@ class MemoryStore : public Store {
   std::map<std::string, DeploymentToken, std::less<>> deployment_tokens_ ABSL_GUARDED_BY(mu_);
   std::vector<AlertRecord> alerts_ ABSL_GUARDED_BY(mu_);  // in the order raised
   std::vector<AuditRecord> audit_ ABSL_GUARDED_BY(mu_);   // in the order appended
+  std::map<std::string, ReplicaRecord, std::less<>> replicas_ ABSL_GUARDED_BY(mu_);
+  // By (replica id, connector id), the key of a session.
+  std::map<std::pair<std::string, std::string>, HeldSession> sessions_ ABSL_GUARDED_BY(mu_);
 
   // Last: destroyed first, so calls still in progress end before the state
   // they use goes away.
   FaultInjector faults_;
+  // After faults_, so destroyed before it: a callback in progress may still
+  // call the store.
+  SessionNotifier notifier_;
 };
 
 }  // namespace dirbridge::cloud

@@ -142,6 +142,20 @@ absl::Status MemoryStore::SetNextRun(absl::string_view tenant_id, absl::string_v
   return absl::OkStatus();
 }
 
+absl::StatusOr<bool> MemoryStore::ClaimRun(absl::string_view tenant_id,
+                                           absl::string_view mapping_id, absl::Time due_at,
+                                           absl::Time next_run_at) {
+  FaultInjector::Call call = faults_.Enter("ClaimRun");
+  if (!call.ok()) return call.status();
+  absl::MutexLock lock(&mu_);
+  MappingRecord* stored = FindMapping(tenant_id, mapping_id);
+  if (stored == nullptr) return MappingNotFound(mapping_id);
+  // At the stores' precision, as SQLite and PostgreSQL compare it.
+  if (absl::ToUnixMicros(stored->next_run_at) != absl::ToUnixMicros(due_at)) return false;
+  stored->next_run_at = next_run_at;
+  return true;
+}
+
 absl::StatusOr<UpsertCounts> MemoryStore::UpsertUsers(const MappingRecord& mapping,
                                                       absl::string_view run_id,
                                                       const std::vector<UserRecord>& users) {

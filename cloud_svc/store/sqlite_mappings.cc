@@ -110,4 +110,24 @@ absl::Status SqliteStore::SetNextRun(absl::string_view tenant_id, absl::string_v
   return UpdateOne(*s, Named(mapping_id));
 }
 
+absl::StatusOr<bool> SqliteStore::ClaimRun(absl::string_view tenant_id,
+                                           absl::string_view mapping_id, absl::Time due_at,
+                                           absl::Time next_run_at) {
+  absl::MutexLock lock(&mu_);
+  // A compare-and-set: of two claims of one due run, the second finds the
+  // time moved and changes nothing.
+  ASSIGN_OR_RETURN(auto s, db_->Prepare(
+      "UPDATE mappings SET next_run_at = ? "
+      "WHERE tenant_id = ? AND mapping_id = ? AND next_run_at = ?"));
+  s->Bind(1, SqlTime(next_run_at)).Bind(2, tenant_id).Bind(3, mapping_id).Bind(4, SqlTime(due_at));
+  RETURN_IF_ERROR(s->Run());
+  if (db_->Changes() > 0) return true;
+  ASSIGN_OR_RETURN(auto q, db_->Prepare(
+      "SELECT 1 FROM mappings WHERE tenant_id = ? AND mapping_id = ?"));
+  q->Bind(1, tenant_id).Bind(2, mapping_id);
+  ASSIGN_OR_RETURN(bool found, q->Step());
+  if (!found) return absl::NotFoundError(absl::StrCat(Named(mapping_id), " not found"));
+  return false;
+}
+
 }  // namespace dirbridge::cloud

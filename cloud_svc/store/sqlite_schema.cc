@@ -131,6 +131,21 @@ constexpr const char* kMigrations[] = {
     INSERT INTO device_counts (tenant_id, devices)
       SELECT tenant_id, COUNT(*) FROM devices GROUP BY tenant_id;
     )sql",
+    // 7: presence, the same tables as PostgreSQL's so one suite reads both;
+    // with SQLite every replica is this one process.
+    R"sql(
+    CREATE TABLE replicas (
+      replica_id TEXT PRIMARY KEY,
+      peer_addr TEXT NOT NULL,
+      last_seen INTEGER NOT NULL);
+    CREATE TABLE sessions (
+      replica_id TEXT NOT NULL REFERENCES replicas(replica_id),
+      connector_id TEXT NOT NULL,
+      tenant_id TEXT NOT NULL,
+      since INTEGER NOT NULL,
+      PRIMARY KEY (replica_id, connector_id));
+    CREATE INDEX sessions_by_tenant ON sessions(tenant_id, connector_id);
+    )sql",
 };
 
 }  // namespace

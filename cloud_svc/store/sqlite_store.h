@@ -8,6 +8,7 @@
 
 #include "absl/base/thread_annotations.h"
 #include "absl/synchronization/mutex.h"
+#include "cloud_svc/store/session_notifier.h"
 #include "cloud_svc/store/sqlite_db.h"
 #include "cloud_svc/store/store.h"
 
@@ -63,6 +64,8 @@ class SqliteStore : public Store {
   absl::Status SetMappingRun(const MappingRecord& mapping) override;
   absl::Status SetNextRun(absl::string_view tenant_id, absl::string_view mapping_id,
                           absl::Time next_run_at) override;
+  absl::StatusOr<bool> ClaimRun(absl::string_view tenant_id, absl::string_view mapping_id,
+                                absl::Time due_at, absl::Time next_run_at) override;
 
   // UserStore (sqlite_users.cc).
   absl::StatusOr<UpsertCounts> UpsertUsers(const MappingRecord& mapping, absl::string_view run_id,
@@ -109,6 +112,21 @@ class SqliteStore : public Store {
   absl::StatusOr<std::vector<AuditRecord>> ListAudit(absl::string_view tenant_id,
                                                      int limit) override;
 
+  // PresenceStore (sqlite_presence.cc). WatchSessions hears this process's
+  // own changes only: with SQLite there is no other replica to hear.
+  absl::Status Heartbeat(absl::string_view replica_id, absl::string_view peer_addr,
+                         absl::Time now) override;
+  absl::StatusOr<std::vector<ReplicaRecord>> LiveReplicas(absl::Time alive_after) override;
+  absl::Status RemoveReplica(absl::string_view replica_id) override;
+  absl::Status PutSession(const HeldSession& session) override;
+  absl::Status DropSession(absl::string_view replica_id, absl::string_view connector_id) override;
+  absl::StatusOr<std::vector<HeldSession>> TenantSessions(absl::string_view tenant_id,
+                                                          absl::Time alive_after) override;
+  absl::StatusOr<std::vector<ReplicaRecord>> DeadReplicas(absl::Time alive_after) override;
+  absl::StatusOr<std::vector<HeldSession>> ReapReplica(absl::string_view replica_id,
+                                                       absl::Time alive_after) override;
+  void WatchSessions(std::function<void(const std::string& tenant_id)> on_change) override;
+
  private:
   explicit SqliteStore(std::unique_ptr<SqliteDb> db) : db_(std::move(db)) {}
 
@@ -136,6 +154,8 @@ class SqliteStore : public Store {
 
   absl::Mutex mu_;
   std::unique_ptr<SqliteDb> db_ ABSL_GUARDED_BY(mu_);
+  // Last: its thread stops before the connection closes.
+  SessionNotifier notifier_;
 };
 
 template <typename T>

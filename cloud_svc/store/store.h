@@ -7,6 +7,7 @@
 #include "cloud_svc/store/deployment_store.h"
 #include "cloud_svc/store/ekey_store.h"
 #include "cloud_svc/store/mapping_store.h"
+#include "cloud_svc/store/presence_store.h"
 #include "cloud_svc/store/records.h"
 #include "cloud_svc/store/tenant_store.h"
 #include "cloud_svc/store/user_store.h"
@@ -26,7 +27,8 @@ class Store : public TenantStore,
               public EkeyStore,
               public DeploymentStore,
               public AlertStore,
-              public AuditStore {};
+              public AuditStore,
+              public PresenceStore {};
 
 }  // namespace dirbridge::cloud
 

@@ -1,5 +1,7 @@
 #include "tests/store/store_conformance.h"
 
+#include <atomic>
+
 namespace dirbridge::cloud {
 namespace {
 
@@ -114,6 +116,59 @@ TEST_P(MappingStoreTest, SetMappingRunRecordsTheRunAlone) {
   ASSERT_TRUE(store().SetMappingRun(run).ok());
   EXPECT_EQ(VALUE_OF(store().GetMapping(kT1, "m1")).held_run_id, "");
   EXPECT_EQ(VALUE_OF(store().GetMapping(kT1, "m1")).held_count, 0u);
+}
+
+TEST_P(MappingStoreTest, ClaimRunBooksTheDueRunOnce) {
+  MappingRecord m = Mapping(kT1, "m1");
+  m.next_run_at = T(5);
+  ASSERT_TRUE(store().CreateMapping(m).ok());
+  const std::vector<MappingRecord> due = VALUE_OF(store().DueMappings(T(10)));
+  ASSERT_THAT(due, ElementsAre(Id("m1")));
+  EXPECT_TRUE(VALUE_OF(store().ClaimRun(kT1, "m1", due[0].next_run_at, T(50))));
+  EXPECT_FALSE(VALUE_OF(store().ClaimRun(kT1, "m1", due[0].next_run_at, T(60))));  // booked
+  EXPECT_EQ(VALUE_OF(store().GetMapping(kT1, "m1")).next_run_at, T(50));
+  EXPECT_THAT(VALUE_OF(store().DueMappings(T(10))), IsEmpty());
+  // Given back (the pool was full): due again as it was.
+  EXPECT_TRUE(VALUE_OF(store().ClaimRun(kT1, "m1", T(50), due[0].next_run_at)));
+  EXPECT_THAT(VALUE_OF(store().DueMappings(T(10))), ElementsAre(Id("m1")));
+}
+
+TEST_P(MappingStoreTest, ClaimRunComparesTheTimeDueMappingsReturned) {
+  // Finer than any store keeps: the claim compares at the store's precision,
+  // so the time read back from DueMappings still matches.
+  MappingRecord m = Mapping(kT1, "m1");
+  m.next_run_at = T(5) + absl::Nanoseconds(123'456'789);
+  ASSERT_TRUE(store().CreateMapping(m).ok());
+  const std::vector<MappingRecord> due = VALUE_OF(store().DueMappings(T(10)));
+  ASSERT_EQ(due.size(), 1u);
+  EXPECT_FALSE(VALUE_OF(store().ClaimRun(kT1, "m1", T(5), T(50))));  // not the due time
+  EXPECT_TRUE(VALUE_OF(store().ClaimRun(kT1, "m1", due[0].next_run_at,
+                                        T(50) + absl::Microseconds(7))));
+  EXPECT_EQ(VALUE_OF(store().GetMapping(kT1, "m1")).next_run_at, T(50) + absl::Microseconds(7));
+}
+
+TEST_P(MappingStoreTest, ClaimRunOfAnotherTenantsOrAnUnknownMappingIsNotFound) {
+  MappingRecord m = Mapping(kT1, "m1");
+  m.next_run_at = T(5);
+  ASSERT_TRUE(store().CreateMapping(m).ok());
+  EXPECT_CODE(store().ClaimRun(kT2, "m1", T(5), T(50)), kNotFound);
+  EXPECT_CODE(store().ClaimRun(kT1, "ghost", T(5), T(50)), kNotFound);
+  EXPECT_EQ(VALUE_OF(store().GetMapping(kT1, "m1")).next_run_at, T(5));
+}
+
+TEST_P(MappingStoreTest, OfManyReplicasClaimingOneDueRunExactlyOneWins) {
+  MappingRecord m = Mapping(kT1, "m1");
+  m.next_run_at = T(5);
+  ASSERT_TRUE(store().CreateMapping(m).ok());
+  constexpr int kThreads = 16;
+  std::atomic<int> won{0}, lost{0};
+  RunConcurrently(kThreads, [&](int i) {
+    absl::StatusOr<bool> c = store().ClaimRun(kT1, "m1", T(5), T(100 + i));
+    if (c.ok()) ++(*c ? won : lost);
+  });
+  EXPECT_EQ(won.load(), 1);
+  EXPECT_EQ(lost.load(), kThreads - 1);
+  EXPECT_GE(VALUE_OF(store().GetMapping(kT1, "m1")).next_run_at, T(100));
 }
 
 }  // namespace

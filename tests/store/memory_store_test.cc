@@ -63,6 +63,25 @@ TEST_F(MemoryStoreTest, CallsCountsEveryCallFailedOrNot) {
   EXPECT_EQ(store_->calls("ListAudit"), 0);
 }
 
+TEST_F(MemoryStoreTest, TheClaimAndPresenceMethodsFailAsTheOthers) {
+  store_->FailNext("ClaimRun", absl::UnavailableError("busy"));
+  store_->FailNext("Heartbeat", absl::UnavailableError("busy"));
+  EXPECT_EQ(store_->ClaimRun("t1", "m1", absl::UnixEpoch(), absl::Now()).status().code(),
+            absl::StatusCode::kUnavailable);
+  EXPECT_EQ(store_->Heartbeat("r1", "a:1", absl::Now()).code(), absl::StatusCode::kUnavailable);
+  EXPECT_TRUE(store_->Heartbeat("r1", "a:1", absl::Now()).ok());  // once only
+  store_->FailAll(absl::InternalError("down"));
+  EXPECT_EQ(store_->PutSession({"r1", "t1", "c1", absl::Now()}).code(),
+            absl::StatusCode::kInternal);
+  store_->ClearFaults();
+  EXPECT_TRUE(store_->PutSession({"r1", "t1", "c1", absl::Now()}).ok());
+  for (const char* op : {"ClaimRun", "Heartbeat", "PutSession", "DropSession", "LiveReplicas",
+                         "RemoveReplica", "TenantSessions", "DeadReplicas", "ReapReplica"}) {
+    store_->FailNext(op, absl::InternalError("known"));  // aborts for an unknown name
+  }
+  EXPECT_EQ(store_->calls("PutSession"), 2);
+}
+
 TEST_F(MemoryStoreTest, AnUnknownOperationNameIsATestBug) {
   EXPECT_DEATH(store_->FailNext("GetConector", absl::InternalError("typo")),
                "unknown operation \"GetConector\"");

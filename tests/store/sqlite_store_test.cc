@@ -65,13 +65,16 @@ TEST_F(SqliteStoreTest, RefusesANewerSchema) {
   EXPECT_THAT(std::string(newer.status().message()), ::testing::HasSubstr("newer"));
 }
 
-// What migration 6 adds, taken away again: the file as schema 5 left it.
+// What migration 7 adds, taken away again: the file as schema 6 left it.
+constexpr char kUndoSchema7[] = "DROP TABLE sessions; DROP TABLE replicas; ";
+// And migration 6: the file as schema 5 left it.
 constexpr char kUndoSchema6[] =
+    "DROP TABLE sessions; DROP TABLE replicas; "
     "DROP TABLE device_counts; DROP INDEX mappings_by_tenant; "
     "DROP INDEX deployment_tokens_by_tenant; ";
 
 TEST_F(SqliteStoreTest, AFileOfAnOlderReleaseGainsTheAuditLog) {
-  ASSERT_EQ(StoreSchemaVersion(), 6);
+  ASSERT_EQ(StoreSchemaVersion(), 7);
   store_.reset();
   // Schema 4 is the last one without the audit log.
   Exec(std::string(kUndoSchema6) + "DROP TABLE audit; PRAGMA user_version = 4");
@@ -104,6 +107,17 @@ TEST_F(SqliteStoreTest, AFileOfTheLastReleaseCountsTheDevicesItHas) {
   EXPECT_EQ(*(*upgraded)->CountDevices("t1"), 2u);
   ASSERT_TRUE((*upgraded)->Activate(*m, u, "tablet", absl::Now()).ok());
   EXPECT_EQ(*(*upgraded)->CountDevices("t1"), 3u);
+}
+
+TEST_F(SqliteStoreTest, AFileOfAnOlderReleaseGainsPresence) {
+  store_.reset();
+  Exec(std::string(kUndoSchema7) + "PRAGMA user_version = 6");
+  auto upgraded = SqliteStore::Open(path_);
+  ASSERT_TRUE(upgraded.ok()) << upgraded.status();
+  EXPECT_TRUE((*upgraded)->GetConnector("t1", "c1").ok());  // nothing lost
+  ASSERT_TRUE((*upgraded)->Heartbeat("r1", "127.0.0.1:1", absl::Now()).ok());
+  ASSERT_TRUE((*upgraded)->PutSession({"r1", "t1", "c1", absl::Now()}).ok());
+  EXPECT_EQ((*upgraded)->TenantSessions("t1", absl::InfinitePast())->size(), 1u);
 }
 
 }  // namespace

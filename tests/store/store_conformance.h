@@ -76,6 +76,7 @@ class EkeyStoreTest : public StoreConformanceTest {};
 class DeploymentStoreTest : public StoreConformanceTest {};
 class AlertStoreTest : public StoreConformanceTest {};
 class AuditStoreTest : public StoreConformanceTest {};
+class PresenceStoreTest : public StoreConformanceTest {};
 
 // Runs `body(i)` on n threads released together; returns once all are done.
 void RunConcurrently(int n, const std::function<void(int)>& body);
