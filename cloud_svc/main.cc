@@ -35,6 +35,8 @@
 #include "cloud_svc/server/cloud_metrics.h"
 #include "cloud_svc/server/listeners.h"
 #include "cloud_svc/server/probe.h"
+#include "cloud_svc/server/replica.h"
+#include "cloud_svc/server/shutdown.h"
 #include "cloud_svc/server/startup_files.h"
 #include "cloud_svc/store/sqlite_store.h"
 #include "common/grpc_server.h"
@@ -84,8 +86,13 @@ absl::Status Run(const CloudConfig& config) {
     connector_auth = std::make_unique<CredentialAuthenticator>(store.get());
   }
   SessionRegistry registry(store.get(), connector_auth.get(), &store_pool, limits);
-  Router router(&registry, RouterOptions{config.call_timeout, config.stream_timeout,
-                                         config.max_calls_per_tenant});
+  // One of N replicas (--peer_addr), or null.
+  ASSIGN_OR_RETURN(std::unique_ptr<Replica> replica,
+                   Replica::Make(config, store.get(), store.get(), tunnel_ca.get()));
+  Router router(&registry,
+                RouterOptions{config.call_timeout, config.stream_timeout,
+                              config.max_calls_per_tenant},
+                replica ? replica->presence() : nullptr);
   Registrar registrar(store.get(), config.registration_key_ttl, tunnel_ca.get(),
                       config.client_cert_validity);
   if (!config.bootstrap_dir.empty()) {
@@ -128,6 +135,9 @@ absl::Status Run(const CloudConfig& config) {
   ASSIGN_OR_RETURN(std::unique_ptr<grpc::Server> backend_server,
                    StartListener("backend_addr", config.backend_addr, creds, backend_services,
                                  &backend_port));
+  // Published before the first connector can arrive.
+  int peer_port = 0;
+  if (replica) RETURN_IF_ERROR(replica->Start(&router, &registry, &peer_port));
   int tunnel_port = 0;
   absl::StatusOr<std::unique_ptr<grpc::Server>> tunnel_server = StartListener(
       "tunnel_addr", config.tunnel_addr, tunnel_creds, {&tunnel}, &tunnel_port,
@@ -137,7 +147,7 @@ absl::Status Run(const CloudConfig& config) {
     return tunnel_server.status();
   }
   if (!config.ports_file.empty()) {
-    RETURN_IF_ERROR(WritePortsFile(config.ports_file, backend_port, tunnel_port));
+    RETURN_IF_ERROR(WritePortsFile(config.ports_file, backend_port, tunnel_port, peer_port));
   }
   Scheduler scheduler(store.get(), &importer, &import_pool, config.scheduler_tick);
   std::unique_ptr<MetricsServer> metrics;
@@ -149,19 +159,10 @@ absl::Status Run(const CloudConfig& config) {
                kVersion, backend_port, tunnel_port, config.data_dir);
 
   int sig = WaitForTermination();
-  absl::Time drain = absl::Now() + config.drain_timeout;
-  // Backend calls in flight still need their tunnels: drain them first.
-  router.StopAccepting();
   spdlog::info("event=stopping signal={} note=\"draining in-flight calls\"", sig);
-  if (!router.WaitIdle(drain)) {
-    spdlog::warn("event=drain_timeout note=\"cancelling calls still in flight\"");
-  }
-  backend_server->Shutdown(absl::ToChronoTime(absl::Now() + absl::Milliseconds(500)));
-  registry.CloseAll(absl::UnavailableError("cloud_svc is shutting down"));
-  registry.WaitUntilEmpty(absl::Now() + absl::Seconds(2));
-  (*tunnel_server)->Shutdown(absl::ToChronoTime(absl::Now() + absl::Seconds(1)));
-  // Steps still queued run now, while the services they belong to exist.
-  store_pool.Stop();
+  DrainAndStop({&router, &registry, backend_server.get(), tunnel_server->get(), replica.get(),
+                &store_pool},
+               config.drain_timeout);
   spdlog::info("event=stopped");
   return absl::OkStatus();
 }

@@ -80,7 +80,8 @@ TEST(CloudConfigTest, EveryFlagReachesItsField) {
       {"import_hold_fraction", "0.5"},       {"import_hold_minimum", "9"},
       {"import_full_interval", "10h"},       {"scheduler_tick", "11s"},
       {"store_threads", "12"},               {"log_level", "debug"},
-      {"log_format", "json"}};
+      {"log_format", "json"},                {"peer_addr", "127.0.0.1:4"},
+      {"replica_id", "r-1"},                 {"replica_heartbeat", "500ms"}};
   for (const auto& [name, value] : flags) {
     absl::CommandLineFlag* flag = absl::FindCommandLineFlag(name);
     ASSERT_NE(flag, nullptr) << name;
@@ -88,7 +89,9 @@ TEST(CloudConfigTest, EveryFlagReachesItsField) {
     ASSERT_TRUE(flag->ParseFrom(value, &error)) << name << ": " << error;
   }
   CloudConfig want{.backend_addr = "127.0.0.1:1", .tunnel_addr = "127.0.0.1:2",
-                     .metrics_addr = "127.0.0.1:3", .ports_file = "/p", .insecure = true,
+                     .metrics_addr = "127.0.0.1:3", .ports_file = "/p",
+                     .peer_addr = "127.0.0.1:4", .replica_id = "r-1",
+                     .replica_heartbeat = absl::Milliseconds(500), .insecure = true,
                      .backend_tls_cert = "/c", .backend_tls_key = "/k",
                      .tunnel_hostnames = {"a", "b", "c"},
                      .client_cert_validity = absl::Hours(1), .data_dir = "/d",
@@ -252,6 +255,22 @@ TEST(CloudConfigTest, OtherValuesAreChecked) {
                                  HasSubstr("--tunnel_hostnames must not have an empty entry, not "
                                            "\"cloud,\"")));
   EXPECT_THAT(c.Validate(), SizeIs(3));
+}
+
+TEST(CloudConfigTest, ReplicaFlagsAreChecked) {
+  CloudConfig c = Valid();
+  c.peer_addr = "127.0.0.1:0";
+  c.replica_id = "cloud-a.eu_1";
+  EXPECT_THAT(c.Validate(), IsEmpty());
+  c.peer_addr = "nowhere";
+  c.replica_id = "a b";
+  c.replica_heartbeat = absl::Milliseconds(50);
+  EXPECT_THAT(Problems(c), AllOf(HasSubstr("--peer_addr"), HasSubstr("--replica_id takes letters"),
+                                 HasSubstr("--replica_heartbeat")));
+  EXPECT_THAT(c.Validate(), SizeIs(3));
+  c = Valid();
+  c.replica_id = std::string(65, 'r');
+  EXPECT_THAT(c.Validate(), SizeIs(1));
 }
 
 }  // namespace

@@ -42,11 +42,13 @@ absl::StatusOr<std::string> ReadOperatorToken(const std::string& path) {
   return stripped;
 }
 
-absl::Status WritePortsFile(const std::string& path, int backend_port, int tunnel_port) {
+absl::Status WritePortsFile(const std::string& path, int backend_port, int tunnel_port,
+                            int peer_port) {
   std::string tmp = path + ".tmp";
   {
     std::ofstream out(tmp);
     out << "backend=" << backend_port << "\ntunnel=" << tunnel_port << "\n";
+    if (peer_port != 0) out << "peer=" << peer_port << "\n";
     if (!out) return absl::InternalError(absl::StrCat("cannot write \"", tmp, "\""));
   }
   std::error_code ec;

@@ -22,9 +22,11 @@ absl::Status PrepareDataDir(const std::string& data_dir);
 // when `path` is empty. A token under 16 characters is FAILED_PRECONDITION.
 absl::StatusOr<std::string> ReadOperatorToken(const std::string& path);
 
-// Writes `backend=N` and `tunnel=N` lines to --ports_file, atomically (a
-// reader polling for the file never sees half of it).
-absl::Status WritePortsFile(const std::string& path, int backend_port, int tunnel_port);
+// Writes `backend=N`, `tunnel=N` and (a replica with --peer_addr)
+// `peer=N` lines to --ports_file, atomically (a reader polling for the
+// file never sees half of it).
+absl::Status WritePortsFile(const std::string& path, int backend_port, int tunnel_port,
+                            int peer_port = 0);
 
 }  // namespace dirbridge::cloud
 
