@@ -10,9 +10,12 @@
 namespace dirbridge::cloud {
 namespace {
 
-std::vector<ReplicaRecord> ReadReplicas(const pg::Result& r) {
+constexpr char kReplicasWhere[] = "SELECT replica_id, peer_addr, last_seen FROM replicas WHERE ";
+
+absl::StatusOr<std::vector<ReplicaRecord>> ReadReplicas(absl::StatusOr<pg::Result> r) {
+  if (!r.ok()) return r.status();
   std::vector<ReplicaRecord> out;
-  for (int i = 0; i < r.rows(); ++i) out.push_back({r.Text(i, 0), r.Text(i, 1), r.Time(i, 2)});
+  for (int i = 0; i < r->rows(); ++i) out.push_back({r->Text(i, 0), r->Text(i, 1), r->Time(i, 2)});
   return out;
 }
 
@@ -42,10 +45,8 @@ absl::Status PostgresStore::Heartbeat(absl::string_view replica_id, absl::string
 }
 
 absl::StatusOr<std::vector<ReplicaRecord>> PostgresStore::LiveReplicas(absl::Time alive_after) {
-  ASSIGN_OR_RETURN(pg::Result r, Exec("SELECT replica_id, peer_addr, last_seen FROM replicas "
-                                      "WHERE last_seen > $1 ORDER BY replica_id",
-                                      pg::Params().Time(alive_after)));
-  return ReadReplicas(r);
+  return ReadReplicas(Exec(absl::StrCat(kReplicasWhere, "last_seen > $1 ORDER BY replica_id"),
+                           pg::Params().Time(alive_after)));
 }
 
 absl::Status PostgresStore::RemoveReplica(absl::string_view replica_id) {
@@ -94,10 +95,8 @@ absl::StatusOr<std::vector<HeldSession>> PostgresStore::TenantSessions(
 }
 
 absl::StatusOr<std::vector<ReplicaRecord>> PostgresStore::DeadReplicas(absl::Time alive_after) {
-  ASSIGN_OR_RETURN(pg::Result r, Exec("SELECT replica_id, peer_addr, last_seen FROM replicas "
-                                      "WHERE last_seen <= $1 ORDER BY replica_id",
-                                      pg::Params().Time(alive_after)));
-  return ReadReplicas(r);
+  return ReadReplicas(Exec(absl::StrCat(kReplicasWhere, "last_seen <= $1 ORDER BY replica_id"),
+                           pg::Params().Time(alive_after)));
 }
 
 absl::StatusOr<std::vector<HeldSession>> PostgresStore::ReapReplica(absl::string_view replica_id,
