@@ -10,6 +10,7 @@
 #include <memory>
 #include <thread>
 
+#include "absl/cleanup/cleanup.h"
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
 #include "cloud_svc/store/postgres/pg_pool.h"
@@ -184,6 +185,35 @@ TEST_F(PostgresStoreTest, AStoppedServerIsUnavailableAndAStartedOneWorksAgain) {
   ASSERT_TRUE(store->Heartbeat("r1", "a:1", absl::Now()).ok());
   ASSERT_TRUE(store->PutSession({"r1", "t1", "c1", absl::Now()}).ok());
   EXPECT_TRUE(heard->WaitFor("t1", absl::Seconds(10)));
+}
+
+TEST_F(PostgresStoreTest, AHungServerIsUnavailableWithinTheQueryTimeout) {
+  PostgresOptions o = Options();
+  o.query_timeout = absl::Seconds(1);
+  absl::StatusOr<std::unique_ptr<PostgresStore>> opened = PostgresStore::Open(o);
+  ASSERT_TRUE(opened.ok()) << opened.status();
+  PostgresStore& store = **opened;
+  ASSERT_TRUE(store.CreateTenant({"t1", "acme", absl::Now()}, "hash-t1").ok());
+
+  ASSERT_TRUE(pg_->Freeze().ok());
+  absl::Cleanup thaw = [this] { pg_->Thaw(); };  // whatever fails below
+  for (int i = 0; i < 3; ++i) {  // a pooled connection, then new ones: none hangs
+    const absl::Time start = absl::Now();
+    absl::Status st = store.TenantByTokenHash("hash-t1").status();
+    EXPECT_EQ(st.code(), absl::StatusCode::kUnavailable) << st;
+    EXPECT_LT(absl::Now() - start, absl::Seconds(6)) << st;
+  }
+  std::move(thaw).Invoke();
+  EXPECT_TRUE(testing::WaitFor([&] { return store.TenantByTokenHash("hash-t1").ok(); },
+                               absl::Seconds(10)));
+}
+
+TEST_F(PostgresStoreTest, ANulInTextIsRefusedNotCut) {
+  std::unique_ptr<PostgresStore> store = MustOpen();
+  ASSERT_NE(store, nullptr);
+  absl::Status st = store->CreateTenant({"t1", std::string("ac\0me", 5), absl::Now()}, "h");
+  EXPECT_EQ(st.code(), absl::StatusCode::kInvalidArgument) << st;
+  EXPECT_EQ(store->TenantByTokenHash("h").status().code(), absl::StatusCode::kNotFound);
 }
 
 TEST_F(PostgresStoreTest, OneReplicaHearsAnothersSessions) {

@@ -1,6 +1,10 @@
 #include "cloud_svc/store/postgres/pg_conn.h"
 
+#include <poll.h>
+
+#include <algorithm>
 #include <cstdlib>
+#include <optional>
 
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
@@ -24,6 +28,7 @@ void AppendQuoted(std::string* out, absl::string_view v) {
 }  // namespace
 
 Params& Params::Text(absl::string_view v) {
+  has_nul_ = has_nul_ || v.find('\0') != absl::string_view::npos;
   values_.emplace_back(v);
   lengths_.push_back(static_cast<int>(v.size()));
   formats_.push_back(0);
@@ -33,8 +38,9 @@ Params& Params::Text(absl::string_view v) {
 Params& Params::Int(int64_t v) { return Text(absl::StrCat(v)); }
 
 Params& Params::Bytes(absl::string_view v) {
-  Text(v);
-  formats_.back() = 1;
+  values_.emplace_back(v);
+  lengths_.push_back(static_cast<int>(v.size()));
+  formats_.push_back(1);  // binary: the length is honoured, NULs and all
   return *this;
 }
 
@@ -127,7 +133,8 @@ absl::Status ErrorOf(PGconn* conn, const PGresult* r, absl::string_view what) {
 }
 
 absl::StatusOr<std::unique_ptr<Connection>> Connection::Open(
-    const std::vector<std::pair<std::string, std::string>>& keywords) {
+    const std::vector<std::pair<std::string, std::string>>& keywords,
+    absl::Duration query_timeout) {
   std::vector<const char*> keys, values;
   for (const auto& [k, v] : keywords) {
     keys.push_back(k.c_str());
@@ -140,7 +147,7 @@ absl::StatusOr<std::unique_ptr<Connection>> Connection::Open(
   // The server's notices (NOTICE of an IF NOT EXISTS, the FATAL of a
   // shutdown) would go to stderr; the statuses say what matters.
   PQsetNoticeProcessor(conn, [](void*, const char*) {}, nullptr);
-  std::unique_ptr<Connection> c(new Connection(conn));
+  std::unique_ptr<Connection> c(new Connection(conn, query_timeout));
   if (PQstatus(conn) != CONNECTION_OK) {
     const bool auth = absl::StrContains(PQerrorMessage(conn), "authentication") ||
                       absl::StrContains(PQerrorMessage(conn), "password");
@@ -174,25 +181,66 @@ bool Succeeded(const PGresult* r) {
 
 }  // namespace
 
+absl::StatusOr<Result> Connection::Collect(bool sent, absl::string_view sql) {
+  if (!sent) {
+    lost_ = PQstatus(conn_) != CONNECTION_OK;
+    return ErrorOf(conn_, nullptr, Named(sql));
+  }
+  const absl::Time deadline = absl::Now() + query_timeout_;
+  std::optional<Result> last;
+  std::optional<absl::Status> failed;
+  while (true) {
+    // Wait for the socket, not in libpq: a server that stopped answering
+    // costs query_timeout, not a thread for ever.
+    while (PQisBusy(conn_) == 1) {
+      const absl::Duration left = deadline - absl::Now();
+      if (left <= absl::ZeroDuration()) {
+        lost_ = true;  // its answer may still come: the connection is done for
+        return absl::UnavailableError(absl::StrCat(
+            "postgres: ", Named(sql), ": no answer within ", absl::FormatDuration(query_timeout_)));
+      }
+      pollfd pfd{PQsocket(conn_), POLLIN, 0};
+      poll(&pfd, 1, static_cast<int>(std::max<int64_t>(1, absl::ToInt64Milliseconds(left))));
+      if (PQconsumeInput(conn_) == 0) {
+        lost_ = true;
+        return ErrorOf(conn_, nullptr, Named(sql));
+      }
+    }
+    PGresult* raw = PQgetResult(conn_);
+    if (raw == nullptr) break;
+    Result r(raw);
+    if (!failed && !Succeeded(r.raw())) failed = ErrorOf(conn_, r.raw(), Named(sql));
+    last = std::move(r);
+  }
+  if (failed) return *failed;
+  if (!last) return ErrorOf(conn_, nullptr, Named(sql));
+  return std::move(*last);
+}
+
 absl::StatusOr<Result> Connection::Exec(absl::string_view sql, const Params& params) {
+  if (params.has_nul()) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "postgres: ", Named(sql), ": a value holds a NUL byte, which PostgreSQL text cannot "
+        "store"));
+  }
   const std::string text(sql);
-  Result r(PQexecParams(conn_, text.c_str(), params.size(), /*paramTypes=*/nullptr,
-                        params.values(), params.lengths(), params.formats(),
-                        /*resultFormat=*/0));
-  if (Succeeded(r.raw())) return r;
-  return ErrorOf(conn_, r.raw(), Named(sql));
+  const bool sent = PQsendQueryParams(conn_, text.c_str(), params.size(), /*paramTypes=*/nullptr,
+                                      params.values(), params.lengths(), params.formats(),
+                                      /*resultFormat=*/0) == 1;
+  return Collect(sent, sql);
 }
 
 absl::Status Connection::ExecScript(absl::string_view sql) {
   const std::string text(sql);
-  Result r(PQexec(conn_, text.c_str()));
-  if (Succeeded(r.raw())) return absl::OkStatus();
-  return ErrorOf(conn_, r.raw(), Named(sql));
+  return Collect(PQsendQuery(conn_, text.c_str()) == 1, sql).status();
 }
 
 absl::Status Connection::Reset() {
   PQreset(conn_);
-  if (PQstatus(conn_) == CONNECTION_OK) return absl::OkStatus();
+  if (PQstatus(conn_) == CONNECTION_OK) {
+    lost_ = false;
+    return absl::OkStatus();
+  }
   return absl::UnavailableError(absl::StrCat(
       "postgres: reconnect: ", absl::StripTrailingAsciiWhitespace(PQerrorMessage(conn_))));
 }

@@ -36,6 +36,10 @@ class Params {
   Params& BoolArray(const std::vector<bool>& v);
 
   int size() const { return static_cast<int>(values_.size()); }
+  // PostgreSQL's text cannot hold a NUL byte, and libpq would cut a text
+  // value at one; such a value is refused (INVALID_ARGUMENT) before it is
+  // sent. Bytes() carry any byte.
+  bool has_nul() const { return has_nul_; }
   const char* const* values() const;
   const int* lengths() const { return lengths_.data(); }
   const int* formats() const { return formats_.data(); }
@@ -45,6 +49,7 @@ class Params {
   std::vector<int> lengths_;
   std::vector<int> formats_;
   mutable std::vector<const char*> pointers_;
+  bool has_nul_ = false;
 };
 
 // One statement's rows, in text form.
@@ -83,9 +88,13 @@ absl::Status ErrorOf(PGconn* conn, const PGresult* r, absl::string_view what);
 class Connection {
  public:
   // Connects with libpq's keywords (expand_dbname: a URI in "dbname" is
-  // read as one). UNAVAILABLE when the server cannot be reached.
+  // read as one). UNAVAILABLE when the server cannot be reached,
+  // UNAUTHENTICATED when it refuses the password. A statement whose answer
+  // takes longer than `query_timeout` (a server that hangs, a host gone
+  // without a word) is UNAVAILABLE and the connection is given up.
   static absl::StatusOr<std::unique_ptr<Connection>> Open(
-      const std::vector<std::pair<std::string, std::string>>& keywords);
+      const std::vector<std::pair<std::string, std::string>>& keywords,
+      absl::Duration query_timeout = absl::Seconds(60));
   ~Connection() { PQfinish(conn_); }
   Connection(const Connection&) = delete;
   Connection& operator=(const Connection&) = delete;
@@ -94,15 +103,23 @@ class Connection {
   absl::StatusOr<Result> Exec(absl::string_view sql, const Params& params = Params());
   // Statements without parameters, possibly several (migrations, BEGIN).
   absl::Status ExecScript(absl::string_view sql);
-  // The connection is lost (the server went away): reset it before reuse.
-  bool broken() const { return PQstatus(conn_) != CONNECTION_OK; }
+  // The connection is lost (the server went away, or did not answer in
+  // time): reset it before reuse.
+  bool broken() const { return lost_ || PQstatus(conn_) != CONNECTION_OK; }
   // Reconnects; UNAVAILABLE while the server is unreachable.
   absl::Status Reset();
   PGconn* raw() { return conn_; }
 
  private:
-  explicit Connection(PGconn* conn) : conn_(conn) {}
+  Connection(PGconn* conn, absl::Duration query_timeout)
+      : conn_(conn), query_timeout_(query_timeout) {}
+  // The results of what was just sent, waited for up to query_timeout:
+  // the last one, or the first that failed.
+  absl::StatusOr<Result> Collect(bool sent, absl::string_view sql);
+
   PGconn* conn_;
+  const absl::Duration query_timeout_;
+  bool lost_ = false;
 };
 
 }  // namespace dirbridge::cloud::pg

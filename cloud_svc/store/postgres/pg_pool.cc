@@ -41,7 +41,7 @@ absl::StatusOr<Pool::Lease> Pool::Checkout() {
   // Connecting and resetting happen outside the lock: they wait on the
   // network, up to connect_timeout.
   if (conn == nullptr) {
-    absl::StatusOr<std::unique_ptr<Connection>> made = Connection::Open(options_.keywords);
+    absl::StatusOr<std::unique_ptr<Connection>> made = Connection::Open(options_.keywords, options_.query_timeout);
     if (!made.ok()) {
       absl::MutexLock lock(&mu_);
       --open_;

@@ -21,6 +21,8 @@ struct PoolOptions {
   int size = 8;
   // How long a caller waits for a connection before UNAVAILABLE.
   absl::Duration checkout_timeout = absl::Seconds(5);
+  // Connection::Open's: the longest a statement may wait for its answer.
+  absl::Duration query_timeout = absl::Seconds(60);
 };
 
 // A bounded pool of connections, opened on demand. A connection found

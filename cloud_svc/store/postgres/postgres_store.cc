@@ -11,7 +11,8 @@
 namespace dirbridge::cloud {
 PostgresStore::PostgresStore(Keywords keywords, const PostgresOptions& options)
     : keywords_(keywords),
-      pool_(pg::PoolOptions{std::move(keywords), options.pool_size, options.checkout_timeout}) {}
+      pool_(pg::PoolOptions{std::move(keywords), options.pool_size, options.checkout_timeout,
+                            options.query_timeout}) {}
 
 PostgresStore::~PostgresStore() = default;
 

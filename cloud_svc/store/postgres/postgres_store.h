@@ -27,6 +27,9 @@ struct PostgresOptions {
   absl::Duration checkout_timeout = absl::Seconds(5);
   // libpq's connect_timeout (whole seconds, at least 2).
   absl::Duration connect_timeout = absl::Seconds(5);
+  // The longest one statement waits for its answer; then UNAVAILABLE, and
+  // the connection is replaced (a hung server or a vanished host).
+  absl::Duration query_timeout = absl::Seconds(60);
 };
 
 // The Store of N replicas: PostgreSQL 15 through Debian's libpq, passing
