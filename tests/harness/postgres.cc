@@ -81,6 +81,14 @@ absl::Status Postgres::InitCluster() {
         "postgres harness: no `postgres` user (install postgresql: deploy/setup.sh)");
   }
   dir_ = MakeTempDir("pg");
+  // The postgres user must pass through the base dir (tests/run.sh makes it
+  // 0700 with mktemp): give others search, not read, so nothing in it is
+  // listed.
+  const std::string base = std::filesystem::path(dir_).parent_path().string();
+  struct stat parent{};
+  if (geteuid() == 0 && stat(base.c_str(), &parent) == 0 && (parent.st_mode & S_IXOTH) == 0) {
+    chmod(base.c_str(), (parent.st_mode & 07777) | S_IXOTH);
+  }
   // Only the server's user may enter: the socket and data live here.
   if (chmod(dir_.c_str(), 0700) != 0 || !Chown(dir_)) {
     return absl::InternalError(absl::StrCat("postgres harness: cannot hand ", dir_,
