@@ -38,7 +38,7 @@
 #include "cloud_svc/server/replica.h"
 #include "cloud_svc/server/shutdown.h"
 #include "cloud_svc/server/startup_files.h"
-#include "cloud_svc/store/sqlite_store.h"
+#include "cloud_svc/store/open_store.h"
 #include "common/grpc_server.h"
 #include "common/log.h"
 #include "common/status_macros.h"
@@ -66,8 +66,7 @@ absl::Status Run(const CloudConfig& config) {
   // runs here. Its queue is bounded; past it a call is RESOURCE_EXHAUSTED.
   // Destroyed after everything that schedules on it.
   ThreadPool store_pool(config.store_threads, kStoreQueuePerThread * config.store_threads);
-  ASSIGN_OR_RETURN(std::unique_ptr<SqliteStore> store,
-                   SqliteStore::Open(config.data_dir + "/cloud.db"));
+  ASSIGN_OR_RETURN(std::unique_ptr<Store> store, OpenStore(config));
   SessionLimits limits;
   limits.heartbeat_interval = config.heartbeat_interval;
   limits.initial_stream_credits = config.stream_credits;

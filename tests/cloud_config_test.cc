@@ -39,6 +39,8 @@ TEST(CloudConfigTest, DefaultsAreApiMds) {
   EXPECT_EQ(c.backend_addr, "127.0.0.1:50051");
   EXPECT_EQ(c.tunnel_addr, "0.0.0.0:50052");
   EXPECT_EQ(c.data_dir, "./cloud-data");
+  EXPECT_EQ(c.store, "sqlite");
+  EXPECT_EQ(c.store_password_file, "");
   EXPECT_FALSE(c.insecure);
   EXPECT_EQ(c.backend_tls_cert, "");
   EXPECT_EQ(c.backend_tls_key, "");
@@ -81,7 +83,8 @@ TEST(CloudConfigTest, EveryFlagReachesItsField) {
       {"import_full_interval", "10h"},       {"scheduler_tick", "11s"},
       {"store_threads", "12"},               {"log_level", "debug"},
       {"log_format", "json"},                {"peer_addr", "127.0.0.1:4"},
-      {"replica_id", "r-1"},                 {"replica_heartbeat", "500ms"}};
+      {"replica_id", "r-1"},                 {"replica_heartbeat", "500ms"},
+      {"store", "postgresql://u@db:5432/d"}, {"store_password_file", "/pw"}};
   for (const auto& [name, value] : flags) {
     absl::CommandLineFlag* flag = absl::FindCommandLineFlag(name);
     ASSERT_NE(flag, nullptr) << name;
@@ -95,6 +98,7 @@ TEST(CloudConfigTest, EveryFlagReachesItsField) {
                      .backend_tls_cert = "/c", .backend_tls_key = "/k",
                      .tunnel_hostnames = {"a", "b", "c"},
                      .client_cert_validity = absl::Hours(1), .data_dir = "/d",
+                     .store = "postgresql://u@db:5432/d", .store_password_file = "/pw",
                      .operator_token_file = "/t", .bootstrap_dir = "/b", .stream_credits = 7,
                      .heartbeat_interval = absl::Seconds(3),
                      .registration_key_ttl = absl::Hours(2), .drain_timeout = absl::Seconds(4),
@@ -106,6 +110,48 @@ TEST(CloudConfigTest, EveryFlagReachesItsField) {
                      .log_level = "debug", .log_format = "json"};
   EXPECT_TRUE(CloudConfigFromFlags() == want);
   EXPECT_THAT(want.Validate(), IsEmpty());
+}
+
+TEST(CloudConfigTest, StoreIsSqliteOrAPostgresUriWithoutAPassword) {
+  for (const char* good : {"sqlite", "postgresql://dirbridge@127.0.0.1:5432/dirbridge",
+                           "postgres://dirbridge@db.example.com/dirbridge",
+                           "postgresql://dirbridge@db/dirbridge?sslmode=verify-full"}) {
+    CloudConfig c = Valid();
+    c.store = good;
+    EXPECT_THAT(c.Validate(), IsEmpty()) << good;
+  }
+  CloudConfig c = Valid();
+  c.store = "postgresql://dirbridge@db/dirbridge";
+  c.store_password_file = "/etc/dirbridge/pg-password";
+  EXPECT_THAT(c.Validate(), IsEmpty());
+
+  c = Valid();
+  c.store = "mysql://root@db/x";
+  EXPECT_THAT(Problems(c), AllOf(HasSubstr("--store"), HasSubstr("\"mysql://root@db/x\""),
+                                 HasSubstr("sqlite")));
+  c.store = "";
+  EXPECT_THAT(c.Validate(), SizeIs(1));
+}
+
+TEST(CloudConfigTest, AStoreUriWithAPasswordIsRefusedWithoutQuotingIt) {
+  for (const char* bad : {"postgresql://dirbridge:s3cret-pw@db:5432/dirbridge",
+                          "postgresql://dirbridge@db/dirbridge?password=s3cret-pw",
+                          "postgres://dirbridge:s3cret-pw@db"}) {
+    CloudConfig c = Valid();
+    c.store = bad;
+    std::string problems = Problems(c);
+    EXPECT_THAT(problems, AllOf(HasSubstr("--store"), HasSubstr("--store_password_file"),
+                                HasSubstr("PGPASSFILE")))
+        << bad;
+    EXPECT_THAT(problems, ::testing::Not(HasSubstr("s3cret-pw"))) << bad;
+  }
+}
+
+TEST(CloudConfigTest, AStorePasswordFileIsForPostgresOnly) {
+  CloudConfig c = Valid();
+  c.store_password_file = "/etc/dirbridge/pg-password";
+  EXPECT_THAT(c.Validate(),
+              ElementsAre("--store_password_file is for a PostgreSQL --store, not sqlite"));
 }
 
 TEST(CloudConfigTest, ValidConfigHasNoProblems) {

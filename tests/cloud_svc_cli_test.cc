@@ -70,6 +70,17 @@ TEST(ConfigFileTest, SetsTheFlagsItNames) {
   EXPECT_EQ(c.backend_addr, "127.0.0.1:50051");  // what the file leaves alone
 }
 
+TEST(ConfigFileTest, NamesThePostgresStore) {
+  absl::FlagSaver restore;
+  std::string path = WriteTempFile(
+      "store: postgresql://dirbridge@db.example.com:5432/dirbridge\n"
+      "store_password_file: /etc/dirbridge/pg-password\n");
+  EXPECT_THAT(ApplyConfigFile(path), IsEmpty());
+  CloudConfig c = CloudConfigFromFlags();
+  EXPECT_EQ(c.store, "postgresql://dirbridge@db.example.com:5432/dirbridge");
+  EXPECT_EQ(c.store_password_file, "/etc/dirbridge/pg-password");
+}
+
 TEST(ConfigFileTest, EveryProblemNamesItsKey) {
   absl::FlagSaver restore;
   std::string path = WriteTempFile(

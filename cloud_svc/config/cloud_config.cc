@@ -11,6 +11,7 @@
 #include "absl/strings/str_join.h"
 #include "absl/strings/string_view.h"
 #include "absl/strings/strip.h"
+#include "cloud_svc/store/postgres/pg_uri.h"
 
 namespace dirbridge::cloud {
 namespace {
@@ -93,6 +94,12 @@ std::vector<std::string> CloudConfig::Validate() const {
   p.Address("metrics_addr", metrics_addr, /*optional=*/true);
   p.Address("peer_addr", peer_addr, /*optional=*/true);
   if (data_dir.empty()) p.Add("--data_dir must name a directory, not empty");
+  if (store != "sqlite") {
+    // CheckPostgresUri never quotes a URI that carries a password.
+    if (absl::Status st = CheckPostgresUri(store); !st.ok()) p.Add(std::string(st.message()));
+  } else if (!store_password_file.empty()) {
+    p.Add("--store_password_file is for a PostgreSQL --store, not sqlite");
+  }
 
   bool have_cert = !backend_tls_cert.empty();
   bool have_key = !backend_tls_key.empty();

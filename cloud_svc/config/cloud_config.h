@@ -36,6 +36,11 @@ struct CloudConfig {
   absl::Duration client_cert_validity = absl::Hours(24 * 90);
 
   std::string data_dir = "./cloud-data";
+  // "sqlite" (one file under data_dir) or a libpq URI
+  // postgresql://USER@HOST:PORT/DB for N replicas; never with a password,
+  // which comes from store_password_file (the password alone) or PGPASSFILE.
+  std::string store = "sqlite";
+  std::string store_password_file;
   std::string operator_token_file;  // empty: Admin.CreateTenant is refused
   std::string bootstrap_dir;        // demo stacks only
 

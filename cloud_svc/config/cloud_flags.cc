@@ -22,6 +22,13 @@ ABSL_FLAG(std::string, tunnel_addr, "0.0.0.0:50052",
           "and Connect).");
 ABSL_FLAG(std::string, data_dir, "./cloud-data",
           "Directory of the SQLite store and the tunnel CA; created with mode 0700.");
+ABSL_FLAG(std::string, store, "sqlite",
+          "Where the state lives: sqlite (one file under --data_dir, one replica) or a libpq "
+          "URI postgresql://USER@HOST:PORT/DB, which N replicas share. The URI must not carry "
+          "a password: see --store_password_file.");
+ABSL_FLAG(std::string, store_password_file, "",
+          "With a PostgreSQL --store: a file (mode 0600) holding the role's password alone. "
+          "Empty: libpq's PGPASSFILE, else ~/.pgpass.");
 ABSL_FLAG(std::string, backend_tls_cert, "",
           "PEM certificate chain served on both listeners. Required, with --backend_tls_key, "
           "unless --insecure.");
@@ -228,6 +235,8 @@ CloudConfig CloudConfigFromFlags() {
   c.tunnel_hostnames = absl::GetFlag(FLAGS_tunnel_hostnames);
   c.client_cert_validity = absl::GetFlag(FLAGS_client_cert_validity);
   c.data_dir = absl::GetFlag(FLAGS_data_dir);
+  c.store = absl::GetFlag(FLAGS_store);
+  c.store_password_file = absl::GetFlag(FLAGS_store_password_file);
   c.operator_token_file = absl::GetFlag(FLAGS_operator_token_file);
   c.bootstrap_dir = absl::GetFlag(FLAGS_bootstrap_dir);
   c.stream_credits = absl::GetFlag(FLAGS_stream_credits);

@@ -15,6 +15,17 @@ ReplicaRecord ReadReplica(const SqliteStatement& s) {
   return ReplicaRecord{s.Text(0), s.Text(1), FromSqlTime(s.Int(2))};
 }
 
+// The replicas whose last_seen compares to `alive_after` as `where` says
+// (one of two fixed conditions), by replica id.
+absl::StatusOr<std::vector<ReplicaRecord>> Replicas(SqliteDb& db, const char* where,
+                                                    absl::Time alive_after) {
+  ASSIGN_OR_RETURN(auto s, db.Prepare(absl::StrCat(
+      "SELECT replica_id, peer_addr, last_seen FROM replicas WHERE ", where,
+      " ORDER BY replica_id")));
+  s->Bind(1, SqlTime(alive_after));
+  return ReadAll<ReplicaRecord>(*s, ReadReplica);
+}
+
 HeldSession ReadSession(const SqliteStatement& s) {
   return HeldSession{s.Text(0), s.Text(1), s.Text(2), FromSqlTime(s.Int(3))};
 }
@@ -34,11 +45,7 @@ absl::Status SqliteStore::Heartbeat(absl::string_view replica_id, absl::string_v
 
 absl::StatusOr<std::vector<ReplicaRecord>> SqliteStore::LiveReplicas(absl::Time alive_after) {
   absl::MutexLock lock(&mu_);
-  ASSIGN_OR_RETURN(auto s, db_->Prepare(
-      "SELECT replica_id, peer_addr, last_seen FROM replicas WHERE last_seen > ? "
-      "ORDER BY replica_id"));
-  s->Bind(1, SqlTime(alive_after));
-  return ReadAll<ReplicaRecord>(*s, ReadReplica);
+  return Replicas(*db_, "last_seen > ?", alive_after);
 }
 
 absl::Status SqliteStore::RemoveReplica(absl::string_view replica_id) {
@@ -107,11 +114,7 @@ absl::StatusOr<std::vector<HeldSession>> SqliteStore::TenantSessions(absl::strin
 
 absl::StatusOr<std::vector<ReplicaRecord>> SqliteStore::DeadReplicas(absl::Time alive_after) {
   absl::MutexLock lock(&mu_);
-  ASSIGN_OR_RETURN(auto s, db_->Prepare(
-      "SELECT replica_id, peer_addr, last_seen FROM replicas WHERE last_seen <= ? "
-      "ORDER BY replica_id"));
-  s->Bind(1, SqlTime(alive_after));
-  return ReadAll<ReplicaRecord>(*s, ReadReplica);
+  return Replicas(*db_, "last_seen <= ?", alive_after);
 }
 
 absl::StatusOr<std::vector<HeldSession>> SqliteStore::ReapReplica(absl::string_view replica_id,

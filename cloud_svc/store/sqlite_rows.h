@@ -7,18 +7,14 @@
 #include <string>
 #include <vector>
 
-#include "absl/strings/str_join.h"
-#include "absl/strings/str_split.h"
+#include "cloud_svc/store/lines.h"
 #include "cloud_svc/store/records.h"
 #include "cloud_svc/store/sqlite_db.h"
 
 namespace dirbridge::cloud::sqlite_rows {
 
-// Lists of DNs are stored one per line; a DN cannot hold a raw newline.
-inline std::string JoinLines(const std::vector<std::string>& v) { return absl::StrJoin(v, "\n"); }
-inline std::vector<std::string> SplitLines(const std::string& s) {
-  return absl::StrSplit(s, '\n', absl::SkipEmpty());
-}
+using ::dirbridge::cloud::JoinLines;
+using ::dirbridge::cloud::SplitLines;
 
 inline constexpr char kUserColumns[] =
     "tenant_id, user_id, mapping_id, directory_id, dn, username, user_principal_name, email, "

@@ -29,6 +29,7 @@
 #include "dirbridge/v1/keys.grpc.pb.h"
 #include "dirbridge/v1/mappings.grpc.pb.h"
 #include "grpc/health/v1/health.grpc.pb.h"
+#include "tests/bench/bench_tenant.h"
 #include "tests/bench/fake_connectors.h"
 #include "tests/bench/measure.h"
 #include "tests/harness/stack.h"
@@ -46,7 +47,8 @@ ABSL_FLAG(int, auth_repeats, 7,
           "of a shared machine falls on both sides of one ratio.");
 ABSL_FLAG(std::string, json, "", "Also write the results here as JSON.");
 ABSL_FLAG(std::vector<std::string>, figures,
-          std::vector<std::string>({"rtt", "auth", "search", "import", "ekeys", "sessions"}),
+          std::vector<std::string>({"rtt", "auth", "search", "import", "import_pg", "ekeys",
+                                    "sessions"}),
           "Which figures to measure.");
 
 namespace dirbridge::bench {
@@ -94,34 +96,6 @@ struct World {
   testing::CloudSvc cloud;
 };
 
-// A tenant with one running connector sized for the bench.
-struct TenantStack {
-  testing::Tenant tenant;
-  std::unique_ptr<testing::ConnectorSvc> connector;
-};
-
-absl::StatusOr<TenantStack> NewTenant(World& w, const std::string& name, int concurrency) {
-  TenantStack t;
-  absl::StatusOr<testing::Tenant> tenant = w.cloud.CreateTenant(name);
-  if (!tenant.ok()) return tenant.status();
-  t.tenant = *tenant;
-  t.connector = std::make_unique<testing::ConnectorSvc>(&w.cloud, w.slapd.get());
-  absl::Status st = t.connector->Register(t.tenant.token, name + "-dc");
-  if (!st.ok()) return st;
-  testing::ConnectorSvc::Ldap ldap;
-  ldap.uris = {w.slapd->uri()};
-  ldap.pool_size = concurrency;
-  ldap.worker_threads = std::max(16, concurrency * 2);
-  t.connector->SetLdap(ldap);
-  st = t.connector->Run({"--log_level", "warn"});
-  if (!st.ok()) return st;
-  if (!w.cloud.WaitForStatus(t.tenant.token, t.connector->connector_id(),
-                             v1::CONNECTOR_STATUS_CONNECTED, absl::Seconds(20))) {
-    return absl::UnavailableError("bench connector did not connect");
-  }
-  return t;
-}
-
 absl::Status Run() {
   const int users = absl::GetFlag(FLAGS_users), repeats = absl::GetFlag(FLAGS_repeats);
   const int conc = absl::GetFlag(FLAGS_concurrency), sessions = absl::GetFlag(FLAGS_sessions);
@@ -147,7 +121,7 @@ absl::Status Run() {
   co.heartbeat = absl::Seconds(10);
   co.extra_flags = {"--log_level", "warn", "--auth_failures_per_tenant", "100000000"};
   if (absl::Status st = w.cloud.Start(co); !st.ok()) return st;
-  absl::StatusOr<TenantStack> main = NewTenant(w, "bench", conc);
+  absl::StatusOr<TenantStack> main = NewTenant(w.cloud, *w.slapd, "bench", conc);
   if (!main.ok()) return main.status();
   const std::string& token = main->tenant.token;
   auto channel = w.cloud.channel();
@@ -223,7 +197,7 @@ absl::Status Run() {
       " -E pr=1000/noprompt '(|(objectClass=inetOrgPerson)(objectClass=posixAccount))' "
       "uid entryUUID mail displayName cn memberOf > /dev/null");
   std::vector<double> ldapsearch_ms;
-  if (want("search") || want("import")) {
+  if (want("search") || want("import") || want("import_pg")) {
     Figure f{absl::StrCat("SearchUsers stream, ", users, " users"), "ms", "ldapsearch -E pr=1000",
              "<= 1.5x"};
     auto dir = v1::Directory::NewStub(channel);
@@ -275,7 +249,7 @@ absl::Status Run() {
     Figure rss_cloud{"cloud_svc peak RSS, full / 10% import", "ratio", "-", "<= 1.10"};
     Figure rss_conn{"connector_svc peak RSS, full / 10% import", "ratio", "-", "<= 1.10"};
     for (int r = 0; r < repeats; ++r) {
-      absl::StatusOr<TenantStack> t = NewTenant(w, absl::StrCat("import", r), conc);
+      absl::StatusOr<TenantStack> t = NewTenant(w.cloud, *w.slapd, absl::StrCat("import", r), conc);
       if (!t.ok()) return t.status();
       auto maps = v1::Mappings::NewStub(channel);
       auto make = [&](const std::string& base, std::vector<std::string> ous) {
@@ -323,6 +297,26 @@ absl::Status Run() {
     figs.push_back(f);
     figs.push_back(rss_cloud);
     figs.push_back(rss_conn);
+  }
+
+  // 4b. The same import into PostgreSQL (a cloud_svc of its own on the
+  // harness's server), against the same ldapsearch floor.
+  if (want("import_pg")) {
+    if (ldapsearch_ms.empty()) {
+      return absl::FailedPreconditionError("--figures import_pg needs search or import too");
+    }
+    Figure f{absl::StrCat("ImportUsers into PostgreSQL, ", users, " users"), "ms",
+             "ldapsearch -E pr=1000", "<= 3x"};
+    for (int r = 0; r < repeats; ++r) {
+      v1::ImportReport rep;
+      absl::StatusOr<double> ours = PostgresImportMs(*w.slapd, so.suffix, conc, &rep);
+      if (!ours.ok()) return ours.status();
+      f.values.push_back(*ours);
+      f.floors.push_back(Median(ldapsearch_ms));
+      f.ratios.push_back(*ours / Median(ldapsearch_ms));
+      f.note = absl::StrCat("added ", rep.added(), " + unchanged ", rep.unchanged());
+    }
+    figs.push_back(f);
   }
 
   // 5. GetEkeys of a batch.

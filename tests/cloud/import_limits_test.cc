@@ -197,5 +197,25 @@ TEST_F(ImportLimitsTest, TheSchedulerSkipsATenantAtItsLimitAndRunsTheOthers) {
   EXPECT_EQ(pool.Active(cloud_.tenant_id()), 1);
 }
 
+TEST_F(ImportLimitsTest, TwoReplicasSchedulersRunADueImportOnce) {
+  // Two replicas on one store: each its own importer, pool and scheduler.
+  cloud::Importer importer1(&cloud_.store(), &cloud_.router(), policy_);
+  cloud::Importer importer2(&cloud_.store(), &cloud_.router(), policy_);
+  cloud::ImportPool pool1(cloud::ImportPoolOptions{3, 2, 16});
+  cloud::ImportPool pool2(cloud::ImportPoolOptions{3, 2, 16});
+  MakeMapping(kTenantB, "b-due", absl::Now());  // due now, then in 24h
+  cloud::Scheduler s1(&cloud_.store(), &importer1, &pool1, absl::Milliseconds(20));
+  cloud::Scheduler s2(&cloud_.store(), &importer2, &pool2, absl::Milliseconds(20));
+  ASSERT_TRUE(b_->WaitReceived(v1::CloudFrame::kCall, 1, absl::Seconds(10)));
+  ASSERT_TRUE(Eventually([&] {
+    absl::StatusOr<cloud::MappingRecord> m = cloud_.store().GetMapping(kTenantB, "b-due");
+    return m.ok() && !m->last_run_id.empty();
+  }));
+  // Many ticks of both: no second run of the same interval.
+  EXPECT_FALSE(b_->WaitReceived(v1::CloudFrame::kCall, 2, absl::Milliseconds(500)));
+  EXPECT_GT(cloud_.store().GetMapping(kTenantB, "b-due")->next_run_at,
+            absl::Now() + absl::Hours(20));
+}
+
 }  // namespace
 }  // namespace dirbridge::testing

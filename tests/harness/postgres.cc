@@ -1,15 +1,18 @@
 #include "tests/harness/postgres.h"
 
 #include <pwd.h>
+#include <signal.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <sstream>
 
 #include "absl/strings/escaping.h"
 #include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "tests/harness/process.h"
 
@@ -78,6 +81,14 @@ absl::Status Postgres::InitCluster() {
         "postgres harness: no `postgres` user (install postgresql: deploy/setup.sh)");
   }
   dir_ = MakeTempDir("pg");
+  // The postgres user must pass through the base dir (tests/run.sh makes it
+  // 0700 with mktemp): give others search, not read, so nothing in it is
+  // listed.
+  const std::string base = std::filesystem::path(dir_).parent_path().string();
+  struct stat parent{};
+  if (geteuid() == 0 && stat(base.c_str(), &parent) == 0 && (parent.st_mode & S_IXOTH) == 0) {
+    chmod(base.c_str(), (parent.st_mode & 07777) | S_IXOTH);
+  }
   // Only the server's user may enter: the socket and data live here.
   if (chmod(dir_.c_str(), 0700) != 0 || !Chown(dir_)) {
     return absl::InternalError(absl::StrCat("postgres harness: cannot hand ", dir_,
@@ -147,6 +158,40 @@ absl::Status Postgres::Stop() {
   return RunAsPostgres({absl::StrCat(kBin, "pg_ctl"), "-D", dir_ + "/data", "-m", "fast", "-w",
                         "-t", "60", "stop"})
       .status();
+}
+
+absl::Status Postgres::Freeze() {
+  int postmaster = 0;
+  std::ifstream pidfile(dir_ + "/data/postmaster.pid");
+  if (!(pidfile >> postmaster) || postmaster <= 0) {
+    return absl::FailedPreconditionError("postgres harness: no postmaster.pid");
+  }
+  // The postmaster first, so that it forks no backend we would miss.
+  kill(postmaster, SIGSTOP);
+  frozen_ = {postmaster};
+  for (const auto& entry : std::filesystem::directory_iterator("/proc")) {
+    int pid = 0;
+    if (!absl::SimpleAtoi(entry.path().filename().string(), &pid)) continue;
+    std::ifstream stat(entry.path() / "stat");
+    std::string line;
+    std::getline(stat, line);
+    // pid (comm) state ppid ...: comm may hold spaces, so read after ')'.
+    size_t close = line.rfind(')');
+    int ppid = 0;
+    if (close == std::string::npos) continue;
+    std::istringstream rest(line.substr(close + 2));
+    std::string state;
+    if (rest >> state >> ppid && ppid == postmaster) {
+      kill(pid, SIGSTOP);
+      frozen_.push_back(pid);
+    }
+  }
+  return absl::OkStatus();
+}
+
+void Postgres::Thaw() {
+  for (int pid : frozen_) kill(pid, SIGCONT);
+  frozen_.clear();
 }
 
 absl::StatusOr<std::string> Postgres::NewDatabase() {

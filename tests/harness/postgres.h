@@ -37,6 +37,10 @@ class Postgres {
   // A fast shutdown: open connections are cut.
   absl::Status Stop();
   bool running() const { return running_; }
+  // SIGSTOP of the server and every backend: it keeps its sockets and
+  // answers nothing (a hung server, not a stopped one). Thaw: SIGCONT.
+  absl::Status Freeze();
+  void Thaw();
 
   // A fresh empty database owned by the test role; its name.
   absl::StatusOr<std::string> NewDatabase();
@@ -65,6 +69,7 @@ class Postgres {
   int port_ = 0;
   int databases_ = 0;
   bool running_ = false;
+  std::vector<int> frozen_;  // pids
 };
 
 }  // namespace dirbridge::testing

@@ -1,9 +1,11 @@
 // The implementations the conformance suite runs on. A new Store is one
-// more StoreFactory here (a PostgreSQL one would make a fresh schema per
-// test from a URI in the environment, and be left out when none is set).
+// more StoreFactory here. PostgreSQL is a real server (tests/harness/
+// postgres.h), one per test binary, with a fresh database per test.
 
 #include "cloud_svc/store/memory_store.h"
+#include "cloud_svc/store/postgres/postgres_store.h"
 #include "cloud_svc/store/sqlite_store.h"
+#include "tests/harness/postgres.h"
 #include "tests/store/store_conformance.h"
 
 namespace dirbridge::cloud {
@@ -13,6 +15,19 @@ std::vector<StoreFactory> StoresUnderTest() {
       {"Sqlite",
        [](const std::string& dir) -> absl::StatusOr<std::unique_ptr<Store>> {
          absl::StatusOr<std::unique_ptr<SqliteStore>> s = SqliteStore::Open(dir + "/cloud.db");
+         if (!s.ok()) return s.status();
+         return std::unique_ptr<Store>(std::move(*s));
+       }},
+      {"Postgres",
+       [](const std::string&) -> absl::StatusOr<std::unique_ptr<Store>> {
+         absl::StatusOr<testing::Postgres*> pg = testing::Postgres::Shared();
+         if (!pg.ok()) return pg.status();
+         absl::StatusOr<std::string> db = (*pg)->NewDatabase();
+         if (!db.ok()) return db.status();
+         PostgresOptions options;
+         options.uri = (*pg)->uri(*db);
+         options.password = (*pg)->password();
+         absl::StatusOr<std::unique_ptr<PostgresStore>> s = PostgresStore::Open(options);
          if (!s.ok()) return s.status();
          return std::unique_ptr<Store>(std::move(*s));
        }},
