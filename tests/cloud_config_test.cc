@@ -306,6 +306,9 @@ TEST(CloudConfigTest, OtherValuesAreChecked) {
 TEST(CloudConfigTest, ReplicaFlagsAreChecked) {
   CloudConfig c = Valid();
   c.peer_addr = "127.0.0.1:0";
+  EXPECT_THAT(Problems(c), HasSubstr("--peer_addr makes this one of N replicas, which share a "
+                                     "PostgreSQL --store"));
+  c.store = "postgresql://dirbridge@db:5432/cloud";
   c.replica_id = "cloud-a.eu_1";
   EXPECT_THAT(c.Validate(), IsEmpty());
   c.peer_addr = "nowhere";
@@ -316,6 +319,7 @@ TEST(CloudConfigTest, ReplicaFlagsAreChecked) {
   EXPECT_THAT(c.Validate(), SizeIs(3));
   c = Valid();
   c.replica_id = std::string(65, 'r');
+  c.store = "postgresql://dirbridge@db:5432/cloud";
   EXPECT_THAT(c.Validate(), SizeIs(1));
 }
 

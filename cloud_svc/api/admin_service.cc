@@ -144,6 +144,12 @@ void AdminService::FillConnector(const ConnectorRecord& c, v1::Connector* out) c
     out->set_protocol_revision(live->revision());
     return;
   }
+  if (router_->HeldElsewhere(c.tenant_id, c.connector_id)) {
+    // Another replica holds it: Connected, with what it said on connecting.
+    out->set_status(v1::CONNECTOR_STATUS_CONNECTED);
+    if (c.last_seen) ToProto(*c.last_seen, out->mutable_last_seen());
+    return;
+  }
   if (c.last_seen) {
     out->set_status(v1::CONNECTOR_STATUS_NOT_CONNECTED);
     ToProto(*c.last_seen, out->mutable_last_seen());

@@ -100,6 +100,10 @@ std::vector<std::string> CloudConfig::Validate() const {
   } else if (!store_password_file.empty()) {
     p.Add("--store_password_file is for a PostgreSQL --store, not sqlite");
   }
+  if (store == "sqlite" && !peer_addr.empty()) {
+    p.Add("--peer_addr makes this one of N replicas, which share a PostgreSQL --store; "
+          "with sqlite there is one replica");
+  }
 
   bool have_cert = !backend_tls_cert.empty();
   bool have_key = !backend_tls_key.empty();

@@ -1,17 +1,33 @@
 #include "cloud_svc/server/shutdown.h"
 
+#include <grpcpp/health_check_service_interface.h>
+
 #include <algorithm>
 
 #include "common/log.h"
 
 namespace dirbridge::cloud {
+namespace {
+
+// Long enough for a health watch to carry NOT_SERVING to every client and
+// for calls they had already sent to arrive.
+constexpr absl::Duration kLameDuck = absl::Milliseconds(1500);
+
+}  // namespace
 
 void DrainAndStop(const RunningCloud& cloud, absl::Duration drain_timeout) {
   absl::Time drain = absl::Now() + drain_timeout;
   if (cloud.replica != nullptr) {
     cloud.replica->Drain(cloud.registry, drain);
-    // gRPC's Shutdown refuses new calls at once (GOAWAY: a client's
-    // channel picks another replica) and waits for those in flight.
+    // Lame duck: health says NOT_SERVING while calls are still served, so
+    // that load balancers and clients that watch it (gRPC's client health
+    // checking) stop sending here. Only then does Shutdown refuse new
+    // calls: one that races it is cancelled, and a cancelled login is one
+    // the backend cannot safely retry.
+    if (grpc::HealthCheckServiceInterface* health = cloud.backend->GetHealthCheckService()) {
+      health->SetServingStatus(false);
+      absl::SleepFor(kLameDuck);
+    }
     cloud.backend->Shutdown(absl::ToChronoTime(std::max(drain, absl::Now() + absl::Seconds(1))));
   }
   cloud.router->StopAccepting();

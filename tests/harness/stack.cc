@@ -3,6 +3,8 @@
 #include <grpcpp/create_channel.h>
 #include <grpcpp/security/credentials.h>
 
+#include <filesystem>
+
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
@@ -31,7 +33,19 @@ absl::Status CloudSvc::Start(Options options) {
   data_dir_ = dir_ + "/data";
   operator_token_ = "operator-token-for-tests-0123456789";
   WriteFile(dir_ + "/operator.token", operator_token_ + "\n", 0600);
-  if (options_.tls) {
+  if (options_.replica_of != nullptr) {
+    const CloudSvc& first = *options_.replica_of;
+    std::filesystem::create_directories(data_dir_);
+    for (const char* f : {"tunnel-ca.pem", "tunnel-ca-key.pem"}) {
+      std::string pem = ReadFileOrEmpty(first.data_dir() + "/" + f);
+      if (!pem.empty()) WriteFile(data_dir_ + "/" + f, pem, 0600);
+    }
+    backend_ca_pem_ = first.backend_ca_pem_;
+    for (const char* f : {"backend.pem", "backend-key.pem"}) {
+      std::string pem = ReadFileOrEmpty(first.dir_ + "/" + f);
+      if (!pem.empty()) WriteFile(dir_ + "/" + f, pem, 0600);
+    }
+  } else if (options_.tls) {
     absl::StatusOr<x509::KeyAndCert> ca = x509::NewCa("test backend CA", absl::Hours(24));
     if (!ca.ok()) return ca.status();
     absl::StatusOr<x509::KeyAndCert> server =
@@ -85,6 +99,7 @@ absl::Status CloudSvc::Launch(const std::string& backend_addr,
     if (!absl::SimpleAtoi(kv.second, &port)) continue;
     if (kv.first == "backend") backend_port_ = port;
     if (kv.first == "tunnel") tunnel_port_ = port;
+    if (kv.first == "peer") peer_port_ = port;
   }
   std::shared_ptr<grpc::ChannelCredentials> backend = grpc::InsecureChannelCredentials();
   if (options_.tls) {
@@ -197,7 +212,10 @@ void ConnectorSvc::SetLdap(const Ldap& ldap) {
   ldap_ = ldap;
   config_path_ = dir_ + "/connector.yaml";
   WriteFile(config_path_,
-            absl::StrCat("cloud:\n  address: ", cloud_->tunnel_address(),
+            absl::StrCat("cloud:\n  address: ",
+                         cloud_addresses_.empty()
+                             ? cloud_->tunnel_address()
+                             : absl::StrCat("[", absl::StrJoin(cloud_addresses_, ", "), "]"),
                          "\n  insecure: ", cloud_->tls() ? "false" : "true", "\n"
                          "state_dir: ", state_dir_, "\n"
                          "tunnel:\n  reconnect_max_backoff: 1s\n  drain_timeout: 5s\n"

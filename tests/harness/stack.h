@@ -38,6 +38,9 @@ class CloudSvc {
     // Without --insecure: the backend listener on a certificate made for
     // the test, the tunnel on cloud_svc's own CA (mutual TLS).
     bool tls = false;
+    // Another replica of the same cloud: its tunnel CA (what replicas
+    // must share) and its backend certificate are copied in before start.
+    const CloudSvc* replica_of = nullptr;
   };
   ~CloudSvc() { process_.Kill(); }
 
@@ -51,6 +54,9 @@ class CloudSvc {
 
   int backend_port() const { return backend_port_; }
   int tunnel_port() const { return tunnel_port_; }
+  // With --peer_addr: the peer hop's port; 0 otherwise.
+  int peer_port() const { return peer_port_; }
+  const std::string& backend_ca_pem() const { return backend_ca_pem_; }
   std::string tunnel_address() const;
   const std::string& data_dir() const { return data_dir_; }
   const std::string& operator_token() const { return operator_token_; }
@@ -85,6 +91,7 @@ class CloudSvc {
   std::string operator_token_;
   int backend_port_ = 0;
   int tunnel_port_ = 0;
+  int peer_port_ = 0;
   Process process_;
   std::shared_ptr<grpc::Channel> channel_;
   std::unique_ptr<v1::Admin::Stub> admin_;
@@ -121,6 +128,12 @@ class ConnectorSvc {
     int worker_threads = 16;
   };
   void SetLdap(const Ldap& ldap);
+  // cloud.address as a list (replicas); empty: the registering cloud's.
+  // Takes effect at the next SetLdap / Run.
+  void SetCloudAddresses(std::vector<std::string> addresses) {
+    cloud_addresses_ = std::move(addresses);
+    SetLdap(ldap_);
+  }
   void SetLdapUris(const std::vector<std::string>& uris) {
     Ldap ldap;
     ldap.uris = uris;
@@ -136,6 +149,7 @@ class ConnectorSvc {
   std::string config_path_;
   std::string connector_id_;
   Ldap ldap_;
+  std::vector<std::string> cloud_addresses_;
   Process process_;
 };
 

@@ -104,8 +104,12 @@ void ForwardedCall::OnDone(const grpc::Status& status) {
       outcome = *cancelled_;
     } else if (status.ok()) {
       outcome = absl::InternalError("the holding replica ended the call without an answer");
-    } else if (status.error_code() == grpc::StatusCode::UNAVAILABLE && (!reached_ || refused)) {
-      outcome = NotSentError(status.error_message());
+    } else if (!reached_ || (refused && status.error_code() == grpc::StatusCode::UNAVAILABLE)) {
+      // No headers: the holder never took the call (it sends them before
+      // it routes anything). Unreachable, or stopping, so gRPC cancelled
+      // it: either way no connector saw it.
+      outcome = NotSentError(absl::StrCat("the replica holding the connector did not take the "
+                                          "call: ", status.error_message()));
     } else {
       outcome = FromGrpcStatus(status);
     }

@@ -41,7 +41,28 @@ class ForwardReactor : public grpc::ServerBidiReactor<v1::PeerFrame, v1::PeerRep
     StartRead(&in_);
   }
 
-  void OnSendInitialMetadataDone(bool) override {}
+  // The call is routed only once the headers are out, so that an origin
+  // without them may take it for never sent.
+  void OnSendInitialMetadataDone(bool ok) override {
+    std::optional<v1::ForwardCall> held;
+    {
+      absl::MutexLock lock(&mu_);
+      headers_sent_ = true;
+      if (!ok) {
+        if (!finish_) finish_ = absl::CancelledError("the forwarding replica went away");
+        MaybeFinishLocked();
+        return;
+      }
+      held = std::move(held_call_);
+      held_call_.reset();
+      if (held) ++in_reaction_;
+    }
+    if (!held) return;
+    Begin(*std::move(held));
+    absl::MutexLock lock(&mu_);
+    --in_reaction_;
+    MaybeFinishLocked();
+  }
 
   void OnReadDone(bool ok) override {
     if (!ok) {
@@ -54,11 +75,17 @@ class ForwardReactor : public grpc::ServerBidiReactor<v1::PeerFrame, v1::PeerRep
       // No Finish while this reaction runs: Begin may complete the call at
       // once, and the read below must still be started before it.
       absl::MutexLock lock(&mu_);
-      in_reaction_ = true;
+      ++in_reaction_;
     }
     if (in_.has_call() && !started_) {
       started_ = true;
-      Begin(std::move(*in_.mutable_call()));
+      bool now;
+      {
+        absl::MutexLock lock(&mu_);
+        now = headers_sent_ && !finish_;
+        if (!headers_sent_) held_call_ = std::move(*in_.mutable_call());
+      }
+      if (now) Begin(std::move(*in_.mutable_call()));
     } else if (in_.has_credit()) {
       std::shared_ptr<RoutedCall> call;
       {
@@ -70,7 +97,7 @@ class ForwardReactor : public grpc::ServerBidiReactor<v1::PeerFrame, v1::PeerRep
     in_.Clear();
     absl::MutexLock lock(&mu_);
     if (!finished_) StartRead(&in_);
-    in_reaction_ = false;
+    --in_reaction_;
     MaybeFinishLocked();
   }
 
@@ -133,6 +160,7 @@ class ForwardReactor : public grpc::ServerBidiReactor<v1::PeerFrame, v1::PeerRep
       v1::PeerReply reply;
       *reply.mutable_result() = std::move(*result);
       absl::MutexLock lock(&mu_);
+      if (finish_) return;
       Write(std::move(reply));
       finish_ = absl::OkStatus();
       MaybeFinishLocked();
@@ -161,7 +189,7 @@ class ForwardReactor : public grpc::ServerBidiReactor<v1::PeerFrame, v1::PeerRep
   }
 
   void MaybeFinishLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
-    if (!finish_ || finished_ || write_in_flight_ || in_reaction_) return;
+    if (!finish_ || finished_ || write_in_flight_ || in_reaction_ > 0) return;
     finished_ = true;
     call_.reset();
     Finish(ToGrpcStatus(*finish_));
@@ -178,7 +206,10 @@ class ForwardReactor : public grpc::ServerBidiReactor<v1::PeerFrame, v1::PeerRep
   bool write_in_flight_ ABSL_GUARDED_BY(mu_) = false;
   std::optional<absl::Status> finish_ ABSL_GUARDED_BY(mu_);
   bool finished_ ABSL_GUARDED_BY(mu_) = false;
-  bool in_reaction_ ABSL_GUARDED_BY(mu_) = false;
+  // Reactions that may complete the call are running: Finish waits.
+  int in_reaction_ ABSL_GUARDED_BY(mu_) = 0;
+  bool headers_sent_ ABSL_GUARDED_BY(mu_) = false;
+  std::optional<v1::ForwardCall> held_call_ ABSL_GUARDED_BY(mu_);
 };
 
 }  // namespace

@@ -1,0 +1,453 @@
+// N cloud_svc replicas on one real PostgreSQL, with real connector_svc and
+// slapd processes: any replica serves any tenant, a lost or stopped replica
+// costs no login, and what must happen once happens once.
+
+#include <grpcpp/create_channel.h>
+#include <grpcpp/security/credentials.h>
+#include <grpcpp/support/sync_stream.h>
+
+#include <atomic>
+#include <set>
+#include <thread>
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
+#include "absl/strings/strip.h"
+#include "absl/synchronization/mutex.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "dirbridge/v1/auth.grpc.pb.h"
+#include "dirbridge/v1/mappings.grpc.pb.h"
+#include "dirbridge/v1/peer.grpc.pb.h"
+#include "tests/harness/postgres.h"
+#include "tests/harness/stack.h"
+
+namespace dirbridge::testing {
+namespace {
+
+using ::testing::HasSubstr;
+
+constexpr int kReplicas = 3;
+constexpr int kUsers = 300;
+constexpr char kSuffix[] = "dc=example,dc=com";
+
+// Logins from a backend as a real one would send them: one channel over
+// every replica's backend address (round robin over those whose health
+// says SERVING), retrying a call the server never took (UNAVAILABLE), as
+// gRPC's retry policy is for.
+std::shared_ptr<grpc::Channel> BackendChannel(const std::vector<const CloudSvc*>& replicas) {
+  std::vector<std::string> addrs;
+  for (const CloudSvc* r : replicas) addrs.push_back(absl::StrCat("127.0.0.1:", r->backend_port()));
+  grpc::SslCredentialsOptions ssl;
+  ssl.pem_root_certs = replicas.front()->backend_ca_pem();
+  grpc::ChannelArguments args;
+  args.SetServiceConfigJSON(R"({
+    "loadBalancingConfig": [{"round_robin": {}}],
+    "healthCheckConfig": {"serviceName": ""},
+    "methodConfig": [{
+      "name": [{"service": "dirbridge.v1.Auth"}],
+      "retryPolicy": {"maxAttempts": 4, "initialBackoff": "0.05s", "maxBackoff": "0.5s",
+                      "backoffMultiplier": 2, "retryableStatusCodes": ["UNAVAILABLE"]}}]})");
+  args.SetInt(GRPC_ARG_ENABLE_RETRIES, 1);
+  args.SetInt(GRPC_ARG_MAX_RECONNECT_BACKOFF_MS, 500);
+  args.SetSslTargetNameOverride("127.0.0.1");
+  return grpc::CreateCustomChannel(absl::StrCat("ipv4:", absl::StrJoin(addrs, ",")),
+                                   grpc::SslCredentials(ssl), args);
+}
+
+// A steady login load in the background: every failure is kept with when
+// it happened.
+class LoginLoad {
+ public:
+  LoginLoad(std::shared_ptr<grpc::Channel> channel, std::string token)
+      : stub_(v1::Auth::NewStub(channel)), token_(std::move(token)) {
+    thread_ = std::thread([this] { Loop(); });
+  }
+  ~LoginLoad() { Stop(); }
+
+  void Stop() {
+    stop_ = true;
+    if (thread_.joinable()) thread_.join();
+  }
+  int ok() const { return ok_; }
+  // Failures at or after `since`.
+  std::vector<std::string> FailuresSince(absl::Time since) {
+    absl::MutexLock lock(&mu_);
+    std::vector<std::string> out;
+    for (const auto& [when, what] : failures_) {
+      if (when >= since) out.push_back(absl::StrCat(absl::FormatTime(when), " ", what));
+    }
+    return out;
+  }
+  std::vector<std::string> Failures() { return FailuresSince(absl::InfinitePast()); }
+
+ private:
+  void Loop() {
+    for (int i = 0; !stop_; ++i) {
+      int n = i % kUsers + 1;
+      std::string uid = absl::StrFormat("user%05d", n);
+      v1::AuthenticateRequest req;
+      req.set_username(uid);
+      req.set_password("pw-" + uid);
+      v1::AuthenticateResponse resp;
+      absl::Time started = absl::Now();
+      grpc::Status st = stub_->Authenticate(Ctx(token_, absl::Seconds(10)).get(), req, &resp);
+      if (st.ok() && resp.result() == v1::AUTH_RESULT_OK) {
+        ++ok_;
+      } else {
+        absl::MutexLock lock(&mu_);
+        failures_.emplace_back(started, st.ok() ? absl::StrCat("result ", resp.result())
+                                                : st.error_message());
+      }
+      absl::SleepFor(absl::Milliseconds(10));
+    }
+  }
+
+  std::unique_ptr<v1::Auth::Stub> stub_;
+  const std::string token_;
+  std::atomic<bool> stop_{false};
+  std::atomic<int> ok_{0};
+  absl::Mutex mu_;
+  std::vector<std::pair<absl::Time, std::string>> failures_ ABSL_GUARDED_BY(mu_);
+  std::thread thread_;
+};
+
+class ReplicasTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    absl::StatusOr<Postgres*> pg = Postgres::Shared();
+    ASSERT_TRUE(pg.ok()) << pg.status();
+    pg_ = *pg;
+    if (!pg_->running()) {
+      ASSERT_TRUE(pg_->Start().ok());
+    }
+    absl::StatusOr<std::string> db = pg_->NewDatabase();
+    ASSERT_TRUE(db.ok()) << db.status();
+    db_ = *db;
+    SlapdOptions o;
+    o.users = kUsers;
+    slapd_ = std::make_unique<Slapd>(o);
+    ASSERT_TRUE(slapd_->Start().ok());
+    for (int i = 0; i < kReplicas; ++i) {
+      clouds_.push_back(std::make_unique<CloudSvc>());
+      absl::Status st = clouds_[i]->Start(Options(i));
+      ASSERT_TRUE(st.ok()) << st;
+    }
+    absl::StatusOr<Tenant> t = clouds_[0]->CreateTenant("acme");
+    ASSERT_TRUE(t.ok()) << t.status();
+    tenant_ = *t;
+    connector_ = std::make_unique<ConnectorSvc>(clouds_[0].get(), slapd_.get());
+    ASSERT_TRUE(connector_->Register(tenant_.token, "dc1").ok());
+  }
+
+  CloudSvc::Options Options(int i, std::vector<std::string> more = {}) {
+    CloudSvc::Options o;
+    o.tls = true;
+    o.replica_of = i == 0 ? nullptr : clouds_[0].get();
+    o.extra_flags = {"--store", pg_->uri(db_), "--store_password_file", pg_->password_file(),
+                     "--peer_addr", "127.0.0.1:0", "--replica_id", absl::StrCat("r", i),
+                     "--replica_heartbeat", "300ms", "--drain_timeout", "10s"};
+    o.extra_flags.insert(o.extra_flags.end(), more.begin(), more.end());
+    return o;
+  }
+
+  std::vector<std::string> TunnelAddresses() const {
+    std::vector<std::string> out;
+    for (const auto& c : clouds_) out.push_back(c->tunnel_address());
+    return out;
+  }
+
+  // The replica holding the connector's stream, as the store says; -1 for
+  // none (or more than one, while it moves).
+  int Holder() {
+    absl::StatusOr<std::string> out = pg_->Psql(
+        absl::StrCat("SELECT replica_id FROM sessions WHERE connector_id = '",
+                     connector_->connector_id(), "'"),
+        db_);
+    if (!out.ok()) return -1;
+    std::vector<std::string> rows =
+        absl::StrSplit(absl::StripAsciiWhitespace(*out), '\n', absl::SkipEmpty());
+    if (rows.size() != 1) return -1;
+    for (int i = 0; i < kReplicas; ++i) {
+      if (rows[0] == absl::StrCat("r", i)) return i;
+    }
+    return -1;
+  }
+
+  int WaitForHolder(absl::Duration timeout, int not_this = -2) {
+    int holder = -1;
+    WaitFor([&] { return (holder = Holder()) >= 0 && holder != not_this; }, timeout);
+    return holder;
+  }
+
+  v1::AuthResult Login(CloudSvc& via, int n) {
+    std::string uid = absl::StrFormat("user%05d", n);
+    v1::AuthenticateRequest req;
+    req.set_username(uid);
+    req.set_password("pw-" + uid);
+    v1::AuthenticateResponse resp;
+    grpc::Status st =
+        v1::Auth::NewStub(via.channel())->Authenticate(Ctx(tenant_.token).get(), req, &resp);
+    EXPECT_TRUE(st.ok()) << st.error_message();
+    return resp.result();
+  }
+
+  Postgres* pg_ = nullptr;
+  std::string db_;
+  std::unique_ptr<Slapd> slapd_;
+  std::vector<std::unique_ptr<CloudSvc>> clouds_;
+  Tenant tenant_;
+  std::unique_ptr<ConnectorSvc> connector_;
+};
+
+TEST_F(ReplicasTest, EveryReplicaReachesAConnectorAnotherHolds) {
+  // Only r0's address: the connector can be held by r0 alone.
+  ASSERT_TRUE(RunUntilConnected(*clouds_[0], tenant_.token, *connector_).ok());
+  ASSERT_EQ(WaitForHolder(absl::Seconds(5)), 0);
+  absl::StatusOr<std::string> ldif = slapd_->Search(
+      kSuffix, "sub", "(|(objectClass=inetOrgPerson)(objectClass=posixAccount))", {"1.1"});
+  ASSERT_TRUE(ldif.ok()) << ldif.status();
+  int want = 0;
+  for (absl::string_view line : absl::StrSplit(*ldif, '\n')) want += absl::StartsWith(line, "dn:");
+  ASSERT_GT(want, kUsers - 1);
+
+  for (int i = 0; i < kReplicas; ++i) {
+    SCOPED_TRACE(absl::StrCat("through r", i));
+    // ListConnectors on every replica: Connected, wherever it is held.
+    EXPECT_TRUE(clouds_[i]->WaitForStatus(tenant_.token, connector_->connector_id(),
+                                          v1::CONNECTOR_STATUS_CONNECTED, absl::Seconds(5)));
+    EXPECT_EQ(Login(*clouds_[i], 7 + i), v1::AUTH_RESULT_OK);
+    // GetUser: the same entry ldapsearch finds.
+    v1::GetUserRequest greq;
+    greq.set_username("user00042");
+    v1::User user;
+    grpc::Status st = clouds_[i]->directory().GetUser(Ctx(tenant_.token).get(), greq, &user);
+    ASSERT_TRUE(st.ok()) << st.error_message();
+    EXPECT_EQ(user.dn(), absl::StrCat("uid=user00042,ou=dept2,ou=people,", kSuffix));
+    // SearchUsers streams through the hop with credits: every user, once.
+    v1::SearchUsersRequest sreq;
+    sreq.set_base_dn(kSuffix);
+    sreq.set_page_size(50);
+    auto ctx = Ctx(tenant_.token, absl::Seconds(30));
+    auto reader = clouds_[i]->directory().SearchUsers(ctx.get(), sreq);
+    v1::SearchUsersResponse chunk;
+    std::set<std::string> dns;
+    int chunks = 0;
+    while (reader->Read(&chunk)) {
+      ++chunks;
+      for (const v1::User& u : chunk.users()) dns.insert(u.dn());
+    }
+    st = reader->Finish();
+    ASSERT_TRUE(st.ok()) << st.error_message();
+    EXPECT_EQ(static_cast<int>(dns.size()), want);
+    EXPECT_GT(chunks, 1);
+  }
+  // The holder's log shows the forwarded calls came in over the hop.
+  EXPECT_TRUE(absl::StrContains(clouds_[0]->process().Log(), "event=peer_forward_in origin=r1"));
+  EXPECT_TRUE(absl::StrContains(clouds_[0]->process().Log(), "event=peer_forward_in origin=r2"));
+}
+
+TEST_F(ReplicasTest, TheHopRefusesAConnectorCertificate) {
+  ASSERT_TRUE(RunUntilConnected(*clouds_[0], tenant_.token, *connector_).ok());
+  // The connector's own certificate is signed by the same CA: still not a
+  // replica, so the peer listener refuses it.
+  std::string cert = ReadFileOrEmpty(connector_->state_dir() + "/client-cert.pem");
+  std::string key = ReadFileOrEmpty(connector_->state_dir() + "/client-key.pem");
+  ASSERT_FALSE(cert.empty());
+  ASSERT_FALSE(key.empty());
+  grpc::SslCredentialsOptions ssl;
+  ssl.pem_root_certs = clouds_[0]->tunnel_ca_pem();
+  ssl.pem_cert_chain = cert;
+  ssl.pem_private_key = key;
+  grpc::ChannelArguments args;
+  args.SetSslTargetNameOverride("tunnel.dirbridge.internal");
+  auto stub = v1::ReplicaPeer::NewStub(grpc::CreateCustomChannel(
+      absl::StrCat("127.0.0.1:", clouds_[0]->peer_port()), grpc::SslCredentials(ssl), args));
+  grpc::ClientContext ctx;
+  ctx.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(5)));
+  auto stream = stub->Forward(&ctx);
+  v1::PeerFrame frame;
+  frame.mutable_call()->set_tenant_id(tenant_.tenant_id);
+  frame.mutable_call()->set_connector_id(connector_->connector_id());
+  frame.mutable_call()->mutable_request()->mutable_get_user()->set_username("user00001");
+  stream->Write(frame);
+  stream->WritesDone();
+  v1::PeerReply reply;
+  EXPECT_FALSE(stream->Read(&reply));
+  grpc::Status st = stream->Finish();
+  EXPECT_EQ(st.error_code(), grpc::StatusCode::PERMISSION_DENIED) << st.error_message();
+}
+
+TEST_F(ReplicasTest, SigkillOfTheHolderCostsNoLoginOnceItsConnectorsMoved) {
+  connector_->SetCloudAddresses(TunnelAddresses());
+  ASSERT_TRUE(RunUntilConnected(*clouds_[0], tenant_.token, *connector_).ok());
+  int holder = WaitForHolder(absl::Seconds(5));
+  ASSERT_GE(holder, 0);
+  std::vector<const CloudSvc*> others;
+  for (int i = 0; i < kReplicas; ++i) {
+    if (i != holder) others.push_back(clouds_[i].get());
+  }
+  LoginLoad load(BackendChannel(others), tenant_.token);
+  ASSERT_TRUE(WaitFor([&] { return load.ok() > 20; }, absl::Seconds(10)));
+  absl::Time killed = absl::Now();
+  clouds_[holder]->Kill();
+  int moved_to = WaitForHolder(absl::Seconds(10), holder);
+  absl::Duration failover = absl::Now() - killed;
+  ASSERT_GE(moved_to, 0) << connector_->process().Log();
+  std::printf("failover: connector on r%d again after %s\n", moved_to,
+              absl::FormatDuration(failover).c_str());
+  EXPECT_LT(failover, absl::Seconds(5));
+  int before = load.ok();
+  ASSERT_TRUE(WaitFor([&] { return load.ok() > before + 100; }, absl::Seconds(20)));
+  load.Stop();
+  EXPECT_THAT(load.FailuresSince(killed + absl::Seconds(5)), ::testing::IsEmpty());
+  std::printf("logins failed during the failover: %zu\n", load.Failures().size());
+  // It moved: no Not Connected alert stands for it.
+  absl::StatusOr<std::vector<v1::Alert>> alerts = clouds_[moved_to]->Alerts(tenant_.token, true);
+  ASSERT_TRUE(alerts.ok());
+  EXPECT_THAT(*alerts, ::testing::IsEmpty());
+}
+
+TEST_F(ReplicasTest, RollingRestartFailsNoLogin) {
+  connector_->SetCloudAddresses(TunnelAddresses());
+  ASSERT_TRUE(RunUntilConnected(*clouds_[0], tenant_.token, *connector_).ok());
+  ASSERT_GE(WaitForHolder(absl::Seconds(5)), 0);
+  std::vector<const CloudSvc*> all;
+  for (const auto& c : clouds_) all.push_back(c.get());
+  LoginLoad load(BackendChannel(all), tenant_.token);
+  ASSERT_TRUE(WaitFor([&] { return load.ok() > 20; }, absl::Seconds(10)));
+  for (int i = 0; i < kReplicas; ++i) {
+    SCOPED_TRACE(absl::StrCat("restarting r", i));
+    clouds_[i]->Signal(SIGTERM);
+    ASSERT_TRUE(clouds_[i]->process().Wait(absl::Seconds(20)).ok());
+    ASSERT_TRUE(clouds_[i]->Restart().ok());
+    int before = load.ok();
+    ASSERT_TRUE(WaitFor([&] { return load.ok() > before + 30; }, absl::Seconds(20)));
+    ASSERT_GE(WaitForHolder(absl::Seconds(5)), 0);
+  }
+  load.Stop();
+  EXPECT_THAT(load.Failures(), ::testing::IsEmpty());
+  std::printf("logins during the rolling restart: %d, failed: %zu\n", load.ok(),
+              load.Failures().size());
+  // Each holder in turn said Goaway; the connector moved each time.
+  EXPECT_TRUE(absl::StrContains(connector_->process().Log(), "event=cloud_goaway"));
+}
+
+TEST_F(ReplicasTest, AConnectorGoneFromEveryReplicaRaisesOneAlert) {
+  connector_->SetCloudAddresses(TunnelAddresses());
+  ASSERT_TRUE(RunUntilConnected(*clouds_[0], tenant_.token, *connector_).ok());
+  int holder = WaitForHolder(absl::Seconds(5));
+  ASSERT_GE(holder, 0);
+  connector_->Kill();
+  // Mourned a dead-window (3 × 300 ms) after it left, by the replica that
+  // held it; the others see the same alert in the store.
+  ASSERT_TRUE(WaitFor(
+      [&] {
+        absl::StatusOr<std::vector<v1::Alert>> a = clouds_[0]->Alerts(tenant_.token, true);
+        return a.ok() && !a->empty();
+      },
+      absl::Seconds(10)));
+  absl::SleepFor(absl::Seconds(2));  // the scenario: time for any second alert to appear
+  for (int i = 0; i < kReplicas; ++i) {
+    absl::StatusOr<std::vector<v1::Alert>> all = clouds_[i]->Alerts(tenant_.token, false);
+    ASSERT_TRUE(all.ok());
+    ASSERT_EQ(all->size(), 1u) << "r" << i;
+    EXPECT_EQ((*all)[0].kind(), v1::ALERT_KIND_CONNECTOR_NOT_CONNECTED);
+    EXPECT_TRUE(clouds_[i]->WaitForStatus(tenant_.token, connector_->connector_id(),
+                                          v1::CONNECTOR_STATUS_NOT_CONNECTED, absl::Seconds(2)));
+  }
+}
+
+TEST_F(ReplicasTest, AScheduledImportRunsOncePerIntervalAcrossReplicas) {
+  for (auto& c : clouds_) {
+    c->Kill();
+  }
+  // A fast scheduler on every replica: each one sees the run due.
+  for (int i = 0; i < kReplicas; ++i) {
+    ASSERT_TRUE(clouds_[i]->Start(Options(i, {"--scheduler_tick", "50ms"})).ok());
+  }
+  connector_ = std::make_unique<ConnectorSvc>(clouds_[0].get(), slapd_.get());
+  ASSERT_TRUE(connector_->Register(tenant_.token, "dc2").ok());
+  connector_->SetCloudAddresses(TunnelAddresses());
+  ASSERT_TRUE(RunUntilConnected(*clouds_[0], tenant_.token, *connector_).ok());
+  v1::CreateMappingRequest creq;
+  creq.set_name("everyone");
+  creq.set_base_dn(kSuffix);
+  creq.mutable_sync_interval()->set_seconds(2);
+  v1::Mapping mapping;
+  auto mappings = v1::Mappings::NewStub(clouds_[1]->channel());
+  grpc::Status st = mappings->CreateMapping(Ctx(tenant_.token).get(), creq, &mapping);
+  ASSERT_TRUE(st.ok()) << st.error_message();
+  auto runs = [&] {
+    int n = 0;
+    for (auto& c : clouds_) {
+      for (absl::string_view line : absl::StrSplit(c->process().Log(), '\n')) {
+        n += absl::StrContains(line, "event=import_start") &&
+             absl::StrContains(line, mapping.mapping_id());
+      }
+    }
+    return n;
+  };
+  absl::SleepFor(absl::Seconds(11));  // the scenario: about five intervals pass
+  int n = runs();
+  std::printf("scheduled runs across %d replicas in 11 s: %d\n", kReplicas, n);
+  // Once per interval (2 s ± 10% jitter) over 11 s: 4 to 6 runs. Once per
+  // replica would be three times that.
+  EXPECT_GE(n, 4);
+  EXPECT_LE(n, 6);
+}
+
+TEST_F(ReplicasTest, ARegistrationKeyIsRedeemedOnceAcrossReplicas) {
+  v1::CreateConnectorRequest creq;
+  creq.set_name("raced");
+  v1::Connector c;
+  ASSERT_TRUE(clouds_[0]->admin().CreateConnector(Ctx(tenant_.token).get(), creq, &c).ok());
+  v1::GetRegistrationKeyRequest kreq;
+  kreq.set_connector_id(c.connector_id());
+  v1::GetRegistrationKeyResponse key;
+  ASSERT_TRUE(clouds_[0]->admin().GetRegistrationKey(Ctx(tenant_.token).get(), kreq, &key).ok());
+  std::atomic<int> succeeded{0};
+  std::vector<std::thread> racers;
+  for (int i = 0; i < kReplicas; ++i) {
+    racers.emplace_back([&, i] {
+      std::string dir = MakeTempDir("raced");
+      int code = -1;
+      absl::StatusOr<std::string> out = RunCommand(
+          {ConnectorBinary(), "register", "--cloud", clouds_[i]->tunnel_address(), "--state_dir",
+           dir + "/state", "--ca_sha256", key.ca_sha256()},
+          &code, {"DIRBRIDGE_REGISTRATION_KEY=" + key.registration_key()});
+      if (out.ok() && code == 0) ++succeeded;
+    });
+  }
+  for (auto& t : racers) t.join();
+  EXPECT_EQ(succeeded.load(), 1);
+}
+
+TEST_F(ReplicasTest, PostgresStoppedMeansUnavailableThenRecoveryWithoutRestart) {
+  connector_->SetCloudAddresses(TunnelAddresses());
+  ASSERT_TRUE(RunUntilConnected(*clouds_[0], tenant_.token, *connector_).ok());
+  ASSERT_TRUE(pg_->Stop().ok());
+  for (int i = 0; i < kReplicas; ++i) {
+    v1::ListConnectorsResponse resp;
+    grpc::Status st = clouds_[i]->admin().ListConnectors(Ctx(tenant_.token, absl::Seconds(15)).get(),
+                                                         v1::ListConnectorsRequest(), &resp);
+    EXPECT_EQ(st.error_code(), grpc::StatusCode::UNAVAILABLE) << "r" << i << ": "
+                                                              << st.error_message();
+  }
+  absl::SleepFor(absl::Seconds(2));  // the scenario: heartbeats fail meanwhile
+  ASSERT_TRUE(pg_->Start().ok());
+  for (int i = 0; i < kReplicas; ++i) {
+    EXPECT_FALSE(clouds_[i]->process().Wait(absl::ZeroDuration()).ok())
+        << "r" << i << " exited: " << clouds_[i]->process().Log();
+    EXPECT_TRUE(clouds_[i]->WaitForStatus(tenant_.token, connector_->connector_id(),
+                                          v1::CONNECTOR_STATUS_CONNECTED, absl::Seconds(20)))
+        << "r" << i;
+    EXPECT_EQ(Login(*clouds_[i], 11 + i), v1::AUTH_RESULT_OK);
+  }
+}
+
+}  // namespace
+}  // namespace dirbridge::testing
