@@ -29,6 +29,7 @@
 #include "dirbridge/v1/keys.grpc.pb.h"
 #include "dirbridge/v1/mappings.grpc.pb.h"
 #include "grpc/health/v1/health.grpc.pb.h"
+#include "tests/bench/bench_replicas.h"
 #include "tests/bench/bench_tenant.h"
 #include "tests/bench/fake_connectors.h"
 #include "tests/bench/measure.h"
@@ -47,8 +48,8 @@ ABSL_FLAG(int, auth_repeats, 7,
           "of a shared machine falls on both sides of one ratio.");
 ABSL_FLAG(std::string, json, "", "Also write the results here as JSON.");
 ABSL_FLAG(std::vector<std::string>, figures,
-          std::vector<std::string>({"rtt", "auth", "search", "import", "import_pg", "ekeys",
-                                    "sessions"}),
+          std::vector<std::string>({"rtt", "forward", "auth", "search", "import", "import_pg",
+                                    "ekeys", "sessions"}),
           "Which figures to measure.");
 
 namespace dirbridge::bench {
@@ -65,16 +66,6 @@ struct Figure {
   std::string note;
 };
 
-double Median(std::vector<double> v) {
-  if (v.empty()) return 0;
-  std::sort(v.begin(), v.end());
-  return v[v.size() / 2];
-}
-double Pct(std::vector<double> v, double p) {
-  if (v.empty()) return 0;
-  std::sort(v.begin(), v.end());
-  return v[std::min(v.size() - 1, static_cast<size_t>(p * v.size()))];
-}
 std::string Mmm(const std::vector<double>& v, const char* fmt = "%.3g") {
   if (v.empty()) return "-";
   auto [lo, hi] = std::minmax_element(v.begin(), v.end());
@@ -159,6 +150,23 @@ absl::Status Run() {
     }
     figs.push_back(p50);
     figs.push_back(p99);
+  }
+
+  // 1b. The same call through a replica that does not hold the connector:
+  // one mutually authenticated peer hop more.
+  if (want("forward")) {
+    Figure f{"forwarded round trip (2 replicas), p50", "ms", "same call on the holder, p50",
+             "<= 1.5x"};
+    std::vector<double> held, forwarded;
+    absl::Status st = ForwardedRoundTrips(*w.slapd, repeats, absl::GetFlag(FLAGS_rtt_calls) / 2,
+                                          &held, &forwarded);
+    if (!st.ok()) return st;
+    for (size_t r = 0; r < held.size(); ++r) {
+      f.values.push_back(forwarded[r]);
+      f.floors.push_back(held[r]);
+      f.ratios.push_back(forwarded[r] / held[r]);
+    }
+    figs.push_back(f);
   }
 
   // 2. Authenticate throughput.

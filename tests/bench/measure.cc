@@ -226,4 +226,16 @@ double DirbridgeAuthThroughput(std::shared_ptr<grpc::Channel> channel, const std
   return ok / absl::ToDoubleSeconds(duration);
 }
 
+double Median(std::vector<double> v) {
+  if (v.empty()) return 0;
+  std::sort(v.begin(), v.end());
+  return v[v.size() / 2];
+}
+
+double Pct(std::vector<double> v, double p) {
+  if (v.empty()) return 0;
+  std::sort(v.begin(), v.end());
+  return v[std::min(v.size() - 1, static_cast<size_t>(p * v.size()))];
+}
+
 }  // namespace dirbridge::bench

@@ -16,6 +16,9 @@ namespace dirbridge::bench {
 // A field of /proc/PID/status in KiB (VmRSS, VmHWM), or -1.
 int64_t ProcKb(pid_t pid, const std::string& field);
 double Ms(absl::Duration d);
+// The median and the p-th quantile (0..1) of samples; 0 for none.
+double Median(std::vector<double> v);
+double Pct(std::vector<double> v, double p);
 // User + system CPU seconds a process has used, all its threads (0 for pid 0:
 // this process).
 double CpuSeconds(pid_t pid);

@@ -4,6 +4,7 @@
 
 #include <deque>
 
+#include "absl/container/flat_hash_set.h"
 #include "absl/strings/match.h"
 #include "cloud_svc/identity/tunnel_ca.h"
 #include "cloud_svc/routing/peer/forwarded_call.h"
@@ -22,11 +23,23 @@ bool PresentsReplicaCert(const grpc::CallbackServerContext& context) {
   if (!auth) return false;
   std::vector<grpc::string_ref> pems = auth->FindPropertyValues(GRPC_X509_PEM_CERT_PROPERTY_NAME);
   if (pems.empty()) return false;
-  absl::StatusOr<x509::CertInfo> info =
-      x509::Inspect(std::string(pems.front().data(), pems.front().size()));
+  std::string pem(pems.front().data(), pems.front().size());
+  // Every call of a connection presents the same certificate: parse each
+  // one once. Only replica certificates are kept, and replicas are few.
+  static absl::Mutex mu(absl::kConstInit);
+  static auto* known = new absl::flat_hash_set<std::string>();
+  {
+    absl::MutexLock lock(&mu);
+    if (known->contains(pem)) return true;
+  }
+  absl::StatusOr<x509::CertInfo> info = x509::Inspect(pem);
   if (!info.ok()) return false;
   for (const std::string& uri : info->uri_sans) {
-    if (absl::StartsWith(uri, kReplicaUriPrefix)) return true;
+    if (absl::StartsWith(uri, kReplicaUriPrefix)) {
+      absl::MutexLock lock(&mu);
+      if (known->size() < 1024) known->insert(std::move(pem));
+      return true;
+    }
   }
   return false;
 }
@@ -161,8 +174,16 @@ class ForwardReactor : public grpc::ServerBidiReactor<v1::PeerFrame, v1::PeerRep
       *reply.mutable_result() = std::move(*result);
       absl::MutexLock lock(&mu_);
       if (finish_) return;
-      Write(std::move(reply));
       finish_ = absl::OkStatus();
+      if (!write_in_flight_ && in_reaction_ == 0) {
+        // The usual case: answer and status in one step.
+        last_ = std::move(reply);
+        finished_ = true;
+        call_.reset();
+        StartWriteAndFinish(&last_, grpc::WriteOptions(), grpc::Status::OK);
+        return;
+      }
+      Write(std::move(reply));
       MaybeFinishLocked();
     };
     spdlog::debug("event=peer_forward_in origin={} connector={}",
@@ -210,6 +231,7 @@ class ForwardReactor : public grpc::ServerBidiReactor<v1::PeerFrame, v1::PeerRep
   int in_reaction_ ABSL_GUARDED_BY(mu_) = 0;
   bool headers_sent_ ABSL_GUARDED_BY(mu_) = false;
   std::optional<v1::ForwardCall> held_call_ ABSL_GUARDED_BY(mu_);
+  v1::PeerReply last_;  // written once, by StartWriteAndFinish
 };
 
 }  // namespace
