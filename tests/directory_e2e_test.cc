@@ -14,6 +14,8 @@
 #include "absl/strings/strip.h"
 #include "common/ldap_escape.h"
 #include "gmock/gmock.h"
+#include "google/rpc/error_details.pb.h"
+#include "google/rpc/status.pb.h"
 #include "gtest/gtest.h"
 #include "tests/harness/stack.h"
 
@@ -293,10 +295,21 @@ TEST_F(DirectoryTest, BadInputIsAClearStatus) {
   EXPECT_EQ(ous("this is not a DN").error_code(), grpc::StatusCode::INVALID_ARGUMENT);
   EXPECT_EQ(ous("dc=nowhere,dc=test").error_code(), grpc::StatusCode::PERMISSION_DENIED);
   std::vector<v1::User> users;
-  for (uint32_t page : {0u, 1000000000u}) {
+  // Unset means default (the connector's ldap.page_size); too large is
+  // refused with the bounds, and a BadRequest naming the field.
+  ASSERT_TRUE(SearchUsers(kSuffix, "", 0, &users).ok());
+  EXPECT_FALSE(users.empty());
+  for (uint32_t page : {10001u, 1000000000u}) {
     grpc::Status st = SearchUsers(kSuffix, "", page, &users);
     EXPECT_EQ(st.error_code(), grpc::StatusCode::INVALID_ARGUMENT) << page;
-    EXPECT_THAT(st.error_message(), HasSubstr("page_size"));
+    EXPECT_THAT(st.error_message(), HasSubstr("from 1 to 10000"));
+    google::rpc::Status details;
+    ASSERT_TRUE(details.ParseFromString(st.error_details()));
+    ASSERT_EQ(details.details_size(), 1);
+    google::rpc::BadRequest bad;
+    ASSERT_TRUE(details.details(0).UnpackTo(&bad));
+    ASSERT_EQ(bad.field_violations_size(), 1);
+    EXPECT_EQ(bad.field_violations(0).field(), "page_size");
   }
   EXPECT_EQ(SearchUsers(kSuffix, slapd_->GroupDn("no-such-group"), 10, &users).error_code(),
             grpc::StatusCode::NOT_FOUND);
