@@ -63,6 +63,9 @@ class SqliteStore : public Store {
   absl::Status SetMappingRun(const MappingRecord& mapping) override;
   absl::Status SetNextRun(absl::string_view tenant_id, absl::string_view mapping_id,
                           absl::Time next_run_at) override;
+  absl::StatusOr<MappingRecord> UpdateMapping(const MappingRecord& mapping) override;
+  absl::StatusOr<uint64_t> DeleteMapping(absl::string_view tenant_id, absl::string_view mapping_id,
+                                         absl::Time now) override;
 
   // UserStore (sqlite_users.cc).
   absl::StatusOr<UpsertCounts> UpsertUsers(const MappingRecord& mapping, absl::string_view run_id,
