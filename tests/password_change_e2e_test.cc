@@ -7,32 +7,22 @@
 #include "absl/strings/str_cat.h"
 #include "common/crypto.h"
 #include "common/sealed_password.h"
-#include "dirbridge/v1/auth.grpc.pb.h"
 #include "gmock/gmock.h"
-#include "google/rpc/error_details.pb.h"
-#include "google/rpc/status.pb.h"
 #include "gtest/gtest.h"
-#include "tests/harness/stack.h"
+#include "tests/auth_fixture.h"
+#include "tests/harness/bad_request.h"
 
 namespace dirbridge::testing {
 namespace {
 
 using ::testing::HasSubstr;
 
-class PasswordChangeTest : public ::testing::Test {
+class PasswordChangeTest : public AuthTest {
  protected:
   void Start(std::vector<std::string> cloud_flags = {}, std::string ppolicy_extra = "") {
     SlapdOptions opts;
-    opts.users = 10;
-    opts.ppolicy = true;
     opts.ppolicy_extra = std::move(ppolicy_extra);
-    CloudSvc::Options co;
-    co.extra_flags = std::move(cloud_flags);
-    absl::Status st = stack_.Start(opts, co);
-    ASSERT_TRUE(st.ok()) << st;
-    st = stack_.RunConnector();
-    ASSERT_TRUE(st.ok()) << st;
-    auth_ = v1::Auth::NewStub(cloud_.channel());
+    AuthTest::Start(std::move(cloud_flags), opts);
   }
 
   grpc::Status Change(const v1::ChangePasswordRequest& req, v1::ChangePasswordResponse* out) {
@@ -54,13 +44,7 @@ class PasswordChangeTest : public ::testing::Test {
     return resp.result();
   }
   v1::AuthResult Login(const std::string& user, const std::string& password) {
-    v1::AuthenticateRequest req;
-    req.set_username(user);
-    req.set_password(password);
-    v1::AuthenticateResponse resp;
-    grpc::Status st = auth_->Authenticate(Ctx(tenant_.token).get(), req, &resp);
-    EXPECT_TRUE(st.ok()) << user << ": " << st.error_message();
-    return resp.result();
+    return Result(user, password);
   }
   std::string Seal(const std::string& password, const std::string& user) {
     absl::StatusOr<v1::Connector> c =
@@ -72,25 +56,6 @@ class PasswordChangeTest : public ::testing::Test {
     EXPECT_TRUE(box.ok());
     return box.ok() ? *box : "";
   }
-  // The fields of the BadRequest an INVALID_ARGUMENT carries.
-  static std::vector<std::string> ViolatedFields(const grpc::Status& st) {
-    google::rpc::Status details;
-    std::vector<std::string> fields;
-    if (!details.ParseFromString(st.error_details())) return fields;
-    for (const auto& any : details.details()) {
-      google::rpc::BadRequest bad;
-      if (!any.UnpackTo(&bad)) continue;
-      for (const auto& v : bad.field_violations()) fields.push_back(v.field());
-    }
-    return fields;
-  }
-
-  Stack stack_;
-  std::unique_ptr<Slapd>& slapd_ = stack_.slapd;
-  CloudSvc& cloud_ = stack_.cloud;
-  Tenant& tenant_ = stack_.tenant;
-  std::unique_ptr<ConnectorSvc>& connector_ = stack_.connector;
-  std::unique_ptr<v1::Auth::Stub> auth_;
 };
 
 TEST_F(PasswordChangeTest, NewPasswordLogsInAndOldNoLonger) {
@@ -211,11 +176,8 @@ TEST_F(PasswordChangeTest, ThrottleSharedWithAuthenticate) {
   v1::ChangePasswordResponse resp;
   EXPECT_EQ(Change("user00008", "pw-user00008", "N3w-Pa55-eight", &resp).error_code(),
             grpc::StatusCode::RESOURCE_EXHAUSTED);
-  v1::AuthenticateRequest req;
-  req.set_username("user00008");
-  req.set_password("pw-user00008");
   v1::AuthenticateResponse auth;
-  EXPECT_EQ(auth_->Authenticate(Ctx(tenant_.token).get(), req, &auth).error_code(),
+  EXPECT_EQ(Auth("user00008", "pw-user00008", &auth).error_code(),
             grpc::StatusCode::RESOURCE_EXHAUSTED);
 }
 

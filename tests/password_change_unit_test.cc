@@ -1,22 +1,17 @@
 // The pieces of ChangePassword that need no server: how each directory's
-// answer is typed, AD's unicodePwd value, the dispatcher's sealed boxes,
-// and the field a refusal names across the tunnel.
+// answer is typed, AD's unicodePwd value, and the field a refusal names
+// across the tunnel (the dispatcher's part is in auth_unit_test.cc).
 
 #include <ldap.h>
 
 #include "common/call_status.h"
-#include "common/crypto.h"
 #include "common/field_error.h"
 #include "common/grpc_status.h"
-#include "common/sealed_password.h"
-#include "connector_svc/dispatcher.h"
 #include "connector_svc/ldap/change_outcome.h"
-#include "connector_svc/ldap/fake_directory.h"
 #include "gmock/gmock.h"
 #include "google/rpc/error_details.pb.h"
 #include "google/rpc/status.pb.h"
 #include "gtest/gtest.h"
-#include "tests/dispatch_and_wait.h"
 
 namespace dirbridge {
 namespace {
@@ -133,62 +128,6 @@ TEST(FieldErrorTest, TravelsTheTunnelAndReachesTheRpcEdgeAsBadRequest) {
   // Any INVALID_ARGUMENT carries one; other codes none.
   EXPECT_FALSE(ToGrpcStatus(absl::InvalidArgumentError("bad")).error_details().empty());
   EXPECT_TRUE(ToGrpcStatus(absl::NotFoundError("gone")).error_details().empty());
-}
-
-class DispatcherChangeTest : public ::testing::Test {
- protected:
-  DispatcherChangeTest()
-      : key_(*crypto::GenerateX25519()), dispatcher_(&directory_, 2, "tenant-1", key_) {
-    directory_.SetPassword("alice", "right-one");
-  }
-  v1::CallResult Run(v1::ChangePasswordRequest req) {
-    v1::CallRequest call;
-    call.set_call_id(1);
-    *call.mutable_change_password() = std::move(req);
-    return connector::DispatchAndWait(dispatcher_, call, absl::Seconds(5));
-  }
-  std::string Box(const std::string& pw, const std::string& user) {
-    return *crypto::Seal(key_.public_key, pw, SealedPasswordAad("tenant-1", user),
-                         kSealedPasswordInfo);
-  }
-  connector::FakeDirectory directory_;
-  crypto::X25519KeyPair key_;
-  connector::Dispatcher dispatcher_;
-};
-
-TEST_F(DispatcherChangeTest, SealedPlainAndBlank) {
-  v1::ChangePasswordRequest req;
-  req.set_username("alice");
-  req.set_sealed_old_password(Box("right-one", "alice"));
-  req.set_sealed_new_password(Box("right-two", "alice"));
-  v1::CallResult r = Run(req);
-  ASSERT_EQ(r.code(), 0) << r.message();
-  EXPECT_EQ(r.change_password().result(), v1::AUTH_RESULT_OK);
-  // Now the old one is wrong.
-  req.set_sealed_new_password(Box("right-three", "alice"));
-  EXPECT_EQ(Run(req).change_password().result(), v1::AUTH_RESULT_INVALID_CREDENTIALS);
-  // Another user's box for the new password: refused, naming the field.
-  req.set_sealed_old_password(Box("right-two", "alice"));
-  req.set_sealed_new_password(Box("right-three", "bob"));
-  r = Run(req);
-  EXPECT_EQ(r.code(), static_cast<int>(absl::StatusCode::kInvalidArgument));
-  EXPECT_EQ(r.field(), "sealed_new_password");
-  // Blank, sealed or not, never reaches the directory.
-  size_t checked = directory_.checked_passwords().size();
-  req.set_sealed_new_password(Box("  ", "alice"));
-  r = Run(req);
-  EXPECT_EQ(r.field(), "new_password");
-  req.clear_sealed_old_password();
-  req.set_old_password("\t");
-  EXPECT_EQ(Run(req).field(), "old_password");
-  EXPECT_EQ(directory_.checked_passwords().size(), checked);
-  // The directory's policy speaks through the result.
-  req.clear_old_password();
-  req.set_sealed_old_password(Box("right-two", "alice"));
-  req.set_sealed_new_password(Box("short", "alice"));
-  r = Run(req);
-  EXPECT_EQ(r.change_password().result(), v1::AUTH_RESULT_PASSWORD_REJECTED);
-  EXPECT_THAT(r.change_password().message(), HasSubstr("minimum length"));
 }
 
 }  // namespace
