@@ -207,14 +207,18 @@ absl::StatusOr<v1::User> Dispatcher::GetUser(const v1::GetUserRequest& request,
   }
   absl::StatusOr<v1::User> user = directory_->GetUser(request.username(), ctx);
   if (!user.ok() || request.within_groups().empty()) return user;
-  std::vector<std::string> asked(request.within_groups().begin(), request.within_groups().end());
-  absl::StatusOr<std::vector<std::string>> in = directory_->NestedGroupsOf(user->dn(), asked, ctx);
-  if (!in.ok()) return in.status();
-  for (std::string& g : *in) {
+  // Groups the user is in directly need no walk (a walk reads a whole
+  // group on servers without the in-chain rule).
+  std::vector<std::string> asked;
+  for (const std::string& g : request.within_groups()) {
     if (std::find(user->groups().begin(), user->groups().end(), g) == user->groups().end()) {
-      user->add_groups(std::move(g));
+      asked.push_back(g);
     }
   }
+  if (asked.empty()) return user;
+  absl::StatusOr<std::vector<std::string>> in = directory_->NestedGroupsOf(user->dn(), asked, ctx);
+  if (!in.ok()) return in.status();
+  for (std::string& g : *in) user->add_groups(std::move(g));
   return user;
 }
 

@@ -128,6 +128,11 @@ TEST_F(MappingChangesTest, UpdateChecksTheMaskAndTheFields) {
   m.add_group_dns("nope");
   st = Update(m, {"group_dns"}, &out);
   EXPECT_EQ(ViolatedField(st), "mapping.group_dns");
+  m.clear_group_dns();
+  for (int i = 0; i < 65; ++i) m.add_group_dns(absl::StrCat("cn=g", i, ",", kSuffix));
+  st = Update(m, {"group_dns"}, &out);
+  EXPECT_THAT(st.error_message(), HasSubstr("at most 64"));
+  EXPECT_EQ(ViolatedField(st), "mapping.group_dns");
   m.set_mapping_id("");
   EXPECT_EQ(ViolatedField(Update(m, {"name"}, &out)), "mapping.mapping_id");
   m.set_mapping_id("no-such-mapping");

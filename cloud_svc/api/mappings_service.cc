@@ -19,6 +19,9 @@ namespace {
 constexpr int kDefaultUserPage = 100;
 constexpr int kMaxUserPage = 1000;
 
+// The connector answers GetUserRequest.within_groups of at most as many.
+constexpr size_t kMaxMappingDns = 64;
+
 // A cheap check; the connector, which speaks LDAP, checks DNs properly.
 absl::Status CheckDn(const std::string& dn, const std::string& field, const std::string& what) {
   if (dn.empty()) return FieldError(field, absl::StrCat(what, " is required"));
@@ -36,6 +39,13 @@ absl::Status CheckDefinition(const MappingRecord& m, const std::string& prefix) 
     return FieldError(prefix + "name", "name is required (at most 200 bytes)");
   }
   RETURN_IF_ERROR(CheckDn(m.base_dn, prefix + "base_dn", "base_dn"));
+  // Each costs a search (a group walk, too) on every import, and Activate
+  // asks the connector about every group (GetUserRequest.within_groups).
+  if (m.ou_dns.size() > kMaxMappingDns || m.group_dns.size() > kMaxMappingDns) {
+    return FieldError(prefix + (m.ou_dns.size() > kMaxMappingDns ? "ou_dns" : "group_dns"),
+                      absl::StrCat("a mapping lists at most ", kMaxMappingDns,
+                                   " OUs and ", kMaxMappingDns, " groups"));
+  }
   for (const auto& o : m.ou_dns) RETURN_IF_ERROR(CheckDn(o, prefix + "ou_dns", "ou_dns entry"));
   for (const auto& g : m.group_dns) {
     RETURN_IF_ERROR(CheckDn(g, prefix + "group_dns", "group_dns entry"));
@@ -138,7 +148,9 @@ absl::Status MappingsService::DoUpdateMapping(const std::string& tenant,
     if (p == "base_dn") m.base_dn = in.base_dn();
     if (p == "ou_dns") m.ou_dns.assign(in.ou_dns().begin(), in.ou_dns().end());
     if (p == "group_dns") m.group_dns.assign(in.group_dns().begin(), in.group_dns().end());
-    if (p == "sync_interval") m.sync_interval = SyncInterval(in.has_sync_interval(), in.sync_interval());
+    if (p == "sync_interval") {
+      m.sync_interval = SyncInterval(in.has_sync_interval(), in.sync_interval());
+    }
   }
   RETURN_IF_ERROR(CheckDefinition(m, "mapping."));
   if (m.base_dn != before.base_dn || m.ou_dns != before.ou_dns ||

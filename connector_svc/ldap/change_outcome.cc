@@ -19,7 +19,8 @@ ChangeOutcome Rejected(std::string message) {
   return {v1::AUTH_RESULT_PASSWORD_REJECTED, std::move(message)};
 }
 
-constexpr char kTooShort[] = "the new password is shorter than the password policy's minimum length";
+constexpr char kTooShort[] =
+    "the new password is shorter than the password policy's minimum length";
 constexpr char kQuality[] =
     "the new password does not meet the password policy's quality (complexity) rules";
 constexpr char kHistory[] = "the new password is in the password history: it was used before";

@@ -157,7 +157,8 @@ class FakeDirectory : public Directory {
       return ChangeOutcome{v1::AUTH_RESULT_INVALID_CREDENTIALS, ""};
     }
     if (new_password.size() < kMinPasswordLength) {
-      return ChangeOutcome{v1::AUTH_RESULT_PASSWORD_REJECTED, "fake: shorter than the minimum length"};
+      return ChangeOutcome{v1::AUTH_RESULT_PASSWORD_REJECTED,
+                           "fake: shorter than the minimum length"};
     }
     it->second = new_password;
     return ChangeOutcome{v1::AUTH_RESULT_OK, ""};
