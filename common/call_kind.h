@@ -17,6 +17,7 @@ inline const char* CallKindName(v1::CallRequest::RequestCase kind) {
     case v1::CallRequest::kAuthenticate: return "authenticate";
     case v1::CallRequest::kWrapNewEkey: return "wrap_new_ekey";
     case v1::CallRequest::kSealEkeys: return "seal_ekeys";
+    case v1::CallRequest::kChangePassword: return "change_password";
     case v1::CallRequest::REQUEST_NOT_SET: return "none";
   }
   return "unknown";

@@ -1,9 +1,13 @@
 #include "connector_svc/dispatcher.h"
 
+#include <algorithm>
+
+#include "absl/cleanup/cleanup.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/strip.h"
 #include "common/call_kind.h"
 #include "common/call_status.h"
+#include "common/field_error.h"
 #include "common/log.h"
 #include "common/memory.h"
 #include "common/metrics.h"
@@ -99,29 +103,51 @@ absl::Status Dispatcher::SearchUsers(const v1::SearchUsersRequest& request, Call
       });
 }
 
-absl::StatusOr<std::string> Dispatcher::Password(const v1::AuthenticateRequest& request) const {
+absl::StatusOr<std::string> Dispatcher::OpenPassword(const std::string& clear,
+                                                     const std::string& sealed,
+                                                     const std::string& username,
+                                                     absl::string_view field) const {
   std::string password;
-  if (!request.sealed_password().empty()) {
-    if (!request.password().empty()) {
-      return absl::InvalidArgumentError("send password or sealed_password, not both");
+  if (!sealed.empty()) {
+    if (!clear.empty()) {
+      return FieldError(field, absl::StrCat("send ", field, " or sealed_", field, ", not both"));
     }
-    absl::StatusOr<std::string> opened =
-        crypto::Open(password_key_, request.sealed_password(),
-                     SealedPasswordAad(tenant_id_, request.username()), kSealedPasswordInfo);
+    absl::StatusOr<std::string> opened = crypto::Open(
+        password_key_, sealed, SealedPasswordAad(tenant_id_, username), kSealedPasswordInfo);
     if (!opened.ok()) {
-      return absl::InvalidArgumentError(
-          "sealed_password does not open here: sealed to another connector's key, or "
-          "for another tenant or username");
+      return FieldError(absl::StrCat("sealed_", field),
+                        absl::StrCat("sealed_", field,
+                                     " does not open here: sealed to another connector's key, "
+                                     "or for another tenant or username"));
     }
     password = std::move(*opened);
   } else {
-    password = request.password();
+    password = clear;
   }
   if (absl::StripAsciiWhitespace(password).empty()) {
     crypto::Wipe(password);
-    return absl::InvalidArgumentError("password is empty");
+    return FieldError(field, absl::StrCat(field, " is empty"));
   }
   return password;
+}
+
+absl::StatusOr<v1::ChangePasswordResponse> Dispatcher::ChangePassword(
+    const v1::ChangePasswordRequest& request, const OpContext& ctx) {
+  absl::StatusOr<std::string> old_password = OpenPassword(
+      request.old_password(), request.sealed_old_password(), request.username(), "old_password");
+  if (!old_password.ok()) return old_password.status();
+  absl::Cleanup wipe_old = [&old_password] { crypto::Wipe(*old_password); };
+  absl::StatusOr<std::string> new_password = OpenPassword(
+      request.new_password(), request.sealed_new_password(), request.username(), "new_password");
+  if (!new_password.ok()) return new_password.status();
+  absl::Cleanup wipe_new = [&new_password] { crypto::Wipe(*new_password); };
+  absl::StatusOr<Directory::ChangeOutcome> outcome =
+      directory_->ChangePassword(request.username(), *old_password, *new_password, ctx);
+  if (!outcome.ok()) return outcome.status();
+  v1::ChangePasswordResponse out;
+  out.set_result(outcome->result);
+  out.set_message(std::move(outcome->message));
+  return out;
 }
 
 void Dispatcher::DispatchAuthenticate(v1::CallRequest request, std::shared_ptr<Call> call,
@@ -132,7 +158,9 @@ void Dispatcher::DispatchAuthenticate(v1::CallRequest request, std::shared_ptr<C
   absl::StatusOr<std::string> password =
       absl::Now() >= ctx.deadline
           ? absl::DeadlineExceededError("deadline passed before the call ran")
-          : Password(request.authenticate());
+          : OpenPassword(request.authenticate().password(),
+                         request.authenticate().sealed_password(),
+                         request.authenticate().username(), "password");
   if (!password.ok()) {
     SetCallStatus(password.status(), &result);
     Record(v1::CallRequest::kAuthenticate, result);
@@ -168,6 +196,30 @@ void Dispatcher::DispatchAuthenticate(v1::CallRequest request, std::shared_ptr<C
         absl::MutexLock lock(&mu_);
         --async_in_flight_;
       });
+}
+
+absl::StatusOr<v1::User> Dispatcher::GetUser(const v1::GetUserRequest& request,
+                                              const OpContext& ctx) {
+  if (request.within_groups_size() > kMaxWithinGroups) {
+    return FieldError("within_groups", absl::StrCat("within_groups lists ",
+                                                    request.within_groups_size(),
+                                                    " groups; at most ", kMaxWithinGroups));
+  }
+  absl::StatusOr<v1::User> user = directory_->GetUser(request.username(), ctx);
+  if (!user.ok() || request.within_groups().empty()) return user;
+  // Groups the user is in directly need no walk (a walk reads a whole
+  // group on servers without the in-chain rule).
+  std::vector<std::string> asked;
+  for (const std::string& g : request.within_groups()) {
+    if (std::find(user->groups().begin(), user->groups().end(), g) == user->groups().end()) {
+      asked.push_back(g);
+    }
+  }
+  if (asked.empty()) return user;
+  absl::StatusOr<std::vector<std::string>> in = directory_->NestedGroupsOf(user->dn(), asked, ctx);
+  if (!in.ok()) return in.status();
+  for (std::string& g : *in) user->add_groups(std::move(g));
+  return user;
 }
 
 v1::CallResult Dispatcher::Handle(const v1::CallRequest& request, Call& call,
@@ -220,7 +272,7 @@ v1::CallResult Dispatcher::Handle(const v1::CallRequest& request, Call& call,
       break;
     }
     case v1::CallRequest::kGetUser: {
-      absl::StatusOr<v1::User> user = directory_->GetUser(request.get_user().username(), ctx);
+      absl::StatusOr<v1::User> user = GetUser(request.get_user(), ctx);
       if (user.ok()) {
         if (absl::Status fits = CheckUserFits(*user, call.answer_budget()); !fits.ok()) {
           user = fits;
@@ -237,6 +289,16 @@ v1::CallResult Dispatcher::Handle(const v1::CallRequest& request, Call& call,
       // Dispatch hands logins to DispatchAuthenticate: they never hold a worker.
       SetCallStatus(absl::InternalError("authenticate reached the worker path"), &result);
       break;
+    case v1::CallRequest::kChangePassword: {
+      absl::StatusOr<v1::ChangePasswordResponse> r =
+          ChangePassword(request.change_password(), ctx);
+      if (!r.ok()) {
+        SetCallStatus(r.status(), &result);
+        break;
+      }
+      *result.mutable_change_password() = std::move(*r);
+      break;
+    }
     case v1::CallRequest::kWrapNewEkey: {
       absl::StatusOr<v1::WrapNewEkeyResponse> r = ekeys_.WrapNewEkey(request.wrap_new_ekey());
       if (!r.ok()) {

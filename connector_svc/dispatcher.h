@@ -60,8 +60,20 @@ class Dispatcher {
   v1::CallResult Handle(const v1::CallRequest& request, Call& call, const Emit& emit);
   absl::Status SearchUsers(const v1::SearchUsersRequest& request, Call& call,
                            const Emit& emit);
-  // The login's password in clear: sealed_password opened, or password.
-  absl::StatusOr<std::string> Password(const v1::AuthenticateRequest& request) const;
+  // A password in clear: `sealed` opened (sealed to this connector for
+  // this tenant and username), or `clear`; `field` names it in errors
+  // ("password": the other is "sealed_password").
+  absl::StatusOr<std::string> OpenPassword(const std::string& clear, const std::string& sealed,
+                                           const std::string& username,
+                                           absl::string_view field) const;
+  // The user, with the groups of request.within_groups they are in
+  // through nested groups added to User.groups.
+  absl::StatusOr<v1::User> GetUser(const v1::GetUserRequest& request, const OpContext& ctx);
+  // GetUserRequest.within_groups read at most: each may cost a group walk.
+  static constexpr int kMaxWithinGroups = 64;
+  // ChangePassword's two passwords opened, then the directory's change.
+  absl::StatusOr<v1::ChangePasswordResponse> ChangePassword(
+      const v1::ChangePasswordRequest& request, const OpContext& ctx);
   // Authenticate's one path, the hot path of web logins: no worker waits,
   // the directory's event loop does.
   void DispatchAuthenticate(v1::CallRequest request, std::shared_ptr<Call> call, Reply reply);

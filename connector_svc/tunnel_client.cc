@@ -160,6 +160,7 @@ void TunnelClient::Run() {
     hello.set_ldap_ok(directory_->Healthy());
     hello.set_password_public_key(options_.password_public_key);
     hello.add_capabilities("authenticate");
+    hello.add_capabilities("change_password");
     hello.add_capabilities("ekeys");
     auto stream = std::make_shared<TunnelStream>(this, dispatcher_, directory_);
     {

@@ -8,6 +8,7 @@
 #include "connector_svc/dispatcher.h"
 #include "connector_svc/ldap/bind_outcome.h"
 #include "connector_svc/ldap/fake_directory.h"
+#include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "tests/dispatch_and_wait.h"
 
@@ -80,6 +81,12 @@ class DispatcherAuthTest : public ::testing::Test {
     *call.mutable_authenticate() = std::move(req);
     return connector::DispatchAndWait(dispatcher_, call, absl::Seconds(5));
   }
+  v1::CallResult RunChange(v1::ChangePasswordRequest req) {
+    v1::CallRequest call;
+    call.set_call_id(1);
+    *call.mutable_change_password() = std::move(req);
+    return connector::DispatchAndWait(dispatcher_, call, absl::Seconds(5));
+  }
   std::string Box(const std::string& pw, const std::string& tenant, const std::string& user) {
     return *crypto::Seal(key_.public_key, pw, SealedPasswordAad(tenant, user),
                          kSealedPasswordInfo);
@@ -119,6 +126,41 @@ TEST_F(DispatcherAuthTest, BlankPasswordsNeverReachTheDirectory) {
     EXPECT_EQ(Run(req).code(), static_cast<int>(absl::StatusCode::kInvalidArgument));
   }
   EXPECT_TRUE(directory_.checked_passwords().empty());
+}
+
+TEST_F(DispatcherAuthTest, ChangePasswordSealedPlainAndBlank) {
+  v1::ChangePasswordRequest req;
+  req.set_username("alice");
+  req.set_sealed_old_password(Box("right", "tenant-1", "alice"));
+  req.set_sealed_new_password(Box("right-two", "tenant-1", "alice"));
+  v1::CallResult r = RunChange(req);
+  ASSERT_EQ(r.code(), 0) << r.message();
+  EXPECT_EQ(r.change_password().result(), v1::AUTH_RESULT_OK);
+  // Now the old one is wrong.
+  req.set_sealed_new_password(Box("right-three", "tenant-1", "alice"));
+  EXPECT_EQ(RunChange(req).change_password().result(), v1::AUTH_RESULT_INVALID_CREDENTIALS);
+  // Another user's box for the new password: refused, naming the field.
+  req.set_sealed_old_password(Box("right-two", "tenant-1", "alice"));
+  req.set_sealed_new_password(Box("right-three", "tenant-1", "bob"));
+  r = RunChange(req);
+  EXPECT_EQ(r.code(), static_cast<int>(absl::StatusCode::kInvalidArgument));
+  EXPECT_EQ(r.field(), "sealed_new_password");
+  // Blank, sealed or not, never reaches the directory.
+  size_t checked = directory_.checked_passwords().size();
+  req.set_sealed_new_password(Box("  ", "tenant-1", "alice"));
+  r = RunChange(req);
+  EXPECT_EQ(r.field(), "new_password");
+  req.clear_sealed_old_password();
+  req.set_old_password("\t");
+  EXPECT_EQ(RunChange(req).field(), "old_password");
+  EXPECT_EQ(directory_.checked_passwords().size(), checked);
+  // The directory's policy speaks through the result.
+  req.clear_old_password();
+  req.set_sealed_old_password(Box("right-two", "tenant-1", "alice"));
+  req.set_sealed_new_password(Box("short", "tenant-1", "alice"));
+  r = RunChange(req);
+  EXPECT_EQ(r.change_password().result(), v1::AUTH_RESULT_PASSWORD_REJECTED);
+  EXPECT_THAT(r.change_password().message(), ::testing::HasSubstr("minimum length"));
 }
 
 }  // namespace

@@ -15,6 +15,7 @@
 #include "common/ldap_escape.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "tests/harness/bad_request.h"
 #include "tests/harness/stack.h"
 
 namespace dirbridge::testing {
@@ -100,7 +101,8 @@ class DirectoryTest : public ::testing::Test {
     int n = 0;
     while (reader->Read(&chunk)) {
       ++n;
-      EXPECT_LE(chunk.users_size(), static_cast<int>(page));
+      // 0 is the connector's ldap.page_size (the harness's 1000).
+      EXPECT_LE(chunk.users_size(), static_cast<int>(page == 0 ? 1000 : page));
       EXPECT_GT(chunk.users_size(), 0);
       for (const v1::User& u : chunk.users()) users->push_back(u);
     }
@@ -293,10 +295,15 @@ TEST_F(DirectoryTest, BadInputIsAClearStatus) {
   EXPECT_EQ(ous("this is not a DN").error_code(), grpc::StatusCode::INVALID_ARGUMENT);
   EXPECT_EQ(ous("dc=nowhere,dc=test").error_code(), grpc::StatusCode::PERMISSION_DENIED);
   std::vector<v1::User> users;
-  for (uint32_t page : {0u, 1000000000u}) {
+  // Unset means default (the connector's ldap.page_size); too large is
+  // refused with the bounds, and a BadRequest naming the field.
+  ASSERT_TRUE(SearchUsers(kSuffix, "", 0, &users).ok());
+  EXPECT_FALSE(users.empty());
+  for (uint32_t page : {10001u, 1000000000u}) {
     grpc::Status st = SearchUsers(kSuffix, "", page, &users);
     EXPECT_EQ(st.error_code(), grpc::StatusCode::INVALID_ARGUMENT) << page;
-    EXPECT_THAT(st.error_message(), HasSubstr("page_size"));
+    EXPECT_THAT(st.error_message(), HasSubstr("from 1 to 10000"));
+    EXPECT_THAT(ViolatedFields(st), ::testing::ElementsAre("page_size"));
   }
   EXPECT_EQ(SearchUsers(kSuffix, slapd_->GroupDn("no-such-group"), 10, &users).error_code(),
             grpc::StatusCode::NOT_FOUND);

@@ -303,5 +303,56 @@ TEST_F(LdapDirectoryTest, LoginsOverLdapsAndStartTls) {
   }
 }
 
+TEST_F(LdapDirectoryTest, ChangePasswordOverTlsAndNeverPlainOnActiveDirectory) {
+  SlapdOptions opts;
+  opts.tls = true;
+  StartWith(opts, 2);
+  LdapConfig c = ConfigFor(*slapd_, 2);
+  c.tls = LdapTls::kStartTls;
+  c.ca_file = slapd_->ca_file();
+  absl::StatusOr<std::unique_ptr<LdapDirectory>> dir = LdapDirectory::New(c);
+  ASSERT_TRUE(dir.ok());
+  auto changed = (*dir)->ChangePassword("user00004", "pw-user00004", "N3w-Pa55-tls",
+                                        Within(absl::Seconds(5)));
+  ASSERT_TRUE(changed.ok()) << changed.status();
+  EXPECT_EQ(changed->result, v1::AUTH_RESULT_OK);
+  auto r = Login(**dir, pool_, "user00004", "N3w-Pa55-tls", Within(absl::Seconds(5)));
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r->result, v1::AUTH_RESULT_OK);
+  // A name that finds nobody costs a (decoy) bind, as a login does.
+  int64_t decoys = (*dir)->decoy_binds();
+  changed = (*dir)->ChangePassword("nobody", "pw-user00004", "N3w-Pa55-x", Within(absl::Seconds(5)));
+  ASSERT_TRUE(changed.ok());
+  EXPECT_EQ(changed->result, v1::AUTH_RESULT_INVALID_CREDENTIALS);
+  EXPECT_EQ((*dir)->decoy_binds(), decoys + 1);
+
+  // AD takes unicodePwd only encrypted: refused before anything is sent.
+  c = ConfigFor(*slapd_, 2);
+  c.profile = LdapProfile::kActiveDirectory;
+  dir = LdapDirectory::New(c);
+  ASSERT_TRUE(dir.ok());
+  changed = (*dir)->ChangePassword("user00004", "N3w-Pa55-tls", "N3w-Pa55-plain",
+                                   Within(absl::Seconds(5)));
+  EXPECT_EQ(changed.status().code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_THAT(std::string(changed.status().message()), ::testing::HasSubstr("ldaps or starttls"));
+}
+
+TEST_F(LdapDirectoryTest, NestedGroupsOfWalksAsSearchUsersDoes) {
+  StartWith({}, 2);
+  std::string outer = slapd_->GroupDn("nested-outer");
+  std::string inner = slapd_->GroupDn("nested-inner");
+  std::vector<std::string> asked = {outer, inner, slapd_->GroupDn("no-such-group"),
+                                    "cn=elsewhere,dc=other,dc=org", ""};
+  auto in = [&](int user) {
+    absl::StatusOr<std::vector<std::string>> r =
+        dir_->NestedGroupsOf(slapd_->UserDn(user), asked, Within(absl::Seconds(5)));
+    EXPECT_TRUE(r.ok()) << r.status();
+    return r.value_or(std::vector<std::string>{});
+  };
+  EXPECT_THAT(in(1), ::testing::ElementsAre(outer, inner));  // outer through inner
+  EXPECT_THAT(in(4), ::testing::ElementsAre(outer));       // a direct member
+  EXPECT_THAT(in(5), ::testing::IsEmpty());
+}
+
 }  // namespace
 }  // namespace dirbridge::connector

@@ -7,11 +7,13 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
+#include "common/field_error.h"
 #include "common/proto_time.h"
 #include "cloud_svc/api/offload.h"
 #include "cloud_svc/api/routed_unary.h"
 #include "common/log.h"
 #include "common/secrets.h"
+#include "common/page_size.h"
 #include "common/status_macros.h"
 
 namespace dirbridge::cloud {
@@ -22,9 +24,9 @@ constexpr int kDefaultAlertPage = 100;
 constexpr int kMaxAlertPage = 1000;
 
 absl::Status CheckName(absl::string_view what, absl::string_view name) {
-  if (name.empty()) return absl::InvalidArgumentError(absl::StrCat(what, " name is required"));
+  if (name.empty()) return FieldError("name", absl::StrCat(what, " name is required"));
   if (name.size() > kMaxNameBytes) {
-    return absl::InvalidArgumentError(
+    return FieldError("name",
         absl::StrCat(what, " name is longer than ", kMaxNameBytes, " bytes"));
   }
   return absl::OkStatus();
@@ -95,7 +97,7 @@ grpc::ServerUnaryReactor* AdminService::GetRegistrationKey(
     v1::GetRegistrationKeyResponse* response) {
   return OffloadForTenant(context, auth_, pool_, [=, this](const std::string& tenant) {
     if (request->connector_id().empty()) {
-      return absl::InvalidArgumentError("connector_id is required");
+      return FieldError("connector_id", "connector_id is required");
     }
     ASSIGN_OR_RETURN(IssuedKey key, registrar_->IssueKey(tenant, request->connector_id(),
                                                          FromProto(request->ttl())));
@@ -168,7 +170,7 @@ grpc::ServerUnaryReactor* AdminService::DeleteConnector(
 
 absl::Status AdminService::DoDeleteConnector(const std::string& tenant,
                                              const std::string& connector_id) {
-  if (connector_id.empty()) return absl::InvalidArgumentError("connector_id is required");
+  if (connector_id.empty()) return FieldError("connector_id", "connector_id is required");
   RETURN_IF_ERROR(store_->DeleteConnector(tenant, connector_id));
   // Every stream of it ends now, including ones that have not said Hello.
   registry_->Revoke(tenant, connector_id, absl::PermissionDeniedError("the connector was deleted"));
@@ -189,12 +191,7 @@ grpc::ServerUnaryReactor* AdminService::ListAlerts(
 absl::Status AdminService::DoListAlerts(const std::string& tenant,
                                         const v1::ListAlertsRequest& request,
                                         v1::ListAlertsResponse* response) {
-  int limit = request.page_size() == 0 ? kDefaultAlertPage : request.page_size();
-  if (limit < 1 || limit > kMaxAlertPage) {
-    return absl::InvalidArgumentError(absl::StrCat("page_size must be from 1 to ", kMaxAlertPage,
-                                                   " (0: ", kDefaultAlertPage, "), not ",
-                                                   request.page_size()));
-  }
+  ASSIGN_OR_RETURN(int limit, PageSize(request.page_size(), kDefaultAlertPage, kMaxAlertPage));
   // The token is the last alert of the previous page: its time and id.
   std::optional<AlertRecord> after;
   if (!request.page_token().empty()) {
@@ -205,7 +202,7 @@ absl::Status AdminService::DoListAlerts(const std::string& tenant,
       parts = absl::StrSplit(raw, absl::MaxSplits(':', 1));
     }
     if (parts.second.empty() || !absl::SimpleAtoi(parts.first, &raised_us)) {
-      return absl::InvalidArgumentError("page_token is not one this service gave out");
+      return FieldError("page_token", "page_token is not one this service gave out");
     }
     after.emplace();
     after->raised_at = absl::FromUnixMicros(raised_us);
@@ -241,7 +238,7 @@ grpc::ServerUnaryReactor* AdminService::PingConnector(
   steps.prepare_touches_store = !request->connector_id().empty();
   steps.prepare = [this, request](const std::string& tenant) -> absl::StatusOr<Prepared> {
     if (request->payload().size() > 64 * 1024) {
-      return absl::InvalidArgumentError("payload is over 64 KiB");
+      return FieldError("payload", "payload is over 64 KiB");
     }
     if (!request->connector_id().empty()) {
       // Another tenant's connector, or none: the same NOT_FOUND.

@@ -23,8 +23,23 @@ class AuthService : public v1::Auth::CallbackService {
   grpc::ServerUnaryReactor* Authenticate(grpc::CallbackServerContext* context,
                                          const v1::AuthenticateRequest* request,
                                          v1::AuthenticateResponse* response) override;
+  // The same route, throttle and secrecy as Authenticate: the passwords
+  // (or their boxes) go to a connector only; a wrong old password counts
+  // as a failed login of that user.
+  grpc::ServerUnaryReactor* ChangePassword(grpc::CallbackServerContext* context,
+                                           const v1::ChangePasswordRequest* request,
+                                           v1::ChangePasswordResponse* response) override;
 
  private:
+  // A password given in clear (`clear`) or sealed (`sealed`), never both,
+  // and not empty; `field` names it in errors. When sealed, the connector
+  // holding the key the box was sealed to must be live: its id goes into
+  // `*connector_id` (which must be empty or already that id: two boxes go
+  // to one connector).
+  absl::Status CheckPassword(const std::string& tenant, const std::string& clear,
+                             const std::string& sealed, const std::string& field,
+                             std::string* connector_id) const;
+
   const Authenticator* const auth_;
   Router* const router_;
   SessionRegistry* const registry_;

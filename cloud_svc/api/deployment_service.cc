@@ -5,6 +5,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "common/dn.h"
+#include "common/field_error.h"
 #include "common/proto_time.h"
 #include "cloud_svc/api/offload.h"
 #include "cloud_svc/api/routed_unary.h"
@@ -53,7 +54,7 @@ grpc::ServerUnaryReactor* DeploymentService::CreateDeploymentToken(
     RETURN_IF_ERROR(store_->GetMapping(tenant, request->mapping_id()).status());
     absl::Duration ttl = request->has_ttl() ? FromProto(request->ttl()) : kDefaultTtl;
     if (ttl <= absl::ZeroDuration() || ttl > absl::Hours(24 * 365)) {
-      return absl::InvalidArgumentError("ttl must be from 1s to 365 days");
+      return FieldError("ttl", "ttl must be from 1s to 365 days");
     }
     RETURN_IF_ERROR(CheckQuota(store_->CountLiveDeploymentTokens(tenant, absl::Now()),
                                quotas_.max_deployment_tokens, "unexpired deployment tokens",
@@ -88,13 +89,18 @@ grpc::ServerUnaryReactor* DeploymentService::Activate(grpc::CallbackServerContex
     if (!token.ok()) return absl::IsNotFound(token.status()) ? refused : token.status();
     if (token->tenant_id != tenant || token->expires_at <= absl::Now()) return refused;
     if (request->device_name().empty() || request->device_name().size() > 200) {
-      return absl::InvalidArgumentError("device_name is required (at most 200 bytes)");
+      return FieldError("device_name", "device_name is required (at most 200 bytes)");
     }
     absl::StatusOr<MappingRecord> m = store_->GetMapping(tenant, token->mapping_id);
     if (!m.ok()) return refused;  // the mapping is gone
     *mapping = *std::move(m);
     Route route{tenant, {}, {}};
     route.request.mutable_get_user()->set_username(request->username());
+    // The connector adds the mapping's groups the user is in through
+    // nested groups, as the import (SearchUsers) would find them.
+    for (const std::string& g : mapping->group_dns) {
+      route.request.mutable_get_user()->add_within_groups(g);
+    }
     route.options.idempotent = true;
     return Prepared{std::move(route), nullptr};
   };

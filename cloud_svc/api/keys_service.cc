@@ -9,14 +9,15 @@
 #include "absl/strings/str_cat.h"
 #include "cloud_svc/api/routed_unary.h"
 #include "common/secrets.h"
+#include "common/field_error.h"
 #include "common/status_macros.h"
 
 namespace dirbridge::cloud {
 namespace {
 
 absl::Status CheckUserId(const std::string& user_id) {
-  if (user_id.empty()) return absl::InvalidArgumentError("user_id is required");
-  if (user_id.size() > 256) return absl::InvalidArgumentError("user_id is over 256 bytes");
+  if (user_id.empty()) return FieldError("user_id", "user_id is required");
+  if (user_id.size() > 256) return FieldError("user_id", "user_id is over 256 bytes");
   return absl::OkStatus();
 }
 
@@ -76,20 +77,19 @@ grpc::ServerUnaryReactor* KeysService::GetEkeys(grpc::CallbackServerContext* con
   steps.prepare_touches_store = true;
   steps.prepare = [this, request, ids](const std::string& tenant) -> absl::StatusOr<Prepared> {
     if (request->recipient_public_key().size() != 32) {
-      return absl::InvalidArgumentError(
+      return FieldError("recipient_public_key",
           absl::StrCat("recipient_public_key must be a raw 32-byte X25519 key, not ",
                        request->recipient_public_key().size(), " bytes"));
     }
     if (request->user_ids_size() == 0 || request->user_ids_size() > kMaxBatch) {
-      return absl::InvalidArgumentError(
-          absl::StrCat("user_ids must list 1 to ", kMaxBatch, " users"));
+      return FieldError("user_ids", absl::StrCat("user_ids must list 1 to ", kMaxBatch, " users"));
     }
     ids->assign(request->user_ids().begin(), request->user_ids().end());
     absl::flat_hash_set<std::string> seen;
     for (const std::string& id : *ids) {
       RETURN_IF_ERROR(CheckUserId(id));
       if (!seen.insert(id).second) {
-        return absl::InvalidArgumentError(absl::StrCat("user_id \"", id, "\" is listed twice"));
+        return FieldError("user_ids", absl::StrCat("user_id \"", id, "\" is listed twice"));
       }
     }
     ASSIGN_OR_RETURN(std::vector<EkeyRecord> found, store_->CurrentEkeys(tenant, *ids));

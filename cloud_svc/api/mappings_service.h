@@ -31,6 +31,12 @@ class MappingsService : public v1::Mappings::CallbackService {
   grpc::ServerUnaryReactor* ListMappings(grpc::CallbackServerContext* context,
                                          const v1::ListMappingsRequest* request,
                                          v1::ListMappingsResponse* response) override;
+  grpc::ServerUnaryReactor* UpdateMapping(grpc::CallbackServerContext* context,
+                                          const v1::UpdateMappingRequest* request,
+                                          v1::Mapping* response) override;
+  grpc::ServerUnaryReactor* DeleteMapping(grpc::CallbackServerContext* context,
+                                          const v1::DeleteMappingRequest* request,
+                                          v1::DeleteMappingResponse* response) override;
   grpc::ServerUnaryReactor* ImportUsers(grpc::CallbackServerContext* context,
                                         const v1::ImportUsersRequest* request,
                                         v1::ImportReport* response) override;
@@ -44,6 +50,10 @@ class MappingsService : public v1::Mappings::CallbackService {
  private:
   absl::Status DoCreateMapping(const std::string& tenant, const v1::CreateMappingRequest& request,
                                v1::Mapping* response);
+  absl::Status DoUpdateMapping(const std::string& tenant, const v1::UpdateMappingRequest& request,
+                               v1::Mapping* response);
+  absl::Status DoDeleteMapping(const std::string& tenant, const v1::DeleteMappingRequest& request,
+                               v1::DeleteMappingResponse* response);
   absl::Status DoListUsers(const std::string& tenant, const v1::ListUsersRequest& request,
                            v1::ListUsersResponse* response);
 

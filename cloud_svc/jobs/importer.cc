@@ -154,6 +154,17 @@ absl::Status Importer::Stream(const MappingRecord& mapping, const std::string& r
   }
 }
 
+absl::Status Importer::RecordRun(MappingRecord ran) {
+  absl::StatusOr<MappingRecord> now = store_->GetMapping(ran.tenant_id, ran.mapping_id);
+  if (!now.ok()) return now.status();  // deleted while it ran: nothing to record
+  if (now->base_dn != ran.base_dn || now->ou_dns != ran.ou_dns ||
+      now->group_dns != ran.group_dns) {
+    ran.watermark.clear();
+    ran.watermark_server.clear();
+  }
+  return store_->SetMappingRun(ran);
+}
+
 absl::StatusOr<v1::ImportReport> Importer::Run(const MappingRecord& mapping, bool incremental) {
   {
     absl::MutexLock lock(&mu_);
@@ -206,7 +217,7 @@ absl::StatusOr<v1::ImportReport> Importer::Run(const MappingRecord& mapping, boo
       MappingRecord done = mapping;
       done.last_run_id = run_id;
       done.watermark = marks.watermark;
-      RETURN_IF_ERROR(store_->SetMappingRun(done));
+      RETURN_IF_ERROR(RecordRun(std::move(done)));
       Clear(mapping, AlertKind::kImportFailed);
       Metrics::Get().Add("dirbridge_imports_total", {{"result", "incremental"}});
       spdlog::info("event=import_done mapping={} incremental=1 entries={}", mapping.mapping_id,
@@ -286,7 +297,7 @@ absl::StatusOr<v1::ImportReport> Importer::Complete(MappingRecord mapping,
   mapping.watermark = marks.mixed_servers ? "" : marks.watermark;
   mapping.watermark_server = marks.mixed_servers ? "" : marks.server;
   mapping.last_full_at = absl::Now();
-  RETURN_IF_ERROR(store_->SetMappingRun(mapping));
+  RETURN_IF_ERROR(RecordRun(mapping));
   Clear(mapping, AlertKind::kImportHeld);
   Metrics& m = Metrics::Get();
   m.Add("dirbridge_imports_total", {{"result", "complete"}});

@@ -58,6 +58,10 @@ class Importer {
   bool Running(const std::string& mapping_id) const;
 
  private:
+  // SetMappingRun for a run of `ran`, unless UpdateMapping changed the
+  // mapping's scope while it ran: then its watermark (of the old scope) is
+  // not written, and the next run is a full one.
+  absl::Status RecordRun(MappingRecord ran);
   // What one run has seen of the directory's change markers.
   struct Marks {
     std::string watermark;

@@ -51,6 +51,22 @@ class MappingStore {
   virtual absl::StatusOr<bool> ClaimRun(absl::string_view tenant_id,
                                         absl::string_view mapping_id, absl::Time due_at,
                                         absl::Time next_run_at) = 0;
+  // Mappings.UpdateMapping: replaces the definition of the mapping named by
+  // tenant_id and mapping_id (name, base_dn, ou_dns, group_dns,
+  // sync_interval, next_run_at) and its watermark and watermark_server
+  // (the caller clears them when the scope changed: the next run is a full
+  // one); priority, created_at and the run fields stay as stored. Returns
+  // the mapping as stored. NOT_FOUND as GetMapping.
+  virtual absl::StatusOr<MappingRecord> UpdateMapping(const MappingRecord& mapping) = 0;
+  // Mappings.DeleteMapping, in one transaction: the mapping and its
+  // deployment tokens are gone (so are its scheduled runs); its users stay,
+  // with their devices and ekeys and still naming it, and those ACTIVE
+  // become NOT_IN_DIRECTORY with imported_at = now. A mapping that covers
+  // them later takes them over (no mapping's priority beats it). Returns
+  // how many users it marked. NOT_FOUND as GetMapping.
+  virtual absl::StatusOr<uint64_t> DeleteMapping(absl::string_view tenant_id,
+                                                 absl::string_view mapping_id,
+                                                 absl::Time now) = 0;
   // The tenant's mappings (what a quota counts); 0 for an unknown tenant.
   virtual absl::StatusOr<uint64_t> CountMappings(absl::string_view tenant_id) = 0;
 };

@@ -13,6 +13,7 @@ std::vector<std::string> StoreOps() {
           "ListConnectors", "DeleteConnector", "SetRegistrationKey", "RedeemRegistrationKey",
           "ConnectorByCredentialHash", "RecordConnection", "TouchConnector", "CreateMapping",
           "GetMapping", "ListMappings", "DueMappings", "SetMappingRun", "SetNextRun",
+          "UpdateMapping", "DeleteMapping",
           "UpsertUsers", "CountUnseen", "CountActive", "ApplyRun", "ListUsers", "CurrentEkey",
           "PutEkey", "CurrentEkeys", "CreateDeploymentToken", "GetDeploymentToken", "Activate",
           "RaiseAlert", "ClearAlerts", "ListAlerts", "ListAlertsPage", "AppendAudit", "ListAudit",

@@ -100,6 +100,10 @@ class MemoryStore : public Store {
                           absl::Time next_run_at) override;
   absl::StatusOr<bool> ClaimRun(absl::string_view tenant_id, absl::string_view mapping_id,
                                 absl::Time due_at, absl::Time next_run_at) override;
+  // (memory_store_mapping_changes.cc)
+  absl::StatusOr<MappingRecord> UpdateMapping(const MappingRecord& mapping) override;
+  absl::StatusOr<uint64_t> DeleteMapping(absl::string_view tenant_id, absl::string_view mapping_id,
+                                         absl::Time now) override;
   absl::StatusOr<UpsertCounts> UpsertUsers(const MappingRecord& mapping, absl::string_view run_id,
                                            const std::vector<UserRecord>& users) override;
   absl::StatusOr<uint64_t> CountUnseen(const MappingRecord& mapping,

@@ -130,4 +130,47 @@ absl::StatusOr<bool> SqliteStore::ClaimRun(absl::string_view tenant_id,
   return false;
 }
 
+absl::StatusOr<MappingRecord> SqliteStore::UpdateMapping(const MappingRecord& m) {
+  absl::MutexLock lock(&mu_);
+  return InTransaction<MappingRecord>([&]() -> absl::StatusOr<MappingRecord> {
+    ASSIGN_OR_RETURN(auto u, db_->Prepare(
+        "UPDATE mappings SET name = ?, base_dn = ?, ou_dns = ?, group_dns = ?, "
+        "sync_interval_s = ?, next_run_at = ?, watermark = ?, watermark_server = ? "
+        "WHERE tenant_id = ? AND mapping_id = ?"));
+    u->Bind(1, m.name).Bind(2, m.base_dn).Bind(3, JoinLines(m.ou_dns))
+        .Bind(4, JoinLines(m.group_dns)).Bind(5, absl::ToInt64Seconds(m.sync_interval))
+        .Bind(6, SqlTime(m.next_run_at)).Bind(7, m.watermark).Bind(8, m.watermark_server)
+        .Bind(9, m.tenant_id).Bind(10, m.mapping_id);
+    RETURN_IF_ERROR(UpdateOne(*u, Named(m.mapping_id)));
+    ASSIGN_OR_RETURN(auto s, db_->Prepare(absl::StrCat(
+        "SELECT ", kMappingColumns, " FROM mappings WHERE tenant_id = ? AND mapping_id = ?")));
+    s->Bind(1, m.tenant_id).Bind(2, m.mapping_id);
+    ASSIGN_OR_RETURN(bool row, s->Step());
+    if (!row) return absl::InternalError("store: an updated mapping vanished");
+    return ReadMapping(*s);
+  });
+}
+
+absl::StatusOr<uint64_t> SqliteStore::DeleteMapping(absl::string_view tenant_id,
+                                                    absl::string_view mapping_id,
+                                                    absl::Time now) {
+  absl::MutexLock lock(&mu_);
+  return InTransaction<uint64_t>([&]() -> absl::StatusOr<uint64_t> {
+    ASSIGN_OR_RETURN(auto d, db_->Prepare(
+        "DELETE FROM mappings WHERE tenant_id = ? AND mapping_id = ?"));
+    d->Bind(1, tenant_id).Bind(2, mapping_id);
+    RETURN_IF_ERROR(UpdateOne(*d, Named(mapping_id)));
+    ASSIGN_OR_RETURN(auto t, db_->Prepare(
+        "DELETE FROM deployment_tokens WHERE tenant_id = ? AND mapping_id = ?"));
+    t->Bind(1, tenant_id).Bind(2, mapping_id);
+    RETURN_IF_ERROR(t->Run());
+    ASSIGN_OR_RETURN(auto u, db_->Prepare(
+        "UPDATE users SET state = 2, imported_at = ? WHERE tenant_id = ? AND mapping_id = ? "
+        "AND state = 1"));
+    u->Bind(1, SqlTime(now)).Bind(2, tenant_id).Bind(3, mapping_id);
+    RETURN_IF_ERROR(u->Run());
+    return static_cast<uint64_t>(db_->Changes());
+  });
+}
+
 }  // namespace dirbridge::cloud

@@ -74,6 +74,13 @@ class Directory {
   virtual absl::StatusOr<v1::User> GetUser(const std::string& username,
                                            const OpContext& ctx) = 0;
 
+  // Which of `group_dns` the entry `user_dn` is a member of, through nested
+  // groups as SearchUsers follows them. A group that does not exist, or is
+  // outside the base DN, holds nobody.
+  virtual absl::StatusOr<std::vector<std::string>> NestedGroupsOf(
+      const std::string& user_dn, const std::vector<std::string>& group_dns,
+      const OpContext& ctx) = 0;
+
   // Search-then-bind: the service account finds exactly one user by name,
   // then the user binds with `password` on a connection never used for
   // service-account work. A wrong password, an unknown user and a name that
@@ -102,6 +109,23 @@ class Directory {
       std::move(done)(std::move(outcome));
     });
   }
+
+  // The user's own password change (Auth.ChangePassword): found as
+  // Authenticate finds them, the old password checked by the directory,
+  // the new one under its password policy; never an admin's reset. A user
+  // who must change or whose password expired can change where the
+  // directory allows it. The outcome is typed as Authenticate's, plus
+  // PASSWORD_REJECTED with the rule in `message`; an unknown user is
+  // INVALID_CREDENTIALS. Only broken infrastructure or configuration is an
+  // error status. Neither password may be empty: callers check.
+  struct ChangeOutcome {
+    v1::AuthResult result = v1::AUTH_RESULT_UNSPECIFIED;
+    std::string message;  // the policy rule, in our words; never a password
+  };
+  virtual absl::StatusOr<ChangeOutcome> ChangePassword(const std::string& username,
+                                                       const std::string& old_password,
+                                                       const std::string& new_password,
+                                                       const OpContext& ctx) = 0;
 
   // How many users are visible under the base DN (connector_svc check).
   virtual absl::StatusOr<int64_t> CountUsers(const OpContext& ctx) = 0;

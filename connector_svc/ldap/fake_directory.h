@@ -98,6 +98,25 @@ class FakeDirectory : public Directory {
     return absl::NotFoundError("fake: no such user");
   }
 
+  // Direct memberships only: every group of `group_dns` the user's
+  // User.groups lists.
+  absl::StatusOr<std::vector<std::string>> NestedGroupsOf(
+      const std::string& user_dn, const std::vector<std::string>& group_dns,
+      const OpContext&) override {
+    absl::MutexLock lock(&mu_);
+    if (!failure_.ok()) return failure_;
+    std::vector<std::string> in;
+    for (const v1::User& u : users_) {
+      if (u.dn() != user_dn) continue;
+      for (const std::string& g : group_dns) {
+        if (std::find(u.groups().begin(), u.groups().end(), g) != u.groups().end()) {
+          in.push_back(g);
+        }
+      }
+    }
+    return in;
+  }
+
   void SetPassword(const std::string& username, const std::string& password) {
     absl::MutexLock lock(&mu_);
     passwords_[username] = password;
@@ -121,6 +140,28 @@ class FakeDirectory : public Directory {
     out.result = v1::AUTH_RESULT_OK;
     out.user.set_username(username);
     return out;
+  }
+
+  // Checks the old password as Authenticate does; a new one shorter than
+  // kMinPasswordLength is PASSWORD_REJECTED, as a policy would.
+  static constexpr size_t kMinPasswordLength = 8;
+  absl::StatusOr<ChangeOutcome> ChangePassword(const std::string& username,
+                                               const std::string& old_password,
+                                               const std::string& new_password,
+                                               const OpContext&) override {
+    absl::MutexLock lock(&mu_);
+    if (!failure_.ok()) return failure_;
+    checked_.push_back(old_password);
+    auto it = passwords_.find(username);
+    if (it == passwords_.end() || it->second != old_password) {
+      return ChangeOutcome{v1::AUTH_RESULT_INVALID_CREDENTIALS, ""};
+    }
+    if (new_password.size() < kMinPasswordLength) {
+      return ChangeOutcome{v1::AUTH_RESULT_PASSWORD_REJECTED,
+                           "fake: shorter than the minimum length"};
+    }
+    it->second = new_password;
+    return ChangeOutcome{v1::AUTH_RESULT_OK, ""};
   }
 
   absl::StatusOr<int64_t> CountUsers(const OpContext&) override {

@@ -79,6 +79,24 @@ class LdapConnection {
   absl::StatusOr<BindReply> BindAs(const std::string& dn, const std::string& password,
                                    const OpContext& ctx);
 
+  // A user's own password change on this connection, as bound now (the
+  // user, or the service account where the directory allows that), with
+  // the password-policy control asked for; the server's answer in a
+  // BindReply (code, diagnostic, ppolicy error). Transport failures are an
+  // error status (ldap_password_ops.cc).
+  // RFC 3062's Password Modify extended operation with the old password.
+  absl::StatusOr<BindReply> PasswordModify(const std::string& dn,
+                                           const std::string& old_password,
+                                           const std::string& new_password,
+                                           const OpContext& ctx);
+  // Active Directory's change: one modify that deletes the old unicodePwd
+  // value and adds the new one (MS-ADTS 3.1.1.3.1.5.2); the values are
+  // AdPasswordValue's. The server refuses it on an unencrypted connection.
+  absl::StatusOr<BindReply> ChangeUnicodePwd(const std::string& dn,
+                                             const std::string& old_value,
+                                             const std::string& new_value,
+                                             const OpContext& ctx);
+
   // The same operations in steps, for a caller that waits on many
   // connections at once (LdapEventLoop) instead of a thread each: start the
   // operation, take its result when the socket has it, then read it.
@@ -96,7 +114,9 @@ class LdapConnection {
   int fd() const;
   absl::StatusOr<std::vector<LdapEntry>> ReadEntries(LDAPMessage* result,
                                                      const std::string& base);
-  absl::StatusOr<BindReply> ReadBind(LDAPMessage* result);
+  absl::StatusOr<BindReply> ReadBind(LDAPMessage* result) { return ReadReply(result, "bind"); }
+  // Any operation's result: code, diagnostic and the ppolicy control.
+  absl::StatusOr<BindReply> ReadReply(LDAPMessage* result, absl::string_view what);
   // Whether the server sent part of an attribute (AD's member;range=0-1499):
   // reading the rest takes more searches.
   static bool HasRanges(const LdapEntry& entry);

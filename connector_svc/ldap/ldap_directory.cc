@@ -5,6 +5,8 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "common/ldap_escape.h"
+#include "common/page_size.h"
+#include "common/status_macros.h"
 #include "connector_svc/ldap/ldap_dn.h"
 
 namespace dirbridge::connector {
@@ -217,10 +219,8 @@ absl::Status LdapDirectory::SearchUsers(const std::string& base_dn,
     absl::StatusOr<std::string> group = ConfinedBase(group_dn, "group_dn");
     if (!group.ok()) return group.status();
   }
-  if (page_size < 1 || page_size > kMaxPageSize) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("page_size must be from 1 to ", kMaxPageSize, ", not ", page_size));
-  }
+  // 0 (unset): the connector's own ldap.page_size.
+  ASSIGN_OR_RETURN(page_size, PageSize(page_size, config_.page_size, kMaxPageSize));
   std::vector<std::string> attrs = map_.UserAttributes();
   // Pages of the server and chunks of the stream are the same size, so
   // that a chunk is never held back waiting for the next page.
@@ -259,6 +259,40 @@ absl::Status LdapDirectory::SearchUsers(const std::string& base_dn,
           return sink(std::move(users), marks);
         });
   });
+}
+
+absl::StatusOr<std::vector<std::string>> LdapDirectory::NestedGroupsOf(
+    const std::string& user_dn, const std::vector<std::string>& group_dns,
+    const OpContext& ctx) {
+  std::vector<std::string> in;
+  absl::Status st = WithConnection(ctx, [&](LdapConnection& conn) -> absl::Status {
+    in.clear();
+    for (const std::string& g : group_dns) {
+      // Outside the base DN (or no DN at all): nobody's group here.
+      absl::StatusOr<std::string> group =
+          g.empty() ? absl::NotFoundError("") : ConfinedBase(g, "group");
+      if (!group.ok()) continue;
+      bool member = false;
+      if (map_.in_chain) {
+        // The user's own entry, if the server's in-chain walk finds it.
+        std::string filter = AndFilter(map_.user_filter,
+                                       absl::StrCat("(memberOf:1.2.840.113556.1.4.1941:=",
+                                                    EscapeFilterValue(*group), ")"));
+        absl::StatusOr<std::vector<LdapEntry>> found =
+            conn.Search(user_dn, LdapScope::kBase, filter, {"1.1"}, ctx);
+        if (!found.ok() && !absl::IsNotFound(found.status())) return found.status();
+        member = found.ok() && !found->empty();
+      } else {
+        absl::StatusOr<absl::flat_hash_set<std::string>> members = ExpandGroup(conn, *group, ctx);
+        if (!members.ok() && !absl::IsNotFound(members.status())) return members.status();
+        member = members.ok() && members->contains(NormalizeDn(user_dn));
+      }
+      if (member) in.push_back(g);
+    }
+    return absl::OkStatus();
+  });
+  if (!st.ok()) return st;
+  return in;
 }
 
 absl::StatusOr<int64_t> LdapDirectory::CountUsers(const OpContext& ctx) {

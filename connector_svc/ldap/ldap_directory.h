@@ -40,6 +40,9 @@ class LdapDirectory : public Directory {
                            const OpContext& ctx, const UserSink& sink) override;
   absl::StatusOr<v1::User> GetUser(const std::string& username,
                                    const OpContext& ctx) override;
+  absl::StatusOr<std::vector<std::string>> NestedGroupsOf(
+      const std::string& user_dn, const std::vector<std::string>& group_dns,
+      const OpContext& ctx) override;
   absl::StatusOr<AuthOutcome> Authenticate(const std::string& username,
                                            const std::string& password,
                                            const OpContext& ctx) override;
@@ -48,6 +51,12 @@ class LdapDirectory : public Directory {
   // to read) goes to `blocking`. Same outcomes as Authenticate.
   void AuthenticateAsync(std::string username, std::string password, OpContext ctx,
                          ThreadPool* blocking, AuthDone done) override;
+  // Search, then the user's bind with the old password, then the change
+  // as the profile wants it (password_change.cc).
+  absl::StatusOr<ChangeOutcome> ChangePassword(const std::string& username,
+                                               const std::string& old_password,
+                                               const std::string& new_password,
+                                               const OpContext& ctx) override;
   absl::StatusOr<int64_t> CountUsers(const OpContext& ctx) override;
 
   // Binds as a DN that does not exist, which the server answered: one per
@@ -118,6 +127,13 @@ class LdapDirectory : public Directory {
   // waits for a connection, fails over), or only the bind once the user is
   // found.
   void OnWorker(std::unique_ptr<AsyncAuth> op);
+
+  // The change once the user's bind answered `bind` on `conn`.
+  absl::StatusOr<ChangeOutcome> ChangeAfterBind(LdapConnection& conn, const std::string& dn,
+                                                v1::AuthResult bind,
+                                                const std::string& old_password,
+                                                const std::string& new_password,
+                                                const OpContext& ctx);
 
   // Runs op on a service-bound connection.
   absl::Status WithConnection(const OpContext& ctx, const Op& op);

@@ -115,7 +115,8 @@ bool LdapConnection::HasRanges(const LdapEntry& entry) {
   return false;
 }
 
-absl::StatusOr<LdapConnection::BindReply> LdapConnection::ReadBind(LDAPMessage* result) {
+absl::StatusOr<LdapConnection::BindReply> LdapConnection::ReadReply(LDAPMessage* result,
+                                                                     absl::string_view what) {
   BindReply reply;
   char* diag = nullptr;
   LDAPControl** server_ctrls = nullptr;
@@ -125,7 +126,7 @@ absl::StatusOr<LdapConnection::BindReply> LdapConnection::ReadBind(LDAPMessage* 
   ldap_memfree(diag);
   if (rc != LDAP_SUCCESS) {
     ldap_controls_free(server_ctrls);
-    return Error(rc, absl::StrCat("bind at ", uri_));
+    return Error(rc, absl::StrCat(what, " at ", uri_));
   }
   LDAPControl* pp =
       ldap_control_find(LDAP_CONTROL_PASSWORDPOLICYRESPONSE, server_ctrls, nullptr);

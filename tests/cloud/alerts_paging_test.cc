@@ -5,6 +5,7 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "tests/cloud/in_process_cloud.h"
+#include "tests/harness/bad_request.h"
 
 namespace dirbridge::testing {
 namespace {
@@ -57,6 +58,7 @@ TEST(AlertsPagingTest, BadPageSizeOrTokenIsInvalidArgument) {
     grpc::Status st = cloud.admin().ListAlerts(cloud.Ctx().get(), req, &resp);
     EXPECT_EQ(st.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
     EXPECT_THAT(st.error_message(), HasSubstr("from 1 to 1000"));
+    EXPECT_THAT(ViolatedFields(st), ::testing::ElementsAre("page_size"));
   }
   v1::ListAlertsRequest req;
   req.set_page_token("not-a-token!");
@@ -64,6 +66,7 @@ TEST(AlertsPagingTest, BadPageSizeOrTokenIsInvalidArgument) {
   grpc::Status st = cloud.admin().ListAlerts(cloud.Ctx().get(), req, &resp);
   EXPECT_EQ(st.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
   EXPECT_THAT(st.error_message(), HasSubstr("page_token"));
+  EXPECT_THAT(ViolatedFields(st), ::testing::ElementsAre("page_token"));
 }
 
 }  // namespace

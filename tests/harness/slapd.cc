@@ -100,7 +100,7 @@ std::string Slapd::GenerateLdif() const {
                     "dn: cn=default,ou=policies,", s,
                     "\nobjectClass: person\nobjectClass: pwdPolicy\ncn: default\nsn: policy\n"
                     "pwdAttribute: userPassword\npwdMaxAge: 3600\npwdLockout: TRUE\n"
-                    "pwdMaxFailure: 1000\npwdMustChange: TRUE\n\n");
+                    "pwdMaxFailure: 1000\npwdMustChange: TRUE\n", options_.ppolicy_extra, "\n");
     for (const auto& [uid, extra] :
          std::vector<std::pair<std::string, std::string>>{
              {"locked", "pwdAccountLockedTime: 000001010000Z\n"},

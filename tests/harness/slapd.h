@@ -31,6 +31,9 @@ struct SlapdOptions {
   // uid=mustchange (reset by an admin), uid=expired (password from 2000);
   // each with password "pw-<uid>", under ou=people.
   bool ppolicy = false;
+  // More attributes of that default policy, one "name: value" a line
+  // (e.g. "pwdMinLength: 8\npwdCheckQuality: 2\n").
+  std::string ppolicy_extra;
   // Extra LDIF appended to the generated data.
   std::string extra_ldif;
   // Extra lines for slapd.conf's global section.

@@ -171,5 +171,98 @@ TEST_P(MappingStoreTest, OfManyReplicasClaimingOneDueRunExactlyOneWins) {
   EXPECT_GE(VALUE_OF(store().GetMapping(kT1, "m1")).next_run_at, T(100));
 }
 
+TEST_P(MappingStoreTest, UpdateMappingReplacesTheDefinitionAlone) {
+  const MappingRecord stored = MustCreateMapping(kT1, "m1");
+  ASSERT_TRUE(store().SetMappingRun([&] {
+    MappingRecord run = stored;
+    run.watermark = "20250101000000Z";
+    run.watermark_server = "ldap-a";
+    run.last_full_at = T(50);
+    return run;
+  }()).ok());
+  MappingRecord change = VALUE_OF(store().GetMapping(kT1, "m1"));
+  change.name = "renamed";
+  change.base_dn = "dc=other,dc=com";
+  change.ou_dns = {"ou=new,dc=other,dc=com"};
+  change.group_dns = {};
+  change.sync_interval = absl::Minutes(30);
+  change.next_run_at = T(500);
+  change.watermark.clear();  // the scope changed: the next run is full
+  change.watermark_server.clear();
+  // Not the definition: these stay as stored.
+  change.priority = 9;
+  change.created_at = T(999);
+  change.last_run_id = "forged";
+  change.last_full_at = T(1);
+
+  MappingRecord want = VALUE_OF(store().GetMapping(kT1, "m1"));
+  want.name = "renamed";
+  want.base_dn = "dc=other,dc=com";
+  want.ou_dns = {"ou=new,dc=other,dc=com"};
+  want.group_dns = {};
+  want.sync_interval = absl::Minutes(30);
+  want.next_run_at = T(500);
+  want.watermark.clear();
+  want.watermark_server.clear();
+  EXPECT_EQ(VALUE_OF(store().UpdateMapping(change)), want);
+  EXPECT_EQ(VALUE_OF(store().GetMapping(kT1, "m1")), want);
+  EXPECT_THAT(VALUE_OF(store().DueMappings(T(499))), IsEmpty());
+  EXPECT_THAT(VALUE_OF(store().DueMappings(T(500))), ElementsAre(Id("m1")));
+
+  change.tenant_id = kT2;  // another tenant's, or nobody's
+  EXPECT_CODE(store().UpdateMapping(change), kNotFound);
+  EXPECT_CODE(store().UpdateMapping(Mapping(kT1, "ghost")), kNotFound);
+  EXPECT_EQ(VALUE_OF(store().GetMapping(kT1, "m1")), want);
+}
+
+TEST_P(MappingStoreTest, DeleteMappingKeepsItsUsersUnmapped) {
+  const MappingRecord m1 = MustCreateMapping(kT1, "m1");
+  const MappingRecord m2 = MustCreateMapping(kT1, "m2");
+  ASSERT_TRUE(store().UpsertUsers(m1, "r1", {DirectoryUser(kT1, "a"), DirectoryUser(kT1, "b"),
+                                             DirectoryUser(kT1, "c")}).ok());
+  ASSERT_TRUE(store().ApplyRun(m1, "r1", T(20)).ok());
+  // c left the directory already: it stays as it was.
+  ASSERT_TRUE(store().UpsertUsers(m1, "r2", {DirectoryUser(kT1, "a"), DirectoryUser(kT1, "b")})
+                  .ok());
+  ASSERT_TRUE(store().ApplyRun(m1, "r2", T(30)).ok());
+  ASSERT_TRUE(store().UpsertUsers(m2, "r3", {DirectoryUser(kT1, "z")}).ok());
+  ASSERT_TRUE(store().CreateDeploymentToken("tok-m1", {kT1, "m1", T(1000)}).ok());
+  ASSERT_TRUE(store().CreateDeploymentToken("tok-m2", {kT1, "m2", T(1000)}).ok());
+  std::vector<UserRecord> before = AllUsers(kT1, "m1");
+  ASSERT_EQ(before.size(), 3u);
+
+  EXPECT_CODE(store().DeleteMapping(kT2, "m1", T(40)), kNotFound);  // not theirs
+  EXPECT_CODE(store().DeleteMapping(kT1, "ghost", T(40)), kNotFound);
+  EXPECT_EQ(VALUE_OF(store().DeleteMapping(kT1, "m1", T(40))), 2u);
+  EXPECT_CODE(store().GetMapping(kT1, "m1"), kNotFound);
+  EXPECT_CODE(store().DeleteMapping(kT1, "m1", T(41)), kNotFound);
+  EXPECT_THAT(VALUE_OF(store().ListMappings(kT1)), ElementsAre(Id("m2")));
+  EXPECT_THAT(VALUE_OF(store().DueMappings(T(100000))), ElementsAre(Id("m2")));
+  EXPECT_CODE(store().GetDeploymentToken("tok-m1"), kNotFound);
+  EXPECT_EQ(VALUE_OF(store().GetDeploymentToken("tok-m2")).mapping_id, "m2");
+  // The users stay, under their ids, NOT_IN_DIRECTORY; the other mapping's
+  // are untouched.
+  std::vector<UserRecord> after = AllUsers(kT1, "m1");
+  ASSERT_EQ(after.size(), 3u);
+  for (size_t i = 0; i < after.size(); ++i) {
+    EXPECT_EQ(after[i].user_id, before[i].user_id);
+    EXPECT_EQ(after[i].state, UserState::kNotInDirectory) << after[i].directory_id;
+    EXPECT_EQ(after[i].imported_at,
+              before[i].state == UserState::kActive ? T(40) : before[i].imported_at);
+  }
+  ASSERT_EQ(AllUsers(kT1, "m2").size(), 1u);
+  EXPECT_EQ(AllUsers(kT1, "m2")[0].state, UserState::kActive);
+
+  // A mapping that covers them takes them over, ACTIVE again.
+  const MappingRecord m3 = MustCreateMapping(kT1, "m3");
+  ASSERT_TRUE(store().UpsertUsers(m3, "r4", {DirectoryUser(kT1, "a")}).ok());
+  ASSERT_TRUE(store().ApplyRun(m3, "r4", T(50)).ok());
+  std::vector<UserRecord> taken = AllUsers(kT1, "m3");
+  ASSERT_EQ(taken.size(), 1u);
+  EXPECT_EQ(taken[0].directory_id, "a");
+  EXPECT_EQ(taken[0].state, UserState::kActive);
+  EXPECT_EQ(AllUsers(kT1, "m1").size(), 2u);
+}
+
 }  // namespace
 }  // namespace dirbridge::cloud

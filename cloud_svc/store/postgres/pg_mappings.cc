@@ -132,4 +132,36 @@ absl::StatusOr<bool> PostgresStore::ClaimRun(absl::string_view tenant_id,
   return false;
 }
 
+absl::StatusOr<MappingRecord> PostgresStore::UpdateMapping(const MappingRecord& m) {
+  ASSIGN_OR_RETURN(pg::Result r, Exec(absl::StrCat(
+      "UPDATE mappings SET name = $1, base_dn = $2, ou_dns = $3, group_dns = $4, "
+      "sync_interval_s = $5, next_run_at = $6, watermark = $7, watermark_server = $8 "
+      "WHERE tenant_id = $9 AND mapping_id = $10 RETURNING ", kMappingColumns),
+      pg::Params().Text(m.name).Text(m.base_dn).Text(JoinLines(m.ou_dns))
+          .Text(JoinLines(m.group_dns)).Int(absl::ToInt64Seconds(m.sync_interval))
+          .Time(m.next_run_at).Text(m.watermark).Text(m.watermark_server).Text(m.tenant_id)
+          .Text(m.mapping_id)));
+  if (r.rows() == 0) return absl::NotFoundError(absl::StrCat(Named(m.mapping_id), " not found"));
+  return ReadMapping(r, 0);
+}
+
+absl::StatusOr<uint64_t> PostgresStore::DeleteMapping(absl::string_view tenant_id,
+                                                      absl::string_view mapping_id,
+                                                      absl::Time now) {
+  return InTransaction<uint64_t>([&](pg::Connection& c) -> absl::StatusOr<uint64_t> {
+    const pg::Params ids = pg::Params().Text(tenant_id).Text(mapping_id);
+    ASSIGN_OR_RETURN(pg::Result gone, c.Exec(
+        "DELETE FROM mappings WHERE tenant_id = $1 AND mapping_id = $2", ids));
+    if (gone.affected() == 0) {
+      return absl::NotFoundError(absl::StrCat(Named(mapping_id), " not found"));
+    }
+    RETURN_IF_ERROR(c.Exec("DELETE FROM deployment_tokens WHERE tenant_id = $1 AND "
+                           "mapping_id = $2", ids).status());
+    ASSIGN_OR_RETURN(pg::Result marked, c.Exec(
+        "UPDATE users SET state = 2, imported_at = $3 WHERE tenant_id = $1 AND mapping_id = $2 "
+        "AND state = 1", pg::Params().Text(tenant_id).Text(mapping_id).Time(now)));
+    return marked.affected();
+  });
+}
+
 }  // namespace dirbridge::cloud

@@ -92,6 +92,9 @@ class PostgresStore : public Store {
                           absl::Time next_run_at) override;
   absl::StatusOr<bool> ClaimRun(absl::string_view tenant_id, absl::string_view mapping_id,
                                 absl::Time due_at, absl::Time next_run_at) override;
+  absl::StatusOr<MappingRecord> UpdateMapping(const MappingRecord& mapping) override;
+  absl::StatusOr<uint64_t> DeleteMapping(absl::string_view tenant_id, absl::string_view mapping_id,
+                                         absl::Time now) override;
 
   // UserStore (pg_users.cc).
   absl::StatusOr<UpsertCounts> UpsertUsers(const MappingRecord& mapping, absl::string_view run_id,
