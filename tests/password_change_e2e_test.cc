@@ -162,6 +162,15 @@ TEST_F(PasswordChangeTest, EmptyPasswordsNeverLeaveTheCloud) {
   EXPECT_THAT(ViolatedFields(st), ::testing::ElementsAre("old_password"));
   st = Change("", "pw-user00001", "N3w-Pa55-one", &resp);
   EXPECT_THAT(ViolatedFields(st), ::testing::ElementsAre("username"));
+  // A password has a budget too (a sealed one, its box).
+  st = Change("user00001", "pw-user00001", "N3w-P" + std::string(1020, 'x'), &resp);
+  EXPECT_THAT(st.error_message(), HasSubstr("limit of 1024"));
+  EXPECT_THAT(ViolatedFields(st), ::testing::ElementsAre("new_password"));
+  v1::ChangePasswordRequest req;
+  req.set_username("user00001");
+  req.set_old_password("pw-user00001");
+  req.set_sealed_new_password(std::string(2000, '\x01'));
+  EXPECT_THAT(ViolatedFields(Change(req, &resp)), ::testing::ElementsAre("sealed_new_password"));
   EXPECT_EQ(connector_->process().Log().find("kind=19 "), std::string::npos);
   EXPECT_EQ(Login("user00001", "pw-user00001"), v1::AUTH_RESULT_OK);
 }

@@ -32,10 +32,20 @@ absl::Status AuthService::CheckPassword(const std::string& tenant, const std::st
     if (absl::StripAsciiWhitespace(clear).empty()) {
       return FieldError(field, absl::StrCat(field, " is empty"));
     }
+    if (clear.size() > kMaxPasswordBytes) {
+      return FieldError(field, absl::StrCat(field, " is ", clear.size(),
+                                            " bytes, more than the cloud's limit of ",
+                                            kMaxPasswordBytes, " (kMaxPasswordBytes)"));
+    }
     return absl::OkStatus();
   }
   if (!clear.empty()) {
     return FieldError(field, absl::StrCat("send ", field, " or ", sealed_field, ", not both"));
+  }
+  if (sealed.size() > kMaxSealedPasswordBytes) {
+    return FieldError(sealed_field, absl::StrCat(sealed_field, " is ", sealed.size(),
+                                                 " bytes, more than the cloud's limit of ",
+                                                 kMaxSealedPasswordBytes));
   }
   // The box names the connector key it was sealed to: only that connector
   // can open it.

@@ -1,6 +1,8 @@
 #ifndef DIRBRIDGE_CLOUD_SVC_API_AUTH_SERVICE_H_
 #define DIRBRIDGE_CLOUD_SVC_API_AUTH_SERVICE_H_
 
+#include <cstddef>
+
 #include "cloud_svc/api/auth_throttle.h"
 #include "cloud_svc/identity/authenticator.h"
 #include "cloud_svc/routing/router.h"
@@ -9,6 +11,11 @@
 #include "dirbridge/v1/auth.grpc.pb.h"
 
 namespace dirbridge::cloud {
+
+// Longest password the cloud routes, in bytes (AD takes 256 characters at
+// most), and the box one sealed comes in (sealing adds 93 bytes).
+inline constexpr size_t kMaxPasswordBytes = 1024;
+inline constexpr size_t kMaxSealedPasswordBytes = kMaxPasswordBytes + 128;
 
 // Auth: web login with directory credentials. The password (or the box it
 // is sealed in) goes to a connector and nowhere else: not into a log, an
