@@ -20,13 +20,13 @@ absl::Status Presence::Start(std::string peer_addr) {
     absl::MutexLock lock(&mu_);
     last_beat_ = now;
   }
-  presence_->WatchSessions([this](const std::string& tenant_id) {
-    absl::MutexLock lock(&mu_);
-    if (tenant_id.empty()) {
-      tenants_.clear();
-    } else {
-      tenants_.erase(tenant_id);
-    }
+  {
+    absl::MutexLock lock(&watch_->mu);
+    watch_->presence = this;
+  }
+  presence_->WatchSessions([watch = watch_](const std::string& tenant_id) {
+    absl::MutexLock lock(&watch->mu);
+    if (watch->presence != nullptr) watch->presence->Forget(tenant_id);
   });
   loop_ = std::thread([this] { Loop(); });
   spdlog::info("event=replica_started replica={} peer_addr={}", options_.replica_id,
@@ -34,7 +34,20 @@ absl::Status Presence::Start(std::string peer_addr) {
   return absl::OkStatus();
 }
 
+void Presence::Forget(const std::string& tenant_id) {
+  absl::MutexLock lock(&mu_);
+  if (tenant_id.empty()) {
+    tenants_.clear();
+  } else {
+    tenants_.erase(tenant_id);
+  }
+}
+
 void Presence::Stop() {
+  {
+    absl::MutexLock lock(&watch_->mu);
+    watch_->presence = nullptr;
+  }
   {
     absl::MutexLock lock(&mu_);
     if (stop_) return;

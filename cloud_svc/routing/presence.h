@@ -73,6 +73,14 @@ class Presence : public RemoteTargets, public ReplicaPresence {
     std::vector<std::shared_ptr<RemoteSession>> targets;
   };
 
+  // What the store's watch callback reaches: cleared by Stop, so that a
+  // notice arriving later (the store outlives us) touches nothing freed.
+  struct Watch {
+    absl::Mutex mu;
+    Presence* presence ABSL_GUARDED_BY(mu) = nullptr;
+  };
+
+  void Forget(const std::string& tenant_id);
   void Loop();
   void Beat(absl::Time now);
   void Reap(absl::Time now);
@@ -102,6 +110,7 @@ class Presence : public RemoteTargets, public ReplicaPresence {
   absl::flat_hash_map<std::string, absl::Time> unreachable_until_ ABSL_GUARDED_BY(mu_);
   std::vector<Mourning> mourning_ ABSL_GUARDED_BY(mu_);
   std::thread loop_;
+  std::shared_ptr<Watch> watch_ = std::make_shared<Watch>();
 };
 
 }  // namespace dirbridge::cloud

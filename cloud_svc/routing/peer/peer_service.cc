@@ -61,20 +61,19 @@ class ForwardReactor : public grpc::ServerBidiReactor<v1::PeerFrame, v1::PeerRep
     {
       absl::MutexLock lock(&mu_);
       headers_sent_ = true;
-      if (!ok) {
-        if (!finish_) finish_ = absl::CancelledError("the forwarding replica went away");
-        MaybeFinishLocked();
-        return;
+      if (!ok && !finish_) finish_ = absl::CancelledError("the forwarding replica went away");
+      if (ok) {
+        held = std::move(held_call_);
+        held_call_.reset();
+        if (held) ++in_reaction_;
       }
-      held = std::move(held_call_);
-      held_call_.reset();
-      if (held) ++in_reaction_;
     }
-    if (!held) return;
-    Begin(*std::move(held));
-    absl::MutexLock lock(&mu_);
-    --in_reaction_;
-    MaybeFinishLocked();
+    if (held) {
+      Begin(*std::move(held));
+      absl::MutexLock lock(&mu_);
+      --in_reaction_;
+    }
+    Settle();
   }
 
   void OnReadDone(bool ok) override {
@@ -108,22 +107,26 @@ class ForwardReactor : public grpc::ServerBidiReactor<v1::PeerFrame, v1::PeerRep
       if (call) call->GrantCredit(in_.credit().n());
     }
     in_.Clear();
-    absl::MutexLock lock(&mu_);
-    if (!finished_) StartRead(&in_);
-    --in_reaction_;
-    MaybeFinishLocked();
+    {
+      absl::MutexLock lock(&mu_);
+      if (!finished_) StartRead(&in_);
+      --in_reaction_;
+    }
+    Settle();
   }
 
   void OnWriteDone(bool ok) override {
-    absl::MutexLock lock(&mu_);
-    outbox_.pop_front();
-    if (!ok) outbox_.clear();
-    if (!outbox_.empty()) {
-      StartWrite(&outbox_.front());
-      return;
+    {
+      absl::MutexLock lock(&mu_);
+      outbox_.pop_front();
+      if (!ok) outbox_.clear();
+      if (!outbox_.empty()) {
+        StartWrite(&outbox_.front());
+        return;
+      }
+      write_in_flight_ = false;
     }
-    write_in_flight_ = false;
-    MaybeFinishLocked();
+    Settle();
   }
 
   void OnCancel() override {
@@ -172,19 +175,27 @@ class ForwardReactor : public grpc::ServerBidiReactor<v1::PeerFrame, v1::PeerRep
       }
       v1::PeerReply reply;
       *reply.mutable_result() = std::move(*result);
-      absl::MutexLock lock(&mu_);
-      if (finish_) return;
-      finish_ = absl::OkStatus();
-      if (!write_in_flight_ && in_reaction_ == 0) {
-        // The usual case: answer and status in one step.
-        last_ = std::move(reply);
-        finished_ = true;
-        call_.reset();
-        StartWriteAndFinish(&last_, grpc::WriteOptions(), grpc::Status::OK);
-        return;
+      bool at_once = false;
+      {
+        absl::MutexLock lock(&mu_);
+        if (finish_) return;
+        finish_ = absl::OkStatus();
+        if (!write_in_flight_ && in_reaction_ == 0) {
+          // The usual case: answer and status in one step.
+          last_ = std::move(reply);
+          finished_ = true;
+          call_.reset();
+          at_once = true;
+        } else {
+          Write(std::move(reply));
+        }
       }
-      Write(std::move(reply));
-      MaybeFinishLocked();
+      // Unlocked: gRPC may run OnDone (delete this) inside a Finish.
+      if (at_once) {
+        StartWriteAndFinish(&last_, grpc::WriteOptions(), grpc::Status::OK);
+      } else {
+        Settle();
+      }
     };
     spdlog::debug("event=peer_forward_in origin={} connector={}",
                   LogSafe(forward.origin_replica()), forward.connector_id());
@@ -195,11 +206,13 @@ class ForwardReactor : public grpc::ServerBidiReactor<v1::PeerFrame, v1::PeerRep
   }
 
   void Complete(const absl::Status& status) {
-    absl::MutexLock lock(&mu_);
-    if (finish_) return;
-    if (IsNotSent(status)) context_->AddTrailingMetadata(kNotSentTrailer, "1");
-    finish_ = status;
-    MaybeFinishLocked();
+    {
+      absl::MutexLock lock(&mu_);
+      if (finish_) return;
+      if (IsNotSent(status)) context_->AddTrailingMetadata(kNotSentTrailer, "1");
+      finish_ = status;
+    }
+    Settle();
   }
 
   void Write(v1::PeerReply reply) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
@@ -209,11 +222,18 @@ class ForwardReactor : public grpc::ServerBidiReactor<v1::PeerFrame, v1::PeerRep
     StartWrite(&outbox_.front());
   }
 
-  void MaybeFinishLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
-    if (!finish_ || finished_ || write_in_flight_ || in_reaction_ > 0) return;
-    finished_ = true;
-    call_.reset();
-    Finish(ToGrpcStatus(*finish_));
+  // Finishes once the outcome is known, the writes are out and no reaction
+  // runs. Called unlocked: gRPC may run OnDone (delete this) inside Finish.
+  void Settle() {
+    grpc::Status status;
+    {
+      absl::MutexLock lock(&mu_);
+      if (!finish_ || finished_ || write_in_flight_ || in_reaction_ > 0) return;
+      finished_ = true;
+      call_.reset();
+      status = ToGrpcStatus(*finish_);
+    }
+    Finish(status);
   }
 
   grpc::CallbackServerContext* const context_;
@@ -234,7 +254,89 @@ class ForwardReactor : public grpc::ServerBidiReactor<v1::PeerFrame, v1::PeerRep
   v1::PeerReply last_;  // written once, by StartWriteAndFinish
 };
 
+// ForwardUnary's holder side: headers (kTakenHeader) first, then the call
+// is routed; cancelled when the origin goes.
+class UnaryForwardReactor : public grpc::ServerUnaryReactor {
+ public:
+  UnaryForwardReactor(grpc::CallbackServerContext* context, Router* router,
+                      const v1::ForwardCall* request, v1::CallResult* response)
+      : context_(context), router_(router), request_(request), response_(response) {
+    context_->AddInitialMetadata(kTakenHeader, "1");
+    StartSendInitialMetadata();
+  }
+
+  void OnSendInitialMetadataDone(bool ok) override {
+    if (!ok) {
+      Complete(absl::CancelledError("the forwarding replica went away"));
+      return;
+    }
+    if (request_->tenant_id().empty() || request_->connector_id().empty()) {
+      Complete(absl::InvalidArgumentError("ForwardUnary needs a tenant_id and a connector_id"));
+      return;
+    }
+    RouteOptions options;
+    options.connector_id = request_->connector_id();
+    options.local_only = true;
+    if (request_->request().timeout_ms() > 0) {
+      options.deadline = absl::Now() + absl::Milliseconds(request_->request().timeout_ms());
+    }
+    CallHandlers handlers;
+    handlers.on_done = [this](absl::StatusOr<v1::CallResult> result) {
+      if (result.ok()) *response_ = std::move(*result);
+      Complete(result.status());
+    };
+    spdlog::debug("event=peer_forward_in origin={} connector={}",
+                  LogSafe(request_->origin_replica()), request_->connector_id());
+    std::shared_ptr<RoutedCall> call = router_->Call(
+        request_->tenant_id(), request_->request(), options, std::move(handlers));
+    absl::MutexLock lock(&mu_);
+    if (!finished_) call_ = std::move(call);
+  }
+
+  void OnCancel() override {
+    std::shared_ptr<RoutedCall> call;
+    {
+      absl::MutexLock lock(&mu_);
+      call = call_;
+    }
+    if (call) call->Cancel(absl::CancelledError("the forwarding replica gave up on the call"));
+  }
+
+  void OnDone() override { delete this; }
+
+ private:
+  // Finish runs unlocked: gRPC may run OnDone (delete this) inside it.
+  void Complete(const absl::Status& status) {
+    {
+      absl::MutexLock lock(&mu_);
+      if (finished_) return;
+      finished_ = true;
+      call_.reset();
+      if (IsNotSent(status)) context_->AddTrailingMetadata(kNotSentTrailer, "1");
+    }
+    Finish(ToGrpcStatus(status));
+  }
+
+  grpc::CallbackServerContext* const context_;
+  Router* const router_;
+  const v1::ForwardCall* const request_;
+  v1::CallResult* const response_;
+  absl::Mutex mu_;
+  std::shared_ptr<RoutedCall> call_ ABSL_GUARDED_BY(mu_);
+  bool finished_ ABSL_GUARDED_BY(mu_) = false;
+};
+
 }  // namespace
+
+grpc::ServerUnaryReactor* PeerService::ForwardUnary(grpc::CallbackServerContext* context,
+                                                    const v1::ForwardCall* request,
+                                                    v1::CallResult* response) {
+  if (require_replica_cert_ && !PresentsReplicaCert(*context)) {
+    return FinishWith(context,
+                      absl::PermissionDeniedError("the peer hop serves cloud_svc replicas only"));
+  }
+  return new UnaryForwardReactor(context, router_, request, response);
+}
 
 grpc::ServerBidiReactor<v1::PeerFrame, v1::PeerReply>* PeerService::Forward(
     grpc::CallbackServerContext* context) {

@@ -21,6 +21,9 @@ class PeerService : public v1::ReplicaPeer::CallbackService {
 
   grpc::ServerBidiReactor<v1::PeerFrame, v1::PeerReply>* Forward(
       grpc::CallbackServerContext* context) override;
+  grpc::ServerUnaryReactor* ForwardUnary(grpc::CallbackServerContext* context,
+                                         const v1::ForwardCall* request,
+                                         v1::CallResult* response) override;
 
  private:
   Router* const router_;

@@ -9,19 +9,27 @@ absl::StatusOr<uint64_t> RemoteSession::StartCall(v1::CallRequest request,
   absl::Time deadline = absl::Now() + (request.timeout_ms() > 0
                                            ? absl::Milliseconds(request.timeout_ms())
                                            : absl::Minutes(5));
+  const bool streams = static_cast<bool>(handlers.on_chunk);
   uint64_t id;
-  std::shared_ptr<ForwardedCall> call;
+  std::shared_ptr<ForwardedCall> stream;
+  std::shared_ptr<ForwardedUnary> unary;
   {
     absl::MutexLock lock(&mu_);
     id = next_id_++;
     std::weak_ptr<RemoteSession> weak = weak_from_this();
-    call = std::make_shared<ForwardedCall>(std::move(handlers), [weak, id] {
+    auto on_end = [weak, id] {
       if (std::shared_ptr<RemoteSession> self = weak.lock()) {
         absl::MutexLock lock(&self->mu_);
         self->calls_.erase(id);
       }
-    });
-    calls_[id] = call;
+    };
+    if (streams) {
+      stream = std::make_shared<ForwardedCall>(std::move(handlers), std::move(on_end));
+      calls_[id] = stream;
+    } else {
+      unary = std::make_shared<ForwardedUnary>(std::move(handlers), std::move(on_end));
+      calls_[id] = unary;
+    }
   }
   v1::ForwardCall forward;
   forward.set_tenant_id(tenant_id_);
@@ -29,22 +37,26 @@ absl::StatusOr<uint64_t> RemoteSession::StartCall(v1::CallRequest request,
   forward.set_origin_replica(origin_replica_);
   request.set_call_id(id);
   *forward.mutable_request() = std::move(request);
-  call->Start(stub_.get(), call, std::move(forward), deadline);
+  if (streams) {
+    stream->Start(stub_.get(), stream, std::move(forward), deadline);
+  } else {
+    unary->Start(stub_.get(), unary, std::move(forward), deadline);
+  }
   return id;
 }
 
-std::shared_ptr<ForwardedCall> RemoteSession::Find(uint64_t call_id) const {
+std::shared_ptr<Forward> RemoteSession::Find(uint64_t call_id) const {
   absl::MutexLock lock(&mu_);
   auto it = calls_.find(call_id);
   return it == calls_.end() ? nullptr : it->second;
 }
 
 void RemoteSession::CancelCall(uint64_t call_id, const absl::Status& why) {
-  if (std::shared_ptr<ForwardedCall> call = Find(call_id)) call->Cancel(why);
+  if (std::shared_ptr<Forward> call = Find(call_id)) call->Cancel(why);
 }
 
 void RemoteSession::GrantCredit(uint64_t call_id, uint32_t n) {
-  if (std::shared_ptr<ForwardedCall> call = Find(call_id)) call->Credit(n);
+  if (std::shared_ptr<Forward> call = Find(call_id)) call->Credit(n);
 }
 
 int RemoteSession::InFlight() const {

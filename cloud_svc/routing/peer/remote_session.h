@@ -38,7 +38,7 @@ class RemoteSession : public CallTarget,
   const std::string& replica_id() const override { return replica_id_; }
 
  private:
-  std::shared_ptr<ForwardedCall> Find(uint64_t call_id) const;
+  std::shared_ptr<Forward> Find(uint64_t call_id) const;
 
   const std::string tenant_id_;
   const std::string connector_id_;
@@ -48,7 +48,7 @@ class RemoteSession : public CallTarget,
 
   mutable absl::Mutex mu_;
   uint64_t next_id_ ABSL_GUARDED_BY(mu_) = 1;
-  absl::flat_hash_map<uint64_t, std::shared_ptr<ForwardedCall>> calls_ ABSL_GUARDED_BY(mu_);
+  absl::flat_hash_map<uint64_t, std::shared_ptr<Forward>> calls_ ABSL_GUARDED_BY(mu_);
 };
 
 }  // namespace dirbridge::cloud
