@@ -53,9 +53,10 @@ class SambaDc {
   static std::string BulkDn(int i);
   static std::string BulkName(int i);
 
-  // Provisions a new domain in dir (emptied first), with a test CA and the
-  // data above loaded before the first start.
+  // Provisions a new domain in dir (emptied first), with a test CA.
   absl::Status Provision();
+  // Loads the data above, before the first Start.
+  absl::Status LoadData() const;
   // Starts samba in the background (a session of its own, so that it
   // outlives the fixture's process) and waits until ldaps answers. A DC
   // still running from an earlier run of this dir is stopped first.
@@ -78,7 +79,6 @@ class SambaDc {
 
  private:
   absl::Status MakeCertificates() const;
-  absl::Status LoadData() const;
   std::string SmbConf() const { return dir_ + "/etc/smb.conf"; }
   std::string PidFile() const { return dir_ + "/samba.pid"; }
 
