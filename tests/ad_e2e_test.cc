@@ -13,6 +13,7 @@
 #include "dirbridge/v1/mappings.grpc.pb.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "tests/harness/backend_calls.h"
 #include "tests/harness/samba_dc.h"
 #include "tests/harness/stack.h"
 
@@ -122,20 +123,11 @@ class AdTest : public ::testing::Test {
   }
 
   std::map<std::string, v1::CloudUser> Imported(const std::string& mapping) {
+    std::vector<v1::CloudUser> users;
+    grpc::Status st = ListAllUsers(*mappings_, tenant_.token, mapping, &users);
+    EXPECT_TRUE(st.ok()) << st.error_message();
     std::map<std::string, v1::CloudUser> out;
-    std::string token;
-    do {
-      v1::ListUsersRequest req;
-      req.set_mapping_id(mapping);
-      req.set_page_size(1000);
-      req.set_page_token(token);
-      v1::ListUsersResponse resp;
-      grpc::Status st = mappings_->ListUsers(Ctx(tenant_.token).get(), req, &resp);
-      EXPECT_TRUE(st.ok()) << st.error_message();
-      if (!st.ok()) break;
-      for (const v1::CloudUser& u : resp.users()) out[u.username()] = u;
-      token = resp.next_page_token();
-    } while (!token.empty());
+    for (const v1::CloudUser& u : users) out[u.username()] = u;
     return out;
   }
 
