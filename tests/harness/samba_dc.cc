@@ -102,7 +102,7 @@ absl::Status SambaDc::MakeCertificates() const {
 
 absl::Status SambaDc::Provision() {
   if (dir_.empty()) return absl::InvalidArgumentError("samba_dc: no directory");
-  absl::Status st = Stop();
+  absl::Status st = StopAndCheckPorts();
   if (!st.ok()) return st;
   st = Run({"rm", "-rf", dir_});
   if (!st.ok()) return st;
@@ -183,8 +183,22 @@ absl::Status SambaDc::LoadData() const {
               "--min-pwd-age=0"});
 }
 
-absl::Status SambaDc::Start() {
+absl::Status SambaDc::StopAndCheckPorts() {
   absl::Status st = Stop();
+  if (!st.ok()) return st;
+  for (int port : {389, 636}) {
+    if (PortAcceptsConnections(port)) {
+      // Samba would log a bind failure and serve without it.
+      return absl::FailedPreconditionError(absl::StrCat(
+          "samba_dc: 127.0.0.1:", port, " is held by another process (a system slapd or "
+          "samba? `ss -ltnp`): the DC needs AD's fixed LDAP ports"));
+    }
+  }
+  return absl::OkStatus();
+}
+
+absl::Status SambaDc::Start() {
+  absl::Status st = StopAndCheckPorts();
   if (!st.ok()) return st;
   int log = open(log_path().c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
   if (log < 0) return absl::InternalError(absl::StrCat("samba_dc: cannot open ", log_path()));

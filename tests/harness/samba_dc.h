@@ -79,6 +79,8 @@ class SambaDc {
 
  private:
   absl::Status MakeCertificates() const;
+  // Stop, then fails if anything else holds 389 or 636.
+  absl::Status StopAndCheckPorts();
   std::string SmbConf() const { return dir_ + "/etc/smb.conf"; }
   std::string PidFile() const { return dir_ + "/samba.pid"; }
 
