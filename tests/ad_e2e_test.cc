@@ -288,9 +288,12 @@ TEST_F(AdTest, AuthenticateTypesAdDataCodes) {
   // data 52e
   EXPECT_EQ(Login("carol", "AdPw-wrong-1"), v1::AUTH_RESULT_INVALID_CREDENTIALS);
   EXPECT_EQ(Login("nosuchuser", "AdPw-wrong-1"), v1::AUTH_RESULT_INVALID_CREDENTIALS);
-  // data 533, 701, 773: the right password, refused for the account's state.
+  // data 533, 701, 532, 773: the right password, refused for the
+  // account's state.
   EXPECT_EQ(Login("disabled", SambaDc::Password("disabled")), v1::AUTH_RESULT_ACCOUNT_DISABLED);
   EXPECT_EQ(Login("expired", SambaDc::Password("expired")), v1::AUTH_RESULT_ACCOUNT_EXPIRED);
+  EXPECT_EQ(Login("pwexpired", SambaDc::Password("pwexpired")),
+            v1::AUTH_RESULT_PASSWORD_EXPIRED);
   EXPECT_EQ(Login("mustchange", SambaDc::Password("mustchange")),
             v1::AUTH_RESULT_MUST_CHANGE_PASSWORD);
   // data 775: the domain's lockout threshold reached, even the right

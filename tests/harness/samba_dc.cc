@@ -154,6 +154,7 @@ absl::Status SambaDc::LoadData() const {
   // 2000-01-01 as a FILETIME (100 ns since 1601).
   absl::StrAppend(&ldif, PasswordUser(PeopleDn("expired"), "expired",
                                       "accountExpires: 125911584000000000\n"));
+  absl::StrAppend(&ldif, PasswordUser(PeopleDn("pwexpired"), "pwexpired"));
   for (int i = 1; i <= kBulkUsers; ++i) {
     // 0x220: NORMAL_ACCOUNT | PASSWD_NOTREQD: enabled without a password,
     // which would cost the DC a key derivation per user.
@@ -175,6 +176,16 @@ absl::Status SambaDc::LoadData() const {
   // and Samba's own modules still make SIDs, GUIDs, USNs and links.
   std::string sam = dir_ + "/private/sam.ldb";
   absl::Status st = Run({"ldbadd", "-H", sam, "--configfile=" + SmbConf(), path});
+  if (!st.ok()) return st;
+  // A password set in 2000, older than the domain's maximum age (42 days):
+  // over LDAP pwdLastSet takes only 0 or -1, so past the password_hash
+  // module (DSDB_CONTROL_BYPASS_PASSWORD_HASH_OID), offline.
+  std::string aged = dir_ + "/aged.ldif";
+  WriteFile(aged, absl::StrCat("dn: ", PeopleDn("pwexpired"),
+                               "\nchangetype: modify\nreplace: pwdLastSet\n"
+                               "pwdLastSet: 125911584000000000\n"));
+  st = Run({"ldbmodify", "-H", sam, "--configfile=" + SmbConf(),
+            "--controls=local_oid:1.3.6.1.4.1.7165.4.3.12:0", aged});
   if (!st.ok()) return st;
   return Run({"samba-tool", "domain", "passwordsettings", "set", "-H", sam,
               "--configfile=" + SmbConf(),
