@@ -154,7 +154,9 @@ absl::Status SambaDc::LoadData() const {
   // 2000-01-01 as a FILETIME (100 ns since 1601).
   absl::StrAppend(&ldif, PasswordUser(PeopleDn("expired"), "expired",
                                       "accountExpires: 125911584000000000\n"));
-  absl::StrAppend(&ldif, PasswordUser(PeopleDn("pwexpired"), "pwexpired"));
+  for (const char* name : {"pwexpired", "agedpw"}) {
+    absl::StrAppend(&ldif, PasswordUser(PeopleDn(name), name));
+  }
   for (int i = 1; i <= kBulkUsers; ++i) {
     // 0x220: NORMAL_ACCOUNT | PASSWD_NOTREQD: enabled without a password,
     // which would cost the DC a key derivation per user.
@@ -181,9 +183,13 @@ absl::Status SambaDc::LoadData() const {
   // over LDAP pwdLastSet takes only 0 or -1, so past the password_hash
   // module (DSDB_CONTROL_BYPASS_PASSWORD_HASH_OID), offline.
   std::string aged = dir_ + "/aged.ldif";
-  WriteFile(aged, absl::StrCat("dn: ", PeopleDn("pwexpired"),
-                               "\nchangetype: modify\nreplace: pwdLastSet\n"
-                               "pwdLastSet: 125911584000000000\n"));
+  std::string aged_ldif;
+  for (const char* name : {"pwexpired", "agedpw"}) {
+    absl::StrAppend(&aged_ldif, "dn: ", PeopleDn(name),
+                    "\nchangetype: modify\nreplace: pwdLastSet\n"
+                    "pwdLastSet: 125911584000000000\n\n");
+  }
+  WriteFile(aged, aged_ldif);
   st = Run({"ldbmodify", "-H", sam, "--configfile=" + SmbConf(),
             "--controls=local_oid:1.3.6.1.4.1.7165.4.3.12:0", aged});
   if (!st.ok()) return st;

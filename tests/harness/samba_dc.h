@@ -20,9 +20,9 @@ namespace dirbridge::testing {
 //   OU=People    alice (UPN alice@dirbridge.test, mail, displayName),
 //                carol, disabled (ACCOUNTDISABLE), mustchange
 //                (pwdLastSet=0), expired (accountExpires in 2000),
-//                pwexpired (password set in 2000, past the maximum age),
-//                changer (for password changes); OU=Dept0 under it with
-//                dave
+//                pwexpired and agedpw (password set in 2000, past the
+//                maximum age; agedpw for a password change), changer (for
+//                password changes); OU=Dept0 under it with dave
 //   OU=Groups    CN=inner {alice, carol}, CN=outer {CN=inner, dave},
 //                CN=big {every bulk user}
 //   OU=Bulk      kBulkUsers users bulk00001… (no password, enabled)
