@@ -193,6 +193,48 @@ TEST_F(AdTest, IncrementalImportOnUsnChangedReadsExactlyTheChangedEntries) {
   EXPECT_EQ(r.updated() + r.unchanged(), 0u);
 }
 
+// AD keeps memberOf on the group's side: adding a user to a group moves
+// the group's uSNChanged, not the user's. An incremental run must still see
+// the user join the mapping's group, and the new group in the user's list.
+TEST_F(AdTest, IncrementalImportSeesGroupMembershipChanges) {
+  Start();
+  std::string tag = Fresh("Grp");
+  std::string ou = AddOu(tag, {"grp1", "grp2", "grp3"});
+  std::string team = absl::StrCat("CN=team,", ou), team2 = absl::StrCat("CN=team2,", ou);
+  ASSERT_TRUE(dc_.Admin("ldapadd", {}, absl::StrCat(
+      "dn: ", team, "\nobjectClass: group\nsAMAccountName: t1-", tag, "\nmember: CN=grp1,", ou,
+      "\n\ndn: ", team2, "\nobjectClass: group\nsAMAccountName: t2-", tag, "\n")).ok());
+  // grp1's change is the newest: the full run's watermark is past every
+  // entry above, grp2 included.
+  ASSERT_TRUE(dc_.Admin("ldapmodify", {}, absl::StrCat("dn: CN=grp1,", ou, "\nchangetype: modify\n"
+                                                      "replace: description\ndescription: x\n"))
+                  .ok());
+  std::string m = CreateMapping(ou, {team});
+  v1::ImportReport r;
+  ASSERT_TRUE(Import(m, false, &r).ok());
+  ASSERT_EQ(r.added(), 1u);
+
+  auto add_member = [&](const std::string& group, const std::string& user) {
+    return dc_.Admin("ldapmodify", {}, absl::StrCat("dn: ", group, "\nchangetype: modify\n"
+                                                    "add: member\nmember: CN=", user, ",", ou,
+                                                    "\n")).ok();
+  };
+  ASSERT_TRUE(add_member(team, "grp2"));
+  grpc::Status st = Import(m, true, &r);
+  ASSERT_TRUE(st.ok()) << st.error_message();
+  EXPECT_TRUE(r.incremental());
+  EXPECT_EQ(r.added(), 1u);
+  EXPECT_EQ(Imported(m).count("grp2"), 1u);
+
+  ASSERT_TRUE(add_member(team2, "grp1"));
+  ASSERT_TRUE(Import(m, true, &r).ok());
+  EXPECT_EQ(r.updated(), 1u);
+  EXPECT_THAT(Imported(m)["grp1"].groups(), Contains(team2));
+  // The watermark has moved past the groups' changes: nothing to read.
+  ASSERT_TRUE(Import(m, true, &r).ok());
+  EXPECT_EQ(r.added() + r.updated() + r.unchanged(), 0u);
+}
+
 TEST_F(AdTest, FullRunMarksADeletedUser) {
   Start();
   std::string ou = AddOu(Fresh("Gone"), {"gone1", "gone2", "gone3"});

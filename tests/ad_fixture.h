@@ -100,10 +100,12 @@ class AdTest : public ::testing::Test {
     return resp->result();
   }
 
-  std::string CreateMapping(const std::string& base_dn) {
+  std::string CreateMapping(const std::string& base_dn,
+                            const std::vector<std::string>& group_dns = {}) {
     v1::CreateMappingRequest req;
     req.set_name("ad");
     req.set_base_dn(base_dn);
+    for (const std::string& g : group_dns) req.add_group_dns(g);
     req.mutable_sync_interval()->set_seconds(86400);
     v1::Mapping m;
     grpc::Status st = mappings_->CreateMapping(Ctx(tenant_.token).get(), req, &m);
