@@ -22,6 +22,10 @@ absl::Status Run(const std::vector<std::string>& argv, const std::vector<std::st
   int code = 0;
   absl::StatusOr<std::string> out = RunCommand(argv, &code, env);
   if (!out.ok()) return out.status();
+  if (code == 127) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        argv[0], " is not installed: deploy/setup.sh installs Samba's AD DC packages"));
+  }
   if (code != 0) {
     return absl::InternalError(absl::StrCat(argv[0], " ", argv.size() > 1 ? argv[1] : "",
                                             " exited with ", code, ": ", *out));
