@@ -11,6 +11,7 @@ PACKAGES=(
   slapd ldap-utils sqlite3 openssl python3 python3-cryptography
   postgresql libpq-dev
   systemd docker-compose
+  samba samba-ad-dc samba-ad-provision winbind krb5-user ldb-tools
 )
 
 missing=()
@@ -21,8 +22,19 @@ if [ ${#missing[@]} -gt 0 ]; then
   echo "setup: installing ${missing[*]}"
   export DEBIAN_FRONTEND=noninteractive
   apt-get update -qq
-  # slapd's postinst would otherwise ask for an admin password.
+  # Samba's packages start smbd, nmbd, winbind and samba from their
+  # postinst (invoke-rc.d) where nothing forbids it: the tests start their
+  # own DC on 127.0.0.1, and a system one would hold its ports. A
+  # policy-rc.d that denies every start does, for this install only.
+  policy=/usr/sbin/policy-rc.d
+  own_policy=
+  if [ ! -e "$policy" ]; then
+    printf '#!/bin/sh\nexit 101\n' > "$policy"; chmod 755 "$policy"; own_policy=1
+  fi
+  # Noninteractive: slapd's and krb5-user's postinst would otherwise ask
+  # for an admin password and a realm.
   apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+  if [ -n "$own_policy" ]; then rm -f "$policy"; fi
 fi
 
 # buf (a grpcurl equivalent) is only needed by the local stack; it comes

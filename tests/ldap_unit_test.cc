@@ -1,11 +1,14 @@
 // LDAP helpers that need no server: escaping, lookup filters, AD formats.
 
+#include <ldap.h>
+
 #include <map>
 
 #include "absl/strings/str_cat.h"
 #include "common/ldap_escape.h"
 #include "connector_svc/ldap/attribute_map.h"
 #include "connector_svc/ldap/ldap_dn.h"
+#include "connector_svc/ldap/ldap_status.h"
 #include "connector_svc/ldap/ranged_attribute.h"
 #include "connector_svc/ldap/user_filter.h"
 #include "gmock/gmock.h"
@@ -251,6 +254,22 @@ TEST(UserFilterTest, NameFormsAndEscaping) {
   EXPECT_EQ(UserLookupFilter(ol, std::string(1025, 'a')).status().code(),
             absl::StatusCode::kInvalidArgument);
   EXPECT_EQ(UserLookupFilter(ol, "bad\xff").status().code(), absl::StatusCode::kInvalidArgument);
+}
+
+// AD refusing a simple bind in clear (code 8, "BindSimple: Transport
+// encryption required."): the message names the fix, not only the code.
+TEST(LdapStatusTest, StrongAuthRequiredNamesLdapsAndStartTls) {
+  for (int rc : {LDAP_STRONG_AUTH_REQUIRED, LDAP_CONFIDENTIALITY_REQUIRED}) {
+    absl::Status st = LdapStatus(rc, "service account bind as \"cn=svc\" at ldap://dc1",
+                                 "BindSimple: Transport encryption required.");
+    EXPECT_EQ(st.code(), absl::StatusCode::kFailedPrecondition);
+    EXPECT_THAT(st.message(), HasSubstr("Transport encryption required"));
+    EXPECT_THAT(st.message(), HasSubstr("requires an encrypted connection"));
+    EXPECT_THAT(st.message(), HasSubstr("ldap.tls: ldaps"));
+    EXPECT_THAT(st.message(), HasSubstr("ldap.tls: starttls"));
+  }
+  EXPECT_THAT(LdapStatus(LDAP_INVALID_CREDENTIALS, "bind", "").message(),
+              ::testing::Not(HasSubstr("encrypted")));
 }
 
 }  // namespace

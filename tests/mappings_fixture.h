@@ -12,6 +12,7 @@
 #include "dirbridge/v1/deployment.grpc.pb.h"
 #include "dirbridge/v1/mappings.grpc.pb.h"
 #include "gtest/gtest.h"
+#include "tests/harness/backend_calls.h"
 #include "tests/harness/stack.h"
 
 namespace dirbridge::testing {
@@ -54,19 +55,8 @@ class MappingsTest : public ::testing::Test {
 
   std::vector<v1::CloudUser> Users(const std::string& mapping) {
     std::vector<v1::CloudUser> out;
-    std::string token;
-    do {
-      v1::ListUsersRequest req;
-      req.set_mapping_id(mapping);
-      req.set_page_size(1000);
-      req.set_page_token(token);
-      v1::ListUsersResponse resp;
-      grpc::Status st = mappings_->ListUsers(Ctx(tenant_.token).get(), req, &resp);
-      EXPECT_TRUE(st.ok()) << st.error_message();
-      if (!st.ok()) break;
-      out.insert(out.end(), resp.users().begin(), resp.users().end());
-      token = resp.next_page_token();
-    } while (!token.empty());
+    grpc::Status st = ListAllUsers(*mappings_, tenant_.token, mapping, &out);
+    EXPECT_TRUE(st.ok()) << st.error_message();
     return out;
   }
 

@@ -48,6 +48,7 @@ AttributeMap ActiveDirectoryDefaults() {
   m.group_filter = "(objectClass=group)";
   m.ou_filter = "(objectClass=organizationalUnit)";
   m.in_chain = true;
+  m.memberof_backlink = true;
   m.change_marker = "uSNChanged";
   m.numeric_marker = true;
   return m;

@@ -38,6 +38,10 @@ struct AttributeMap {
   // (LDAP_MATCHING_RULE_IN_CHAIN); elsewhere the connector expands nested
   // groups itself.
   bool in_chain = false;
+  // Active Directory: memberOf is a back link, kept on the group's side
+  // only, so that a user added to or removed from a group keeps its own
+  // change marker; only the group's moves.
+  bool memberof_backlink = false;
 
   // The attributes to request for a User.
   std::vector<std::string> UserAttributes() const;

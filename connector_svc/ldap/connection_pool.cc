@@ -16,8 +16,12 @@ absl::StatusOr<std::unique_ptr<LdapConnection>> ConnectionPool::Dial(
       return conn;
     }
     // A refused service bind is the same on every server: do not hide it
-    // behind "unavailable".
-    if (!absl::IsUnavailable(conn.status())) return conn.status();
+    // behind "unavailable". Nor is the directory healthy: it answers, but
+    // serves this connector nothing.
+    if (!absl::IsUnavailable(conn.status())) {
+      healthy_ = false;
+      return conn.status();
+    }
     spdlog::warn("event=ldap_server_down uri={} error=\"{}\"", uri,
                  conn.status().message());
     failures.push_back(std::string(conn.status().message()));

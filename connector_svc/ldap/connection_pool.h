@@ -34,7 +34,7 @@ class ConnectionPool {
   std::unique_ptr<LdapConnection> TryTakeIdle();
   // Back to the pool; a connection no longer usable is closed.
   void Return(std::unique_ptr<LdapConnection> conn) { Release(std::move(conn)); }
-  // Whether the last dial reached a server.
+  // Whether the last dial reached a server that took the service bind.
   bool healthy() const { return healthy_.load(); }
 
  private:

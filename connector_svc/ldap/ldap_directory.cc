@@ -7,6 +7,7 @@
 #include "common/ldap_escape.h"
 #include "common/page_size.h"
 #include "common/status_macros.h"
+#include "common/log.h"
 #include "connector_svc/ldap/ldap_dn.h"
 
 namespace dirbridge::connector {
@@ -228,8 +229,22 @@ absl::Status LdapDirectory::SearchUsers(const std::string& base_dn,
   // reader takes, and lookups must not wait for that.
   return stream_pool_.With(ctx, [&](LdapConnection& conn) -> absl::Status {
     std::string filter = map_.user_filter;
-    if (!changed_since.empty()) filter = AndFilter(filter, map_.ChangedSince(changed_since));
     PageMarks marks{changed_since, conn.uri()};
+    bool since = !changed_since.empty();
+    if (since && map_.memberof_backlink) {
+      // A membership change is the group's change alone: the users it
+      // adds to (or drops from) the groups they are read with would be
+      // missed. Any group changed: every user is read, and the watermark
+      // moves past the groups' changes so that the next run is small again.
+      absl::StatusOr<std::string> groups = GroupsChangedSince(conn, changed_since, ctx);
+      if (!groups.ok()) return groups.status();
+      if (!groups->empty()) {
+        spdlog::info("event=incremental_reads_all reason=groups_changed groups_to={}", *groups);
+        since = false;
+        marks.watermark = *groups;
+      }
+    }
+    if (since) filter = AndFilter(filter, map_.ChangedSince(changed_since));
     std::string marker_attr = absl::AsciiStrToLower(map_.change_marker);
     absl::flat_hash_set<std::string> members;
     bool expand = !group_dn.empty() && !map_.in_chain;
@@ -293,6 +308,25 @@ absl::StatusOr<std::vector<std::string>> LdapDirectory::NestedGroupsOf(
   });
   if (!st.ok()) return st;
   return in;
+}
+
+absl::StatusOr<std::string> LdapDirectory::GroupsChangedSince(LdapConnection& conn,
+                                                              const std::string& watermark,
+                                                              const OpContext& ctx) {
+  std::string highest;
+  std::string marker_attr = absl::AsciiStrToLower(map_.change_marker);
+  absl::Status st = conn.SearchPaged(
+      config_.base_dn, LdapScope::kSubtree,
+      AndFilter(map_.group_filter, map_.ChangedSince(watermark)), {map_.change_marker},
+      config_.page_size, ctx, [&](std::vector<LdapEntry>&& page) {
+        for (const LdapEntry& e : page) {
+          const std::string& m = e.First(marker_attr);
+          if (!m.empty() && (highest.empty() || map_.MarkerAfter(m, highest))) highest = m;
+        }
+        return absl::OkStatus();
+      });
+  if (!st.ok()) return st;
+  return highest;
 }
 
 absl::StatusOr<int64_t> LdapDirectory::CountUsers(const OpContext& ctx) {

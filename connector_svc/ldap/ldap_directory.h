@@ -84,6 +84,11 @@ class LdapDirectory : public Directory {
   absl::StatusOr<absl::flat_hash_set<std::string>> ExpandGroup(LdapConnection& conn,
                                                                const std::string& group_dn,
                                                                const OpContext& ctx);
+  // The highest change marker of the groups under the base DN changed
+  // after `watermark`; empty when none did.
+  absl::StatusOr<std::string> GroupsChangedSince(LdapConnection& conn,
+                                                 const std::string& watermark,
+                                                 const OpContext& ctx);
 
   using Op = ConnectionPool::Op;
   template <typename Named>

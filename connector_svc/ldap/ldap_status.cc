@@ -9,6 +9,14 @@ namespace dirbridge::connector {
 absl::Status LdapStatus(int rc, const std::string& what, const std::string& detail) {
   std::string msg = absl::StrCat("ldap: ", what, ": ", ldap_err2string(rc));
   if (!detail.empty()) absl::StrAppend(&msg, " (", detail, ")");
+  if (rc == LDAP_STRONG_AUTH_REQUIRED || rc == LDAP_CONFIDENTIALITY_REQUIRED) {
+    // AD with LDAP signing enforced (Samba's default: "ldap server require
+    // strong auth = yes") refuses a simple bind in clear; the text alone
+    // ("Strong(er) authentication required") does not say what to change.
+    absl::StrAppend(&msg,
+                    "; the server requires an encrypted connection for a simple bind: use "
+                    "ldaps:// URIs with \"ldap.tls: ldaps\", or \"ldap.tls: starttls\" on ldap://");
+  }
   switch (rc) {
     case LDAP_SERVER_DOWN:
     case LDAP_CONNECT_ERROR:

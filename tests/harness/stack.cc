@@ -203,9 +203,18 @@ absl::Status ConnectorSvc::Register(const std::string& tenant_token,
       RunCommand(argv, &code, {"DIRBRIDGE_REGISTRATION_KEY=" + key.registration_key()});
   if (!out.ok()) return out.status();
   if (code != 0) return absl::InternalError(absl::StrCat("register failed: ", *out));
-  WriteFile(dir_ + "/bind-password", Slapd::kServicePassword, 0600);
-  SetLdapUris({slapd_->uri()});
+  WriteFile(dir_ + "/bind-password", target_.bind_password, 0600);
+  SetLdap(TargetLdap());
   return absl::OkStatus();
+}
+
+LdapTarget TargetOf(const Slapd& slapd) {
+  LdapTarget t;
+  t.uri = slapd.uri();
+  t.bind_dn = Slapd::kServiceDn;
+  t.bind_password = Slapd::kServicePassword;
+  t.base_dn = slapd.options().suffix;
+  return t;
 }
 
 void ConnectorSvc::SetLdap(const Ldap& ldap) {
@@ -224,11 +233,10 @@ void ConnectorSvc::SetLdap(const Ldap& ldap) {
                          "ldap:\n  uris: [", absl::StrJoin(ldap.uris, ", "), "]\n"
                          "  tls: ", ldap.tls, "\n",
                          ldap.ca_file.empty() ? "" : absl::StrCat("  ca_file: ", ldap.ca_file, "\n"),
-                         "  bind_dn: ", Slapd::kServiceDn, "\n"
+                         "  bind_dn: ", target_.bind_dn, "\n"
                          "  bind_password_file: ", dir_, "/bind-password\n"
-                         "  base_dn: ",
-                         ldap.base_dn.empty() ? slapd_->options().suffix : ldap.base_dn, "\n"
-                         "  profile: openldap\n"
+                         "  base_dn: ", ldap.base_dn.empty() ? target_.base_dn : ldap.base_dn, "\n"
+                         "  profile: ", ldap.profile.empty() ? target_.profile : ldap.profile, "\n"
                          "  timeout: 5s\n"
                          "  pool_size: ", ldap.pool_size, "\n"
                          "  connect_timeout: 1s\n"));
@@ -275,6 +283,16 @@ absl::Status Stack::Start(SlapdOptions slapd_options, CloudSvc::Options cloud_op
   if (!st.ok()) return st;
   if (replica) connector->SetLdapUris({slapd->uri(), replica->uri()});
   return absl::OkStatus();
+}
+
+absl::Status Stack::StartFor(const LdapTarget& target, CloudSvc::Options cloud_options) {
+  absl::Status st = cloud.Start(std::move(cloud_options));
+  if (!st.ok()) return st;
+  absl::StatusOr<Tenant> t = cloud.CreateTenant("acme");
+  if (!t.ok()) return t.status();
+  tenant = *t;
+  connector = std::make_unique<ConnectorSvc>(&cloud, target);
+  return connector->Register(tenant.token, "dc1");
 }
 
 }  // namespace dirbridge::testing

@@ -100,10 +100,24 @@ class CloudSvc {
   std::unique_ptr<v1::ConnectorTunnel::Stub> tunnel_;
 };
 
-// A real connector_svc process registered with a CloudSvc, serving a Slapd.
+// The directory a connector serves: a Slapd, or a Samba AD DC.
+struct LdapTarget {
+  std::string uri;
+  std::string tls = "none";
+  std::string ca_file;
+  std::string bind_dn;
+  std::string bind_password;
+  std::string base_dn;
+  std::string profile = "openldap";
+};
+LdapTarget TargetOf(const Slapd& slapd);
+
+// A real connector_svc process registered with a CloudSvc, serving a Slapd
+// or another directory.
 class ConnectorSvc {
  public:
-  ConnectorSvc(CloudSvc* cloud, const Slapd* slapd) : cloud_(cloud), slapd_(slapd) {}
+  ConnectorSvc(CloudSvc* cloud, const Slapd* slapd) : ConnectorSvc(cloud, TargetOf(*slapd)) {}
+  ConnectorSvc(CloudSvc* cloud, LdapTarget target) : cloud_(cloud), target_(std::move(target)) {}
   ~ConnectorSvc() { process_.Kill(); }
 
   // CreateConnector + GetRegistrationKey + `connector_svc register`, then
@@ -123,7 +137,8 @@ class ConnectorSvc {
     std::vector<std::string> uris;
     std::string tls = "none";
     std::string ca_file;
-    std::string base_dn;  // empty: the slapd's suffix
+    std::string base_dn;  // empty: the target's (the slapd's suffix)
+    std::string profile;  // empty: the target's
     int pool_size = 8;
     int worker_threads = 16;
   };
@@ -139,11 +154,18 @@ class ConnectorSvc {
     ldap.uris = uris;
     SetLdap(ldap);
   }
+  // The target's URI, TLS mode and CA.
+  Ldap TargetLdap() const {
+    Ldap ldap;
+    ldap.uris = {target_.uri};
+    ldap.tls = target_.tls;
+    ldap.ca_file = target_.ca_file;
+    return ldap;
+  }
 
  private:
-
   CloudSvc* const cloud_;
-  const Slapd* const slapd_;
+  const LdapTarget target_;
   std::string dir_;
   std::string state_dir_;
   std::string config_path_;
@@ -172,6 +194,9 @@ struct Stack {
 
   absl::Status Start(SlapdOptions slapd_options = {}, CloudSvc::Options cloud_options = {},
                      bool with_replica = false);
+  // cloud_svc, the tenant and a connector registered for `target`, with no
+  // slapd of its own.
+  absl::Status StartFor(const LdapTarget& target, CloudSvc::Options cloud_options = {});
   absl::Status RunConnector(const std::vector<std::string>& flags = {},
                             const std::vector<std::string>& env = {}) {
     return RunUntilConnected(cloud, tenant.token, *connector, flags, env);
