@@ -52,7 +52,7 @@ class Reader {
     while (true) {
       Dn::Rdn rdn;
       while (true) {
-        absl::StatusOr<std::pair<std::string, std::string>> ava = ReadAva();
+        absl::StatusOr<Ava> ava = ReadAva();
         if (!ava.ok()) return ava.status();
         rdn.push_back(*std::move(ava));
         if (AtEnd() || dn_[i_] != '+') break;
@@ -73,7 +73,7 @@ class Reader {
     while (!AtEnd() && dn_[i_] == ' ') ++i_;
   }
 
-  absl::StatusOr<std::pair<std::string, std::string>> ReadAva() {
+  absl::StatusOr<Ava> ReadAva() {
     SkipSpaces();
     size_t start = i_;
     while (!AtEnd() && (absl::ascii_isalnum(dn_[i_]) || dn_[i_] == '-' || dn_[i_] == '.')) ++i_;
@@ -90,9 +90,10 @@ class Reader {
     if (AtEnd() || dn_[i_] != '=') return Bad(dn_, absl::StrCat("no '=' after \"", type, "\""));
     ++i_;
     SkipSpaces();
+    bool hex = !AtEnd() && dn_[i_] == '#';
     absl::StatusOr<std::string> value = ReadValue();
     if (!value.ok()) return value.status();
-    return std::make_pair(std::move(type), *std::move(value));
+    return Ava{std::move(type), *std::move(value), hex};
   }
 
   absl::StatusOr<std::string> ReadValue() {

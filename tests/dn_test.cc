@@ -68,6 +68,16 @@ TEST(DnTest, OidsAndHexValuesKeepTheirForm) {
   EXPECT_TRUE(Equal("cn=#04024869,dc=x", "cn=#04024869,DC=X"));
 }
 
+// Found by tests/fuzz/dn_fuzzer against libldap: the string "#04026869"
+// (escaped '#') and the BER value #04026869 ("hi") were one value, so a
+// user of ou=hi counted as inside a mapping of ou=\#04026869.
+TEST(DnTest, AHexValueIsNeverTheStringThatReadsTheSame) {
+  EXPECT_FALSE(Equal("cn=#04024869,dc=x", R"(cn=\#04024869,dc=x)"));
+  EXPECT_FALSE(IsUnder("cn=u,ou=#04026869,dc=x", R"(ou=\#04026869,dc=x)"));
+  EXPECT_TRUE(MustParse("cn=#04024869").rdns[0][0].hex);
+  EXPECT_FALSE(MustParse(R"(cn=\#04024869)").rdns[0][0].hex);
+}
+
 TEST(DnTest, TheEmptyDnIsTheRoot) {
   EXPECT_TRUE(MustParse("").rdns.empty());
   EXPECT_TRUE(IsUnder("dc=example", ""));
