@@ -21,6 +21,11 @@ int HexDigit(char c) {
   return -1;
 }
 
+// What libldap's DN parser (and so slapd) skips around RDNs and drops at
+// the ends of a value: a DN that reads the same to the server must read
+// the same here.
+bool IsSpace(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r'; }
+
 bool IsSpecial(char c) {
   // What RFC 4514 lets a backslash escape besides a hex pair.
   return absl::string_view("\"+,;<>\\ #=").find(c) != absl::string_view::npos;
@@ -70,7 +75,7 @@ class Reader {
  private:
   bool AtEnd() const { return i_ >= dn_.size(); }
   void SkipSpaces() {
-    while (!AtEnd() && dn_[i_] == ' ') ++i_;
+    while (!AtEnd() && IsSpace(dn_[i_])) ++i_;
   }
 
   absl::StatusOr<Ava> ReadAva() {
@@ -134,7 +139,7 @@ class Reader {
       }
       value.push_back(c);
       ++i_;
-      if (c != ' ') significant = value.size();
+      if (!IsSpace(c)) significant = value.size();
     }
     value.resize(significant);
     return FoldValue(value);

@@ -78,6 +78,16 @@ TEST(DnTest, AHexValueIsNeverTheStringThatReadsTheSame) {
   EXPECT_FALSE(MustParse(R"(cn=\#04024869)").rdns[0][0].hex);
 }
 
+// Found by tests/fuzz/dn_fuzzer against libldap: libldap (and so slapd)
+// skips a tab, CR or LF around a value as it skips spaces; dn::Parse read
+// "cn=\n#0400" as a string, where the server reads the #hex value.
+TEST(DnTest, TabsAndNewlinesAroundAValueAreSpacesAsForTheServer) {
+  EXPECT_TRUE(Equal("cn=\tc\r ,dc=x", "cn=c,dc=x"));
+  EXPECT_TRUE(MustParse("cn=\n#0400").rdns[0][0].hex);
+  EXPECT_FALSE(Equal("cn=\n#0400", R"(cn=\0a#0400)"));
+  EXPECT_EQ(MustParse(R"(cn=\09c)").rdns[0][0].value, "\tc");  // escaped: kept
+}
+
 TEST(DnTest, TheEmptyDnIsTheRoot) {
   EXPECT_TRUE(MustParse("").rdns.empty());
   EXPECT_TRUE(IsUnder("dc=example", ""));
