@@ -99,13 +99,14 @@ void CheckAgainstLibldap(const std::string& s, const dn::Dn& ours) {
     dn::Dn::Rdn rdn;
     for (int j = 0; theirs[i][j] != nullptr; ++j) rdn.push_back(AsOurs(theirs[i][j]));
     std::sort(rdn.begin(), rdn.end());
-    if (rdn != ours.rdns[i]) {
+    const dn::Dn::Rdn& mine = ours.rdns[i];
+    if (rdn != mine) {
       std::fprintf(stderr, "RDN %zu differs from libldap's\n", i);
       for (const dn::Ava& a : rdn) {
         std::fprintf(stderr, "  libldap   %s = \"%s\"%s\n", a.type.c_str(),
                      absl::CEscape(a.value).c_str(), a.hex ? " (hex)" : "");
       }
-      for (const dn::Ava& a : ours.rdns[i]) {
+      for (const dn::Ava& a : mine) {
         std::fprintf(stderr, "  dn::Parse %s = \"%s\"%s\n", a.type.c_str(),
                      absl::CEscape(a.value).c_str(), a.hex ? " (hex)" : "");
       }
