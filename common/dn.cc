@@ -31,13 +31,15 @@ bool IsSpecial(char c) {
   return absl::string_view("\"+,;<>\\ #=").find(c) != absl::string_view::npos;
 }
 
-// caseIgnoreMatch's view of a decoded value: ASCII case folded, spaces at
-// either end dropped and runs of them kept as one (RFC 4518's insignificant
-// space handling). Escaped spaces are spaces like any other once decoded:
-// the server compares them the same way.
+// caseIgnoreMatch's view of a decoded value: ASCII case folded, tab, LF,
+// VT, FF and CR mapped to space (RFC 4518 2.2), spaces at either end
+// dropped and runs of them kept as one (its insignificant space handling).
+// Escaped spaces are spaces like any other once decoded: the server
+// compares them the same way.
 std::string FoldValue(const std::string& v) {
   std::string out;
   for (char c : v) {
+    if (c >= '\t' && c <= '\r') c = ' ';
     if (c == ' ' && (out.empty() || out.back() == ' ')) continue;
     out.push_back(absl::ascii_tolower(c));
   }

@@ -13,9 +13,10 @@ namespace dirbridge::dn {
 // can be compared without asking the server: RDNs leftmost first; each RDN
 // a set of (type, value) pairs, sorted; escapes (`\,`, `\2C`) decoded;
 // types lower-cased; values as caseIgnoreMatch sees them (ASCII case
-// folded, leading, trailing and repeated spaces dropped, RFC 4518). The
-// parse is what makes `cn=x\,ou=People,dc=example` one RDN under dc=example
-// and never an entry of ou=People: a comparison of strings cannot tell.
+// folded, tab to CR as spaces, leading, trailing and repeated spaces
+// dropped, RFC 4518). The parse is what makes `cn=x\,ou=People,dc=example`
+// one RDN under dc=example and never an entry of ou=People: a comparison
+// of strings cannot tell.
 // A `#hex` value stays in its hex form, marked as such, so it equals only
 // the same hex (never the string `\#04...`, which reads the same): where
 // two forms might still be equal on the server they compare unequal, and a
