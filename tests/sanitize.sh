@@ -24,16 +24,26 @@ echo "sanitizer build: $((built - start)) s"
 
 SUPP="$ROOT/tests/sanitizers"
 # Leaks are checked in every process that exits (unit tests, and the
-# services the e2e tests stop with SIGTERM); UBSan stops at its first finding.
+# services, which the e2e tests stop with SIGTERM); UBSan stops at its
+# first finding.
 export ASAN_OPTIONS="detect_leaks=1"
 export LSAN_OPTIONS="suppressions=$SUPP/lsan.supp:print_suppressions=0"
 export UBSAN_OPTIONS="suppressions=$SUPP/ubsan.supp:print_stacktrace=1:halt_on_error=1"
 export DIRBRIDGE_TEST_TMP=$(mktemp -d /tmp/dirbridge-sanitize-XXXXXX)
+# The services end each test with SIGTERM, not SIGKILL: LeakSanitizer
+# checks them as they exit (tests/harness/process.h).
+export DIRBRIDGE_TEST_STOP_GRACEFULLY=1
 
 status=0
 (cd "$BUILD_DIR" && ctest -j2 --output-on-failure --timeout 600) || status=1
 echo "sanitizer tests: $(( $(date +%s) - built )) s (logs under $DIRBRIDGE_TEST_TMP)"
 scan_sanitizer_reports "$BUILD_DIR/Testing/Temporary/LastTest.log" "$DIRBRIDGE_TEST_TMP" || status=1
+# How many services went through their own shutdown (and LeakSanitizer's
+# check); the rest were killed by their test, or after 10 s.
+logs=$(find "$DIRBRIDGE_TEST_TMP" \( -name cloud.log -o -name connector.log \) | wc -l)
+stopped=$(find "$DIRBRIDGE_TEST_TMP" \( -name cloud.log -o -name connector.log \) \
+            -exec grep -l 'event=stopped' {} + 2>/dev/null | wc -l)
+echo "services leak-checked at exit: $stopped of $logs"
 scan_secrets "$DIRBRIDGE_TEST_TMP" || status=1
 if [ $status -eq 0 ]; then rm -rf "$DIRBRIDGE_TEST_TMP"; fi
 exit $status

@@ -39,7 +39,7 @@ class CloudSvc {
     // the test, the tunnel on cloud_svc's own CA (mutual TLS).
     bool tls = false;
   };
-  ~CloudSvc() { process_.Kill(); }
+  ~CloudSvc() { process_.Stop(); }
 
   absl::Status Start(Options options);
   absl::Status Start() { return Start(Options{}); }
@@ -97,7 +97,7 @@ class CloudSvc {
 class ConnectorSvc {
  public:
   ConnectorSvc(CloudSvc* cloud, const Slapd* slapd) : cloud_(cloud), slapd_(slapd) {}
-  ~ConnectorSvc() { process_.Kill(); }
+  ~ConnectorSvc() { process_.Stop(); }
 
   // CreateConnector + GetRegistrationKey + `connector_svc register`, then
   // writes a config for `run`.
