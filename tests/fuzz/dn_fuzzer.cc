@@ -38,6 +38,7 @@ namespace {
 std::string Fold(absl::string_view v) {
   std::string out;
   for (char c : v) {
+    if (c >= '\t' && c <= '\r') c = ' ';  // RFC 4518 2.2
     if (c == ' ' && (out.empty() || out.back() == ' ')) continue;
     out.push_back(absl::ascii_tolower(c));
   }

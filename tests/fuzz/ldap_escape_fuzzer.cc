@@ -175,6 +175,7 @@ void CheckDnValue(const std::string& v) {
     FUZZ_CHECK(parsed->rdns[0][0].type == "cn" && !parsed->rdns[0][0].hex);
     std::string folded;
     for (char c : v) {
+      if (c >= '\t' && c <= '\r') c = ' ';  // RFC 4518 2.2
       if (c == ' ' && (folded.empty() || folded.back() == ' ')) continue;
       folded.push_back(absl::ascii_tolower(c));
     }
