@@ -193,7 +193,13 @@ void Run(FuzzedDataProvider& in) {
         started.emplace_back(call, outcome);
         kinds.push_back(request.request_case());
         uint64_t id = request.call_id();
-        const uint32_t limit = call->max_frame_bytes();
+        // Below the smallest answer there is (its call id and a code), no
+        // answer can fit: the promise holds from there up.
+        v1::CallResult smallest;
+        smallest.set_call_id(request.call_id());
+        smallest.set_code(16);
+        const uint32_t limit = std::max<uint32_t>(
+            call->max_frame_bytes(), static_cast<uint32_t>(2 * FrameBytes(smallest)));
         const size_t budget = call->answer_budget();
         std::weak_ptr<Call> weak = call;
         h.dispatcher->Dispatch(
