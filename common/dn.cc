@@ -21,18 +21,25 @@ int HexDigit(char c) {
   return -1;
 }
 
+// What libldap's DN parser (and so slapd) skips around RDNs and drops at
+// the ends of a value: a DN that reads the same to the server must read
+// the same here.
+bool IsSpace(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r'; }
+
 bool IsSpecial(char c) {
   // What RFC 4514 lets a backslash escape besides a hex pair.
   return absl::string_view("\"+,;<>\\ #=").find(c) != absl::string_view::npos;
 }
 
-// caseIgnoreMatch's view of a decoded value: ASCII case folded, spaces at
-// either end dropped and runs of them kept as one (RFC 4518's insignificant
-// space handling). Escaped spaces are spaces like any other once decoded:
-// the server compares them the same way.
+// caseIgnoreMatch's view of a decoded value: ASCII case folded, tab, LF,
+// VT, FF and CR mapped to space (RFC 4518 2.2), spaces at either end
+// dropped and runs of them kept as one (its insignificant space handling).
+// Escaped spaces are spaces like any other once decoded: the server
+// compares them the same way.
 std::string FoldValue(const std::string& v) {
   std::string out;
   for (char c : v) {
+    if (c >= '\t' && c <= '\r') c = ' ';
     if (c == ' ' && (out.empty() || out.back() == ' ')) continue;
     out.push_back(absl::ascii_tolower(c));
   }
@@ -52,7 +59,7 @@ class Reader {
     while (true) {
       Dn::Rdn rdn;
       while (true) {
-        absl::StatusOr<std::pair<std::string, std::string>> ava = ReadAva();
+        absl::StatusOr<Ava> ava = ReadAva();
         if (!ava.ok()) return ava.status();
         rdn.push_back(*std::move(ava));
         if (AtEnd() || dn_[i_] != '+') break;
@@ -70,10 +77,10 @@ class Reader {
  private:
   bool AtEnd() const { return i_ >= dn_.size(); }
   void SkipSpaces() {
-    while (!AtEnd() && dn_[i_] == ' ') ++i_;
+    while (!AtEnd() && IsSpace(dn_[i_])) ++i_;
   }
 
-  absl::StatusOr<std::pair<std::string, std::string>> ReadAva() {
+  absl::StatusOr<Ava> ReadAva() {
     SkipSpaces();
     size_t start = i_;
     while (!AtEnd() && (absl::ascii_isalnum(dn_[i_]) || dn_[i_] == '-' || dn_[i_] == '.')) ++i_;
@@ -90,9 +97,10 @@ class Reader {
     if (AtEnd() || dn_[i_] != '=') return Bad(dn_, absl::StrCat("no '=' after \"", type, "\""));
     ++i_;
     SkipSpaces();
+    bool hex = !AtEnd() && dn_[i_] == '#';
     absl::StatusOr<std::string> value = ReadValue();
     if (!value.ok()) return value.status();
-    return std::make_pair(std::move(type), *std::move(value));
+    return Ava{std::move(type), *std::move(value), hex};
   }
 
   absl::StatusOr<std::string> ReadValue() {
@@ -133,7 +141,7 @@ class Reader {
       }
       value.push_back(c);
       ++i_;
-      if (c != ' ') significant = value.size();
+      if (!IsSpace(c)) significant = value.size();
     }
     value.resize(significant);
     return FoldValue(value);

@@ -2,7 +2,6 @@
 #define DIRBRIDGE_COMMON_DN_H_
 
 #include <string>
-#include <utility>
 #include <vector>
 
 #include "absl/status/statusor.h"
@@ -14,14 +13,23 @@ namespace dirbridge::dn {
 // can be compared without asking the server: RDNs leftmost first; each RDN
 // a set of (type, value) pairs, sorted; escapes (`\,`, `\2C`) decoded;
 // types lower-cased; values as caseIgnoreMatch sees them (ASCII case
-// folded, leading, trailing and repeated spaces dropped, RFC 4518). The
-// parse is what makes `cn=x\,ou=People,dc=example` one RDN under dc=example
-// and never an entry of ou=People: a comparison of strings cannot tell.
-// A `#hex` value stays in its hex form, so it equals only the same hex:
-// where two forms might still be equal on the server they compare unequal,
-// and a check built on this refuses rather than lets through.
+// folded, tab to CR as spaces, leading, trailing and repeated spaces
+// dropped, RFC 4518). The parse is what makes `cn=x\,ou=People,dc=example`
+// one RDN under dc=example and never an entry of ou=People: a comparison
+// of strings cannot tell.
+// A `#hex` value stays in its hex form, marked as such, so it equals only
+// the same hex (never the string `\#04...`, which reads the same): where
+// two forms might still be equal on the server they compare unequal, and a
+// check built on this refuses rather than lets through.
+struct Ava {
+  std::string type;
+  std::string value;
+  bool hex = false;  // value is `#` and the BER's hex digits, lower case
+
+  friend auto operator<=>(const Ava&, const Ava&) = default;
+};
 struct Dn {
-  using Rdn = std::vector<std::pair<std::string, std::string>>;
+  using Rdn = std::vector<Ava>;
   std::vector<Rdn> rdns;
 
   friend bool operator==(const Dn&, const Dn&) = default;

@@ -30,8 +30,12 @@ std::string EscapeDnValue(absl::string_view value) {
     char c = value[i];
     bool first = i == 0;
     bool last = i + 1 == value.size();
-    if (c == '\0') {
-      out += "\\00";
+    unsigned char u = static_cast<unsigned char>(c);
+    if (u < 0x20 || u == 0x7f) {
+      // NUL and the control characters as hex pairs: libldap (and so
+      // slapd) drops a tab, CR or LF at either end of a value as it drops
+      // spaces, and a value must reach the server as it was.
+      absl::StrAppendFormat(&out, "\\%02x", u);
     } else if (c == ',' || c == '+' || c == '"' || c == '\\' || c == '<' ||
                c == '>' || c == ';' || c == '=' || (first && c == '#') ||
                ((first || last) && c == ' ')) {

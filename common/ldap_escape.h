@@ -14,7 +14,8 @@ std::string EscapeFilterValue(absl::string_view value);
 
 // A value made safe as the value of one RDN of a DN (RFC 4514 §2.4):
 // `,`, `+`, `"`, `\`, `<`, `>`, `;`, `=` are backslash-escaped, a leading
-// `#` or space and a trailing space too, and NUL becomes \00.
+// `#` or space and a trailing space too, and NUL and the other control
+// characters become hex pairs (\00, \09, \0a...).
 std::string EscapeDnValue(absl::string_view value);
 
 }  // namespace dirbridge

@@ -32,6 +32,12 @@ void Dispatcher::set_connector_id(std::string id) {
 
 void Dispatcher::Dispatch(v1::CallRequest request, std::shared_ptr<Call> call,
                           Reply reply, Emit emit) {
+  // The last guard before a frame is sent, on every path that answers (a
+  // refusal's reason included): a frame over the limit ends the tunnel.
+  reply = [call, reply = std::move(reply)](v1::CallResult result) {
+    FitAnswer(*call, &result);
+    reply(std::move(result));
+  };
   // An echo never blocks: answered here, on the stream's thread, it costs
   // no hand-off (it is what measures the tunnel itself). Everything that
   // may wait on LDAP or a lock goes to the pool.

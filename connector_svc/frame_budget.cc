@@ -90,6 +90,9 @@ void FitAnswer(const Call& call, v1::CallResult* result) {
                     "connector: the answer is ", n, " bytes, more than one frame may carry (",
                     LimitText(budget), ")")),
                 result);
+  // Under a frame limit too small for the reason itself (a Settings of a
+  // few bytes), the code alone: a frame over the limit would end the tunnel.
+  if (result->ByteSizeLong() > budget) result->clear_message();
 }
 
 }  // namespace dirbridge::connector

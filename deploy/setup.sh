@@ -8,6 +8,7 @@ PACKAGES=(
   libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler libabsl-dev
   libldap2-dev libssl-dev libsqlite3-dev libyaml-cpp-dev libspdlog-dev libcpp-httplib-dev
   libgtest-dev libgmock-dev libbenchmark-dev
+  clang libclang-rt-14-dev
   slapd ldap-utils sqlite3 openssl python3 python3-cryptography
   postgresql libpq-dev
   systemd docker-compose

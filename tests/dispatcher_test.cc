@@ -230,6 +230,43 @@ TEST_F(DispatcherTest, UnaryAnswersOverTheBudgetAreRefused) {
   EXPECT_LE(list.result().ByteSizeLong(), 4096u);
 }
 
+// Found by tests/fuzz/connector_calls_fuzzer: under a frame limit smaller
+// than the refusal's own reason, the refusal was the frame over the limit.
+TEST_F(DispatcherTest, ARefusalFitsEvenATinyFrameLimit) {
+  v1::Group g;
+  g.set_dn(std::string(500, 'g'));
+  directory_.AddGroup(std::move(g));
+  v1::CallRequest req;
+  req.set_call_id(4);
+  req.mutable_list_groups();
+  auto call = std::make_shared<Call>(4, absl::Now() + absl::Seconds(5), 100);
+  TestCall list(dispatcher_, req, call);
+  ASSERT_TRUE(list.WaitReply(absl::Seconds(5)));
+  EXPECT_EQ(list.result().code(), static_cast<int>(absl::StatusCode::kResourceExhausted));
+  EXPECT_EQ(list.result().call_id(), 4u);
+  v1::ConnectorFrame frame;
+  *frame.mutable_result() = list.result();
+  EXPECT_LE(frame.ByteSizeLong(), 100u);
+  // A refusal that never reached a handler (past ldap.max_streams) too.
+  // The first stream holds the only slot: its chunk waits for a credit.
+  Dispatcher one_stream(&directory_, 1, "tenant-1", key_, nullptr, 1);
+  v1::User u;
+  u.set_username("u1");
+  directory_.AddUser(u);
+  v1::CallRequest search;
+  search.set_call_id(5);
+  search.mutable_search_users();
+  TestCall first(one_stream, search, std::make_shared<Call>(5, absl::Now() + absl::Seconds(5)));
+  search.set_call_id(6);
+  TestCall second(one_stream, search,
+                  std::make_shared<Call>(6, absl::Now() + absl::Seconds(5), 100));
+  ASSERT_TRUE(second.WaitReply(absl::Seconds(5)));
+  EXPECT_EQ(second.result().code(), static_cast<int>(absl::StatusCode::kResourceExhausted));
+  *frame.mutable_result() = second.result();
+  EXPECT_LE(frame.ByteSizeLong(), 100u);
+  first.call().Cancel();
+}
+
 TEST_F(DispatcherTest, StreamsPastMaxStreamsAreRefusedAndLookupsGoOn) {
   directory_.AddUser(BigUser(1, 10));
   directory_.AddUser(BigUser(2, 10));

@@ -68,6 +68,30 @@ TEST(DnTest, OidsAndHexValuesKeepTheirForm) {
   EXPECT_TRUE(Equal("cn=#04024869,dc=x", "cn=#04024869,DC=X"));
 }
 
+// Found by tests/fuzz/dn_fuzzer against libldap: the string "#04026869"
+// (escaped '#') and the BER value #04026869 ("hi") were one value, so a
+// user of ou=hi counted as inside a mapping of ou=\#04026869.
+TEST(DnTest, AHexValueIsNeverTheStringThatReadsTheSame) {
+  EXPECT_FALSE(Equal("cn=#04024869,dc=x", R"(cn=\#04024869,dc=x)"));
+  EXPECT_FALSE(IsUnder("cn=u,ou=#04026869,dc=x", R"(ou=\#04026869,dc=x)"));
+  EXPECT_TRUE(MustParse("cn=#04024869").rdns[0][0].hex);
+  EXPECT_FALSE(MustParse(R"(cn=\#04024869)").rdns[0][0].hex);
+}
+
+// Found by tests/fuzz/dn_fuzzer against libldap: libldap (and so slapd)
+// skips a tab, CR or LF around a value as it skips spaces; dn::Parse read
+// "cn=\n#0400" as a string, where the server reads the #hex value.
+TEST(DnTest, TabsAndNewlinesAroundAValueAreSpacesAsForTheServer) {
+  EXPECT_TRUE(Equal("cn=\tc\r ,dc=x", "cn=c,dc=x"));
+  EXPECT_TRUE(MustParse("cn=\n#0400").rdns[0][0].hex);
+  EXPECT_FALSE(Equal("cn=\n#0400", R"(cn=\0a#0400)"));
+  // Matching maps them to spaces wherever they are (RFC 4518 2.2): libldap
+  // keeps a trailing tab after an escaped backslash, the server's matching
+  // drops it as a space.
+  EXPECT_TRUE(Equal(R"(cn=a\09b,dc=x)", "cn=a b,dc=x"));
+  EXPECT_TRUE(Equal("cn=a\\\\\t,dc=x", R"(cn=a\\,dc=x)"));
+}
+
 TEST(DnTest, TheEmptyDnIsTheRoot) {
   EXPECT_TRUE(MustParse("").rdns.empty());
   EXPECT_TRUE(IsUnder("dc=example", ""));

@@ -34,6 +34,9 @@ TEST(EscapeTest, DnValuesPerRfc4514) {
   EXPECT_EQ(EscapeDnValue(" both "), "\\ both\\ ");
   EXPECT_EQ(EscapeDnValue("mid # dle"), "mid # dle");
   EXPECT_EQ(EscapeDnValue(std::string("n\0l", 3)), "n\\00l");
+  // Found by tests/fuzz/ldap_escape_fuzzer: libldap dropped a leading CR or
+  // tab (as it drops spaces), so "\rx" reached the server as "x".
+  EXPECT_EQ(EscapeDnValue("\rx\t"), "\\0dx\\09");
   // What EscapeDnValue makes is a DN libldap parses, whatever went in.
   for (const std::string& v : {std::string("*()\\,+\"<>;="), std::string(" #x "),
                                std::string("a\0b", 3)}) {

@@ -1,9 +1,13 @@
 #!/usr/bin/env bash
-# The test command: installs what is missing, builds, runs every test.
+# The test command: installs what is missing, builds, runs every test; then
+# the same suite under ASan+UBSan and each fuzz target for a bounded time
+# (tests/sanitize.sh, tests/fuzz/run.sh; README "Sanitizers and fuzzing").
 # Integration tests start their own slapd, cloud_svc and connector_svc on
 # loopback ports they pick themselves.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+ROOT=$(pwd)
+. "$ROOT/tests/log_scan.sh"
 
 deploy/setup.sh
 BUILD_DIR=${BUILD_DIR:-build}
@@ -19,15 +23,18 @@ status=0
 ctest -j2 --output-on-failure --timeout 300 || status=$?
 echo "tests: $(( $(date +%s) - built )) s (logs of the processes under $DIRBRIDGE_TEST_TMP)"
 
-# Every password and secret the tests use: none may be in any process log.
 # The Samba DC's own log (in the build dir, tests/CMakeLists.txt) too.
-leaks=$(grep -rlE 'pw-user[0-9]{5}|pw-(locked|mustchange|expired)|svc-secret|Sup3r-S3cret|hunter2|N3w-P|AdPw-' \
-          --include='*.log' "$DIRBRIDGE_TEST_TMP" samba-dc 2>/dev/null || true)
-if [ -n "$leaks" ]; then
-  echo "a secret used by the tests appears in these logs:"; echo "$leaks"
-  status=1
-else
-  echo "log scan: no test secret in $(find "$DIRBRIDGE_TEST_TMP" -name '*.log' | wc -l) process logs"
-fi
+scan_secrets "$DIRBRIDGE_TEST_TMP" samba-dc || status=1
 if [ $status -eq 0 ]; then rm -rf "$DIRBRIDGE_TEST_TMP"; fi
-exit $status
+unset DIRBRIDGE_TEST_TMP
+cd "$ROOT"
+
+# The sanitizer build also holds the fuzz targets: sanitize.sh first.
+sanitize_status=0
+tests/sanitize.sh || sanitize_status=$?
+fuzz_status=0
+if [ $sanitize_status -ne 2 ]; then  # 2: the sanitizer build itself failed
+  tests/fuzz/run.sh "${FUZZ_SECONDS:-30}" || fuzz_status=$?
+fi
+echo "total: $(( $(date +%s) - start )) s (normal: $status, sanitizers: $sanitize_status, fuzz: $fuzz_status)"
+[ $status -eq 0 ] && [ $sanitize_status -eq 0 ] && [ $fuzz_status -eq 0 ]

@@ -114,8 +114,8 @@ std::string AttributeMap::ChangedSince(const std::string& watermark) const {
 bool AttributeMap::MarkerAfter(const std::string& a, const std::string& b) const {
   if (numeric_marker) {
     uint64_t x = 0, y = 0;
-    absl::SimpleAtoi(a, &x);
-    absl::SimpleAtoi(b, &y);
+    if (!absl::SimpleAtoi(a, &x)) x = 0;  // not a number: before any
+    if (!absl::SimpleAtoi(b, &y)) y = 0;
     return x > y;
   }
   return a > b;  // entryCSN: timestamp-first text, ordered as it reads

@@ -81,6 +81,15 @@ void Process::Kill() {
   pid_ = -1;
 }
 
+void Process::Stop() {
+  if (pid_ > 0 && getenv("DIRBRIDGE_TEST_STOP_GRACEFULLY") != nullptr) {
+    kill(pid_, SIGCONT);  // a stopped process cannot handle SIGTERM
+    kill(pid_, SIGTERM);
+    if (Wait(absl::Seconds(10)).ok()) return;
+  }
+  Kill();
+}
+
 std::string Process::Log() const { return ReadFileOrEmpty(log_path_); }
 
 absl::StatusOr<std::string> RunCommand(const std::vector<std::string>& argv,

@@ -28,6 +28,11 @@ class Process {
   // when still running at the deadline.
   absl::StatusOr<int> Wait(absl::Duration timeout);
   void Kill();
+  // What the tests' services get at the end of a test: SIGKILL, or with
+  // DIRBRIDGE_TEST_STOP_GRACEFULLY set (tests/sanitize.sh) SIGTERM first,
+  // so that the process exits through its own shutdown, where
+  // LeakSanitizer checks it; SIGKILL if it is still running after 10 s.
+  void Stop();
   bool running() const { return pid_ > 0; }
   pid_t pid() const { return pid_; }
   const std::string& log_path() const { return log_path_; }

@@ -42,7 +42,7 @@ class CloudSvc {
     // must share) and its backend certificate are copied in before start.
     const CloudSvc* replica_of = nullptr;
   };
-  ~CloudSvc() { process_.Kill(); }
+  ~CloudSvc() { process_.Stop(); }
 
   absl::Status Start(Options options);
   absl::Status Start() { return Start(Options{}); }
@@ -118,7 +118,7 @@ class ConnectorSvc {
  public:
   ConnectorSvc(CloudSvc* cloud, const Slapd* slapd) : ConnectorSvc(cloud, TargetOf(*slapd)) {}
   ConnectorSvc(CloudSvc* cloud, LdapTarget target) : cloud_(cloud), target_(std::move(target)) {}
-  ~ConnectorSvc() { process_.Kill(); }
+  ~ConnectorSvc() { process_.Stop(); }
 
   // CreateConnector + GetRegistrationKey + `connector_svc register`, then
   // writes a config for `run`.
