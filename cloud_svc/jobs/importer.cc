@@ -154,6 +154,14 @@ absl::Status Importer::Stream(const MappingRecord& mapping, const std::string& r
   }
 }
 
+void Importer::UnmapIfDeleted(const MappingRecord& m) {
+  absl::StatusOr<MappingRecord> now = store_->GetMapping(m.tenant_id, m.mapping_id);
+  if (!absl::IsNotFound(now.status())) return;
+  // A fresh run id has seen nobody: every ACTIVE user of the mapping is
+  // marked, as DeleteMapping marked those before it.
+  store_->ApplyRun(m, NewId(), absl::Now()).IgnoreError();
+}
+
 absl::Status Importer::RecordRun(MappingRecord ran) {
   absl::StatusOr<MappingRecord> now = store_->GetMapping(ran.tenant_id, ran.mapping_id);
   if (!now.ok()) return now.status();  // deleted while it ran: nothing to record
@@ -174,6 +182,7 @@ absl::StatusOr<v1::ImportReport> Importer::Run(const MappingRecord& mapping, boo
     }
   }
   auto done = absl::MakeCleanup([this, &mapping] {
+    UnmapIfDeleted(mapping);
     ReleaseFreeMemory();
     absl::MutexLock lock(&mu_);
     running_.erase(mapping.mapping_id);

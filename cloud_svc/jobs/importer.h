@@ -62,6 +62,10 @@ class Importer {
   // mapping's scope while it ran: then its watermark (of the old scope) is
   // not written, and the next run is a full one.
   absl::Status RecordRun(MappingRecord ran);
+  // A run of a mapping DeleteMapping removed while it ran wrote its users
+  // under a mapping that is gone, ACTIVE: marks them NOT_IN_DIRECTORY, as
+  // the delete did the others.
+  void UnmapIfDeleted(const MappingRecord& m);
   // What one run has seen of the directory's change markers.
   struct Marks {
     std::string watermark;

@@ -200,5 +200,17 @@ TEST_F(ImporterTest, ARunFindingNobodyWhereThereWereUsersIsHeld) {
   EXPECT_THAT(alerts[0].message, HasSubstr("found no user at all"));
 }
 
+// The scheduler read the mapping, then DeleteMapping removed it: what the
+// run writes must not stay ACTIVE under a mapping that is gone.
+TEST_F(ImporterTest, ARunOfADeletedMappingLeavesNobodyActive) {
+  cloud::MappingRecord m = Mapping();
+  ASSERT_TRUE(cloud_.store().DeleteMapping(cloud_.tenant_id(), "m1", absl::Now()).ok());
+  directory_.SetUsers(Users(3));
+  absl::StatusOr<v1::ImportReport> r = importer_->Run(m, false);
+  EXPECT_EQ(r.status().code(), absl::StatusCode::kNotFound) << r.status();
+  EXPECT_THAT(InState(UserState::kActive), IsEmpty());
+  EXPECT_THAT(InState(UserState::kNotInDirectory), ElementsAre("u1", "u2", "u3"));
+}
+
 }  // namespace
 }  // namespace dirbridge::testing
