@@ -247,8 +247,28 @@ TEST_F(DispatcherTest, ARefusalFitsEvenATinyFrameLimit) {
   v1::ConnectorFrame frame;
   *frame.mutable_result() = list.result();
   EXPECT_LE(frame.ByteSizeLong(), 100u);
-  // (The refusal past ldap.max_streams goes through the same FitAnswer; its
-  // own case hung at exit in the g++ build and is left out: issue #15.)
+}
+
+// The refusal past ldap.max_streams never reaches a handler; it too must
+// fit the cloud's frame limit, however small.
+TEST_F(DispatcherTest, AMaxStreamsRefusalFitsEvenATinyFrameLimit) {
+  directory_.AddUser(BigUser(1, 10));
+  Dispatcher dispatcher(&directory_, 1, "tenant-1", key_, nullptr, 1);
+  // A stream never granted a credit holds the only slot.
+  auto stalled_call = std::make_shared<Call>(5, absl::Now() + absl::Seconds(30));
+  TestCall stalled(dispatcher, SearchRequest(5, 1), stalled_call);
+  auto tiny = std::make_shared<Call>(6, absl::Now() + absl::Seconds(30), 100);
+  TestCall refused(dispatcher, SearchRequest(6, 1), tiny);
+  ASSERT_TRUE(refused.WaitReply(absl::Seconds(5)));
+  EXPECT_EQ(refused.result().code(), static_cast<int>(absl::StatusCode::kResourceExhausted));
+  EXPECT_EQ(refused.result().call_id(), 6u);
+  v1::ConnectorFrame frame;
+  *frame.mutable_result() = refused.result();
+  EXPECT_LE(frame.ByteSizeLong(), 100u);
+  // The stalled stream ends: the dispatcher can then be destroyed.
+  stalled.call().AddCredit(10);
+  ASSERT_TRUE(stalled.WaitReply(absl::Seconds(5)));
+  EXPECT_EQ(stalled.result().code(), 0) << stalled.result().message();
 }
 
 TEST_F(DispatcherTest, StreamsPastMaxStreamsAreRefusedAndLookupsGoOn) {

@@ -2,15 +2,12 @@
 // the same machine. Prints a table and writes JSON (--json FILE).
 
 #include <grpcpp/grpcpp.h>
-#include <grpcpp/version_info.h>
 #include <ldap.h>
-#include <openssl/crypto.h>
 #include <sys/resource.h>
 
 #include <algorithm>
 #include <atomic>
 #include <cstdio>
-#include <fstream>
 #include <iostream>
 #include <random>
 #include <thread>
@@ -22,17 +19,17 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
-#include "absl/strings/str_join.h"
 #include "common/crypto.h"
-#include "common/version.h"
 #include "dirbridge/v1/auth.grpc.pb.h"
 #include "dirbridge/v1/keys.grpc.pb.h"
 #include "dirbridge/v1/mappings.grpc.pb.h"
 #include "grpc/health/v1/health.grpc.pb.h"
 #include "tests/bench/bench_replicas.h"
+#include "tests/bench/bench_sessions.h"
 #include "tests/bench/bench_tenant.h"
 #include "tests/bench/fake_connectors.h"
 #include "tests/bench/measure.h"
+#include "tests/bench/report.h"
 #include "tests/harness/stack.h"
 
 ABSL_FLAG(int, users, 100000, "Users in the directory (SearchUsers, ImportUsers).");
@@ -57,30 +54,6 @@ namespace {
 
 using testing::Ctx;
 using Clock = absl::Time;
-
-struct Figure {
-  Figure(std::string n, std::string u, std::string f, std::string t)
-      : name(std::move(n)), unit(std::move(u)), floor_name(std::move(f)), target(std::move(t)) {}
-  std::string name, unit, floor_name, target;
-  std::vector<double> values, floors, ratios;
-  std::string note;
-};
-
-std::string Mmm(const std::vector<double>& v, const char* fmt = "%.3g") {
-  if (v.empty()) return "-";
-  auto [lo, hi] = std::minmax_element(v.begin(), v.end());
-  return absl::StrCat(absl::StrFormat(fmt, *lo), " / ", absl::StrFormat(fmt, Median(v)), " / ",
-                      absl::StrFormat(fmt, *hi));
-}
-
-std::string CpuModel() {
-  std::ifstream in("/proc/cpuinfo");
-  std::string line;
-  while (std::getline(in, line)) {
-    if (line.rfind("model name", 0) == 0) return line.substr(line.find(':') + 2);
-  }
-  return "unknown";
-}
 
 struct World {
   std::unique_ptr<testing::Slapd> slapd;
@@ -357,102 +330,14 @@ absl::Status Run() {
 
   // 6. Idle sessions.
   if (want("sessions")) {
-    Figure per{absl::StrCat(sessions, " idle sessions: cloud_svc RSS per session"), "KiB", "-",
-               "<= 64 KiB"};
-    Figure routed{"routed call to a random one of them, p99", "ms", "-", "< 20 ms"};
-    absl::StatusOr<testing::Tenant> t = w.cloud.CreateTenant("sessions");
-    if (!t.ok()) return t.status();
-    std::vector<std::string> creds(sessions), ids(sessions);
-    std::vector<std::thread> reg;
-    std::atomic<int> next{0};
-    for (int k = 0; k < 8; ++k) {
-      reg.emplace_back([&] {
-        auto admin = v1::Admin::NewStub(channel);
-        auto tunnel = v1::ConnectorTunnel::NewStub(grpc::CreateChannel(
-            w.cloud.tunnel_address(), grpc::InsecureChannelCredentials()));
-        for (int i = next++; i < sessions; i = next++) {
-          v1::CreateConnectorRequest c;
-          c.set_name(absl::StrCat("idle-", i));
-          v1::Connector conn;
-          admin->CreateConnector(Ctx(t->token).get(), c, &conn);
-          v1::GetRegistrationKeyRequest kr;
-          kr.set_connector_id(conn.connector_id());
-          v1::GetRegistrationKeyResponse key;
-          admin->GetRegistrationKey(Ctx(t->token).get(), kr, &key);
-          v1::RegisterRequest rr;
-          rr.set_registration_key(key.registration_key());
-          v1::RegisterResponse resp;
-          grpc::ClientContext ctx;
-          tunnel->Register(&ctx, rr, &resp);
-          creds[i] = resp.credential();
-          ids[i] = resp.connector_id();
-        }
-      });
-    }
-    for (auto& th : reg) th.join();
-    pid_t cloud_pid = w.cloud.process().pid();
-    int64_t before = ProcKb(cloud_pid, "VmRSS");
-    FakeConnectors fakes;
-    if (absl::Status st = fakes.Open(w.cloud.tunnel_address(), creds); !st.ok()) return st;
-    if (!testing::WaitFor([&] { return fakes.accepted() == sessions; }, absl::Minutes(3))) {
-      return absl::DeadlineExceededError(
-          absl::StrCat("only ", fakes.accepted(), " of ", sessions, " sessions accepted"));
-    }
-    absl::SleepFor(absl::Seconds(12));  // a heartbeat round for every session
-    int64_t after = ProcKb(cloud_pid, "VmRSS");
-    auto admin = v1::Admin::NewStub(channel);
-    std::mt19937 rng(7);
-    for (int r = 0; r < repeats; ++r) {
-      per.values.push_back(static_cast<double>(after - before) / sessions);
-      std::vector<double> lat;
-      for (int i = 0; i < 1000; ++i) {
-        v1::PingConnectorRequest req;
-        req.set_connector_id(ids[rng() % sessions]);
-        v1::PingConnectorResponse resp;
-        absl::Time a = absl::Now();
-        grpc::Status st = admin->PingConnector(Ctx(t->token).get(), req, &resp);
-        lat.push_back(Ms(absl::Now() - a));
-        if (!st.ok()) return absl::InternalError(st.error_message());
-      }
-      routed.values.push_back(Pct(lat, 0.99));
-    }
-    per.note = absl::StrFormat("RSS %.0f -> %.0f MiB", before / 1024.0, after / 1024.0);
-    fakes.CloseAll();
-    figs.push_back(per);
-    figs.push_back(routed);
+    if (absl::Status st = IdleSessions(w.cloud, sessions, repeats, &figs); !st.ok()) return st;
   }
 
-  // Report.
-  std::string machine = absl::StrCat(std::thread::hardware_concurrency(), " cores, ", CpuModel());
-  std::string versions = absl::StrCat("dirbridge ", kVersion, ", gRPC ", grpc::Version(), ", ",
-                                      OpenSSL_version(OPENSSL_VERSION), ", ", LDAP_VENDOR_NAME, " ",
-                                      LDAP_VENDOR_VERSION);
-  std::cout << "machine:  " << machine << "\nversions: " << versions << "\nsizes:    users="
-            << users << " auth_users=" << auth_users << " concurrency=" << conc
-            << " sessions=" << sessions << " ekeys=" << absl::GetFlag(FLAGS_ekeys)
-            << " repeats=" << repeats << "\n\n";
-  std::cout << absl::StrFormat("%-48s %-26s %-26s %-20s %-9s %s\n", "figure (min / median / max)",
-                               "value", "floor", "ratio", "target", "note");
-  std::string json = absl::StrCat("{\"machine\":\"", machine, "\",\"versions\":\"", versions,
-                                  "\",\"figures\":[");
-  for (size_t i = 0; i < figs.size(); ++i) {
-    const Figure& f = figs[i];
-    std::cout << absl::StrFormat("%-48s %-26s %-26s %-20s %-9s %s\n", f.name,
-                                 Mmm(f.values) + " " + f.unit, Mmm(f.floors),
-                                 f.ratios.empty() ? "-" : Mmm(f.ratios, "%.2f") + "x", f.target,
-                                 f.note);
-    auto arr = [](const std::vector<double>& v) {
-      return absl::StrCat("[", absl::StrJoin(v, ","), "]");
-    };
-    absl::StrAppend(&json, i ? "," : "", "{\"name\":\"", f.name, "\",\"unit\":\"", f.unit,
-                    "\",\"floor\":\"", f.floor_name, "\",\"target\":\"", f.target,
-                    "\",\"values\":", arr(f.values), ",\"floors\":", arr(f.floors),
-                    ",\"ratios\":", arr(f.ratios), ",\"note\":\"", f.note, "\"}");
-  }
-  absl::StrAppend(&json, "]}\n");
-  if (!absl::GetFlag(FLAGS_json).empty()) {
-    std::ofstream(absl::GetFlag(FLAGS_json)) << json;
-  }
+  RunInfo info;
+  info.sizes = absl::StrCat("users=", users, " auth_users=", auth_users, " concurrency=", conc,
+                            " sessions=", sessions, " ekeys=", absl::GetFlag(FLAGS_ekeys),
+                            " repeats=", repeats);
+  Report(figs, info, absl::GetFlag(FLAGS_json));
   return absl::OkStatus();
 }
 

@@ -96,6 +96,39 @@ class ScriptedDirectory : public Directory {
     }
     return out;
   }
+  absl::StatusOr<std::vector<std::string>> NestedGroupsOf(
+      const std::string& user_dn, const std::vector<std::string>& group_dns,
+      const OpContext&) override {
+    std::vector<std::string> member_of;
+    for (const v1::User& u : users()) {
+      if (u.dn() != user_dn) continue;
+      for (const std::string& g : group_dns) {
+        for (const std::string& held : u.groups()) {
+          if (held == g) {
+            member_of.push_back(g);
+            break;
+          }
+        }
+      }
+    }
+    return member_of;
+  }
+  absl::StatusOr<ChangeOutcome> ChangePassword(const std::string& username,
+                                               const std::string& old_password,
+                                               const std::string& new_password,
+                                               const OpContext&) override {
+    FUZZ_CHECK(!old_password.empty() && !new_password.empty());  // refused before
+    ChangeOutcome out;
+    out.result = v1::AUTH_RESULT_INVALID_CREDENTIALS;
+    for (const v1::User& u : users()) {
+      if (u.username() == username && old_password == "pw") {
+        out.result = new_password.size() < 3 ? v1::AUTH_RESULT_PASSWORD_REJECTED
+                                              : v1::AUTH_RESULT_OK;
+        if (out.result != v1::AUTH_RESULT_OK) out.message = "too short";
+      }
+    }
+    return out;
+  }
   absl::StatusOr<int64_t> CountUsers(const OpContext&) override {
     return static_cast<int64_t>(users().size());
   }

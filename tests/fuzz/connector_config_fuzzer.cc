@@ -43,7 +43,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   close(fd);
   if (config.ok()) {
     // What the checks promise of a config they let through.
-    FUZZ_CHECK(!config->cloud_address.empty());
+    FUZZ_CHECK(!config->cloud_addresses.empty() && config->cloud_addresses.size() <= 64);
+    for (const std::string& a : config->cloud_addresses) FUZZ_CHECK(!a.empty());
     FUZZ_CHECK(!config->state_dir.empty());
     FUZZ_CHECK(!config->ldap.uris.empty());
     FUZZ_CHECK(!config->ldap.base_dn.empty());
