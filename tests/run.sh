@@ -29,6 +29,30 @@ if [ $status -eq 0 ]; then rm -rf "$DIRBRIDGE_TEST_TMP"; fi
 unset DIRBRIDGE_TEST_TMP
 cd "$ROOT"
 
+# The first of the two commands, in its N-replica form (PostgreSQL and two
+# cloud_svc replicas): it must answer through the tunnel from either one.
+stack_status=0
+stack_start=$(date +%s)
+stack_dir=$(mktemp -d /tmp/dirbridge-local-stack-XXXXXX)
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+BACKEND_ADDR=127.0.0.1:$(free_port) TUNNEL_ADDR=127.0.0.1:$(free_port) STACK_DIR=$stack_dir \
+  LOCAL_STACK_NO_WAIT=1 timeout 600 deploy/local-stack.sh --replicas 2 >"$stack_dir.log" 2>&1 ||
+  stack_status=$?
+if [ $stack_status -eq 0 ] && [ "$(grep -c '"dc=example,dc=com"' "$stack_dir.log")" -ne 2 ]; then
+  echo "local stack: not every replica answered ListNamingContexts" >&2; stack_status=1
+fi
+if [ $stack_status -ne 0 ]; then tail -30 "$stack_dir.log"; tail -20 "$stack_dir"/logs/*.log; fi
+# None of the stack's own secrets may reach a log.
+for secret in operator.token tenant.token pg-password bind-password; do
+  value=$(cat "$stack_dir/$secret" 2>/dev/null || true)
+  if [ -n "$value" ] && grep -rqF -- "$value" "$stack_dir/logs" "$stack_dir.log"; then
+    echo "local stack: the $secret appears in a log" >&2; stack_status=1
+  fi
+done
+rm -rf "$stack_dir" "$stack_dir.log"
+echo "local stack, 2 replicas: $(( $(date +%s) - stack_start )) s (status $stack_status)"
+[ $stack_status -eq 0 ] || status=1
+
 # The sanitizer build also holds the fuzz targets: sanitize.sh first.
 sanitize_status=0
 tests/sanitize.sh || sanitize_status=$?
