@@ -38,10 +38,10 @@ free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",
 BACKEND_ADDR=127.0.0.1:$(free_port) TUNNEL_ADDR=127.0.0.1:$(free_port) STACK_DIR=$stack_dir \
   LOCAL_STACK_NO_WAIT=1 timeout 600 deploy/local-stack.sh --replicas 2 >"$stack_dir.log" 2>&1 ||
   stack_status=$?
-if [ $stack_status -eq 0 ] && [ "$(grep -c '"dc=example,dc=com"' "$stack_dir.log")" -ne 2 ]; then
+if [ $stack_status -eq 0 ] && [ "$(grep -cE '^ +"dc=example,dc=com"$' "$stack_dir.log")" -ne 2 ]; then
   echo "local stack: not every replica answered ListNamingContexts" >&2; stack_status=1
 fi
-if [ $stack_status -ne 0 ]; then tail -30 "$stack_dir.log"; tail -20 "$stack_dir"/logs/*.log; fi
+if [ $stack_status -ne 0 ]; then tail -n 30 "$stack_dir.log"; tail -n 20 "$stack_dir"/logs/*.log; fi
 # None of the stack's own secrets may reach a log.
 for secret in operator.token tenant.token pg-password bind-password; do
   value=$(cat "$stack_dir/$secret" 2>/dev/null || true)
