@@ -87,7 +87,7 @@ absl::Status Run(const CloudConfig& config) {
   SessionRegistry registry(store.get(), connector_auth.get(), &store_pool, limits);
   // One of N replicas (--peer_addr), or null.
   ASSIGN_OR_RETURN(std::unique_ptr<Replica> replica,
-                   Replica::Make(config, store.get(), store.get(), tunnel_ca.get()));
+                   Replica::Make(config, store.get(), tunnel_ca.get()));
   Router router(&registry,
                 RouterOptions{config.call_timeout, config.stream_timeout,
                               config.max_calls_per_tenant},

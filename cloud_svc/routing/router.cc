@@ -228,17 +228,23 @@ void Router::Send(std::shared_ptr<Attempt> attempt) {
 }
 
 // Least in-flight among the tenant's targets: this replica's sessions
-// first, so that a tie never costs a hop.
+// first, so that a tie never costs a hop, and an idle one here means the
+// other replicas are not asked at all.
 std::shared_ptr<CallTarget> Router::Pick(const Attempt& attempt) const {
-  std::vector<std::shared_ptr<Session>> local = registry_->Live(attempt.tenant_id);
-  std::vector<std::shared_ptr<CallTarget>> targets(local.begin(), local.end());
-  if (remote_ != nullptr && !attempt.options.local_only) {
-    std::vector<std::shared_ptr<CallTarget>> more = remote_->For(attempt.tenant_id);
-    targets.insert(targets.end(), more.begin(), more.end());
-  }
   std::shared_ptr<CallTarget> best;
   int best_load = std::numeric_limits<int>::max();
-  for (auto& t : targets) {
+  std::vector<std::shared_ptr<Session>> local = registry_->Live(attempt.tenant_id);
+  Consider(attempt, local, &best, &best_load);
+  if (remote_ != nullptr && !attempt.options.local_only && best_load > 0) {
+    Consider(attempt, remote_->For(attempt.tenant_id), &best, &best_load);
+  }
+  return best;
+}
+
+template <typename Target>
+void Router::Consider(const Attempt& attempt, const std::vector<std::shared_ptr<Target>>& targets,
+                      std::shared_ptr<CallTarget>* best, int* best_load) {
+  for (const auto& t : targets) {
     const std::string& cid = t->target_connector_id();
     if (!attempt.options.connector_id.empty() && cid != attempt.options.connector_id) {
       continue;
@@ -248,12 +254,11 @@ std::shared_ptr<CallTarget> Router::Pick(const Attempt& attempt) const {
     }
     if (!t->TakingCalls()) continue;  // draining, or closing while its end is recorded
     int load = t->InFlight();
-    if (load < best_load) {
-      best = t;
-      best_load = load;
+    if (load < *best_load) {
+      *best = t;
+      *best_load = load;
     }
   }
-  return best;
 }
 
 }  // namespace dirbridge::cloud

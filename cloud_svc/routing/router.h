@@ -108,6 +108,11 @@ class Router {
   void Send(std::shared_ptr<Attempt> attempt);
 
   std::shared_ptr<CallTarget> Pick(const Attempt& attempt) const;
+  // Keeps in *best the least loaded of `targets` the attempt may use.
+  template <typename Target>
+  static void Consider(const Attempt& attempt,
+                       const std::vector<std::shared_ptr<Target>>& targets,
+                       std::shared_ptr<CallTarget>* best, int* best_load);
 
   SessionRegistry* const registry_;
   const RouterOptions options_;

@@ -29,13 +29,13 @@ std::string DefaultReplicaId() {
 
 }  // namespace
 
-absl::StatusOr<std::unique_ptr<Replica>> Replica::Make(const CloudConfig& config,
-                                                       PresenceStore* presence, Store* store,
+absl::StatusOr<std::unique_ptr<Replica>> Replica::Make(const CloudConfig& config, Store* store,
                                                        const TunnelCa* ca) {
   if (config.peer_addr.empty()) return nullptr;
   PresenceOptions options;
   options.replica_id = config.replica_id.empty() ? DefaultReplicaId() : config.replica_id;
   options.heartbeat = config.replica_heartbeat;
+  options.max_calls_per_connector = static_cast<uint32_t>(config.max_calls_per_connector);
   std::shared_ptr<grpc::ChannelCredentials> channel_creds;
   std::shared_ptr<grpc::ServerCredentials> server_creds;
   if (ca != nullptr) {
@@ -61,7 +61,7 @@ absl::StatusOr<std::unique_ptr<Replica>> Replica::Make(const CloudConfig& config
     return std::shared_ptr<v1::ReplicaPeer::Stub>(
         v1::ReplicaPeer::NewStub(grpc::CreateCustomChannel(addr, channel_creds, args)));
   };
-  auto p = std::make_unique<Presence>(presence, store, options, std::move(dial));
+  auto p = std::make_unique<Presence>(store, options, std::move(dial));
   return std::unique_ptr<Replica>(
       new Replica(config, std::move(p), ca != nullptr, std::move(server_creds)));
 }

@@ -21,8 +21,7 @@ class Replica {
  public:
   // Null (and OK) without --peer_addr: one replica, nothing shared. `ca`
   // is null under --insecure, and the peer hop is then plaintext too.
-  static absl::StatusOr<std::unique_ptr<Replica>> Make(const CloudConfig& config,
-                                                       PresenceStore* presence, Store* store,
+  static absl::StatusOr<std::unique_ptr<Replica>> Make(const CloudConfig& config, Store* store,
                                                        const TunnelCa* ca);
 
   Presence* presence() { return presence_.get(); }

@@ -4,7 +4,6 @@
 
 #include <deque>
 
-#include "absl/container/flat_hash_set.h"
 #include "absl/strings/match.h"
 #include "cloud_svc/identity/tunnel_ca.h"
 #include "cloud_svc/routing/peer/forwarded_call.h"
@@ -12,32 +11,19 @@
 #include "common/grpc_status.h"
 #include "common/log.h"
 #include "common/log_escape.h"
-#include "common/x509.h"
 
 namespace dirbridge::cloud {
 namespace {
 
-// The URI SAN of the client certificate the TLS handshake verified.
+// Whether the client certificate the TLS handshake verified names a
+// replica. gRPC puts the certificate's URI SANs in the auth context: no
+// parse, no cache and no lock per call, whatever certificate a caller
+// presents.
 bool PresentsReplicaCert(const grpc::CallbackServerContext& context) {
   std::shared_ptr<const grpc::AuthContext> auth = context.auth_context();
   if (!auth) return false;
-  std::vector<grpc::string_ref> pems = auth->FindPropertyValues(GRPC_X509_PEM_CERT_PROPERTY_NAME);
-  if (pems.empty()) return false;
-  std::string pem(pems.front().data(), pems.front().size());
-  // Every call of a connection presents the same certificate: parse each
-  // one once. Only replica certificates are kept, and replicas are few.
-  static absl::Mutex mu(absl::kConstInit);
-  static auto* known = new absl::flat_hash_set<std::string>();
-  {
-    absl::MutexLock lock(&mu);
-    if (known->contains(pem)) return true;
-  }
-  absl::StatusOr<x509::CertInfo> info = x509::Inspect(pem);
-  if (!info.ok()) return false;
-  for (const std::string& uri : info->uri_sans) {
-    if (absl::StartsWith(uri, kReplicaUriPrefix)) {
-      absl::MutexLock lock(&mu);
-      if (known->size() < 1024) known->insert(std::move(pem));
+  for (const grpc::string_ref& uri : auth->FindPropertyValues(GRPC_PEER_URI_PROPERTY_NAME)) {
+    if (absl::StartsWith(absl::string_view(uri.data(), uri.size()), kReplicaUriPrefix)) {
       return true;
     }
   }

@@ -1,5 +1,7 @@
 #include "cloud_svc/routing/peer/remote_session.h"
 
+#include "absl/strings/str_cat.h"
+
 namespace dirbridge::cloud {
 
 absl::StatusOr<uint64_t> RemoteSession::StartCall(v1::CallRequest request,
@@ -15,6 +17,11 @@ absl::StatusOr<uint64_t> RemoteSession::StartCall(v1::CallRequest request,
   std::shared_ptr<ForwardedUnary> unary;
   {
     absl::MutexLock lock(&mu_);
+    if (calls_.size() >= max_calls_) {
+      return absl::ResourceExhaustedError(
+          absl::StrCat("connector ", connector_id_, " already carries ", calls_.size(),
+                       " calls from this replica through ", replica_id_, " (the limit)"));
+    }
     id = next_id_++;
     std::weak_ptr<RemoteSession> weak = weak_from_this();
     auto on_end = [weak, id] {
@@ -43,6 +50,11 @@ absl::StatusOr<uint64_t> RemoteSession::StartCall(v1::CallRequest request,
     unary->Start(stub_.get(), unary, std::move(forward), deadline);
   }
   return id;
+}
+
+bool RemoteSession::TakingCalls() const {
+  absl::MutexLock lock(&mu_);
+  return calls_.size() < max_calls_;
 }
 
 std::shared_ptr<Forward> RemoteSession::Find(uint64_t call_id) const {

@@ -22,18 +22,23 @@ class RemoteSession : public CallTarget,
                       public std::enable_shared_from_this<RemoteSession> {
  public:
   RemoteSession(std::string tenant_id, std::string connector_id, std::string replica_id,
-                std::string origin_replica, std::shared_ptr<v1::ReplicaPeer::Stub> stub)
+                std::string origin_replica, std::shared_ptr<v1::ReplicaPeer::Stub> stub,
+                uint32_t max_calls)
       : tenant_id_(std::move(tenant_id)),
         connector_id_(std::move(connector_id)),
         replica_id_(std::move(replica_id)),
         origin_replica_(std::move(origin_replica)),
-        stub_(std::move(stub)) {}
+        stub_(std::move(stub)),
+        max_calls_(max_calls) {}
 
   absl::StatusOr<uint64_t> StartCall(v1::CallRequest request, CallHandlers handlers) override;
   void CancelCall(uint64_t call_id, const absl::Status& why) override;
   void GrantCredit(uint64_t call_id, uint32_t n) override;
   int InFlight() const override;
-  bool TakingCalls() const override { return true; }
+  // Below --max_calls_per_connector of this replica's own calls: the
+  // holder would refuse more only after a hop, and each one here holds a
+  // gRPC call.
+  bool TakingCalls() const override;
   const std::string& target_connector_id() const override { return connector_id_; }
   const std::string& replica_id() const override { return replica_id_; }
 
@@ -45,6 +50,7 @@ class RemoteSession : public CallTarget,
   const std::string replica_id_;
   const std::string origin_replica_;
   const std::shared_ptr<v1::ReplicaPeer::Stub> stub_;
+  const uint32_t max_calls_;
 
   mutable absl::Mutex mu_;
   uint64_t next_id_ ABSL_GUARDED_BY(mu_) = 1;
