@@ -12,13 +12,13 @@
 
 #include "absl/cleanup/cleanup.h"
 #include "absl/strings/str_cat.h"
-#include "absl/synchronization/mutex.h"
 #include "cloud_svc/store/postgres/pg_pool.h"
 #include "cloud_svc/store/postgres/pg_schema.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "tests/harness/postgres.h"
 #include "tests/harness/process.h"
+#include "tests/store/heard.h"
 
 namespace dirbridge::cloud {
 namespace {
@@ -64,28 +64,6 @@ ConnectorRecord Connector(const std::string& tenant_id, const std::string& conne
   c.name = "dc";
   c.created_at = absl::Now();
   return c;
-}
-
-// What a WatchSessions callback heard; shared, as it may outlive the test.
-struct Heard {
-  absl::Mutex mu;
-  std::vector<std::string> tenants ABSL_GUARDED_BY(mu);
-  bool WaitFor(const std::string& tenant_id, absl::Duration timeout) {
-    absl::MutexLock lock(&mu);
-    auto heard = [&]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu) {
-      return std::find(tenants.begin(), tenants.end(), tenant_id) != tenants.end();
-    };
-    bool ok = mu.AwaitWithTimeout(absl::Condition(&heard), timeout);
-    tenants.clear();
-    return ok;
-  }
-};
-
-std::function<void(const std::string&)> Into(std::shared_ptr<Heard> heard) {
-  return [heard](const std::string& tenant_id) {
-    absl::MutexLock lock(&heard->mu);
-    heard->tenants.push_back(tenant_id);
-  };
 }
 
 TEST_F(PostgresStoreTest, ReplicasStartingAtOnceMigrateOnce) {
