@@ -119,6 +119,18 @@ TEST_F(ReplicasTest, SigkillOfTheHolderCostsNoLoginOnceItsConnectorsMoved) {
   load.Stop();
   EXPECT_THAT(load.FailuresSince(killed + absl::Seconds(5)), ::testing::IsEmpty());
   std::printf("logins failed during the failover: %zu\n", load.Failures().size());
+  // A survivor reaps the dead replica and mourns its connector one dead
+  // window later, on a heartbeat: only after that could an alert stand.
+  const std::string reaped = absl::StrCat("event=replica_reaped replica=r", holder);
+  ASSERT_TRUE(WaitFor(
+      [&] {
+        for (int i = 0; i < kReplicas; ++i) {
+          if (i != holder && LinesWith(clouds_[i]->process().Log(), reaped) > 0) return true;
+        }
+        return false;
+      },
+      absl::Seconds(10)));
+  absl::SleepFor(kHeartbeat * (kMissedBeats + 2));  // the dead window, its tick and a margin
   // It moved: no Not Connected alert stands for it.
   absl::StatusOr<std::vector<v1::Alert>> alerts = clouds_[moved_to]->Alerts(tenant_.token, true);
   ASSERT_TRUE(alerts.ok());
@@ -193,25 +205,29 @@ TEST_F(ReplicasTest, AScheduledImportRunsOncePerIntervalAcrossReplicas) {
   creq.mutable_sync_interval()->set_seconds(2);
   v1::Mapping mapping;
   auto mappings = v1::Mappings::NewStub(clouds_[1]->channel());
+  // Before the mapping exists: no run can start earlier.
+  const absl::Time created = absl::Now();
   grpc::Status st = mappings->CreateMapping(Ctx(tenant_.token).get(), creq, &mapping);
   ASSERT_TRUE(st.ok()) << st.error_message();
+  const std::string started = absl::StrCat("event=import_start tenant=", tenant_.tenant_id,
+                                           " mapping=", mapping.mapping_id());
   auto runs = [&] {
     int n = 0;
-    for (auto& c : clouds_) {
-      for (absl::string_view line : absl::StrSplit(c->process().Log(), '\n')) {
-        n += absl::StrContains(line, "event=import_start") &&
-             absl::StrContains(line, mapping.mapping_id());
-      }
-    }
+    for (auto& c : clouds_) n += LinesWith(c->process().Log(), started);
     return n;
   };
-  absl::SleepFor(absl::Seconds(11));  // the scenario: about five intervals pass
-  int n = runs();
-  std::printf("scheduled runs across %d replicas in 11 s: %d\n", kReplicas, n);
-  // Once per interval (2 s ± 10% jitter) over 11 s: 4 to 6 runs. Once per
-  // replica would be three times that.
-  EXPECT_GE(n, 4);
-  EXPECT_LE(n, 6);
+  constexpr int kRuns = 4;
+  ASSERT_TRUE(WaitFor([&] { return runs() >= kRuns; }, absl::Seconds(30), absl::Milliseconds(100)))
+      << runs() << " runs";
+  const absl::Duration elapsed = absl::Now() - created;
+  const int n = runs();
+  std::printf("scheduled runs across %d replicas in %s: %d\n", kReplicas,
+              absl::FormatDuration(elapsed).c_str(), n);
+  // Once per interval: runs are at least the shortest interval (2 s - 10%
+  // jitter) apart, so `elapsed` holds no more than this many. A run made
+  // twice (by two replicas) reaches kRuns in half the time, over the bound.
+  const absl::Duration shortest = absl::Seconds(2) * 0.9;
+  EXPECT_LE(n, absl::FDivDuration(elapsed, shortest) + 1);
 }
 
 TEST_F(ReplicasTest, ARegistrationKeyIsRedeemedOnceAcrossReplicas) {
@@ -243,6 +259,11 @@ TEST_F(ReplicasTest, ARegistrationKeyIsRedeemedOnceAcrossReplicas) {
 TEST_F(ReplicasTest, PostgresStoppedMeansUnavailableThenRecoveryWithoutRestart) {
   connector_->SetCloudAddresses(TunnelAddresses());
   ASSERT_TRUE(RunUntilConnected(*clouds_[0], tenant_.token, *connector_).ok());
+  // A replica logs the first of a run of failed heartbeats: the stop must
+  // add one to each replica's count.
+  constexpr char kBeatFailed[] = "event=replica_heartbeat_failed";
+  std::vector<int> beats_failed;
+  for (auto& c : clouds_) beats_failed.push_back(LinesWith(c->process().Log(), kBeatFailed));
   ASSERT_TRUE(pg_->Stop().ok());
   for (int i = 0; i < kReplicas; ++i) {
     v1::ListConnectorsResponse resp;
@@ -251,7 +272,13 @@ TEST_F(ReplicasTest, PostgresStoppedMeansUnavailableThenRecoveryWithoutRestart) 
     EXPECT_EQ(st.error_code(), grpc::StatusCode::UNAVAILABLE) << "r" << i << ": "
                                                               << st.error_message();
   }
-  absl::SleepFor(absl::Seconds(2));  // the scenario: heartbeats fail meanwhile
+  // The scenario: every replica's heartbeats fail while the store is away.
+  for (int i = 0; i < kReplicas; ++i) {
+    EXPECT_TRUE(WaitFor(
+        [&] { return LinesWith(clouds_[i]->process().Log(), kBeatFailed) > beats_failed[i]; },
+        absl::Seconds(10)))
+        << "r" << i << " logged no failed heartbeat";
+  }
   ASSERT_TRUE(pg_->Start().ok());
   for (int i = 0; i < kReplicas; ++i) {
     EXPECT_FALSE(clouds_[i]->process().Wait(absl::ZeroDuration()).ok())

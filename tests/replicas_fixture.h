@@ -12,12 +12,14 @@
 #include <thread>
 #include <vector>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
 #include "absl/synchronization/mutex.h"
+#include "absl/time/time.h"
 #include "gtest/gtest.h"
 #include "dirbridge/v1/auth.grpc.pb.h"
 #include "tests/harness/postgres.h"
@@ -28,6 +30,17 @@ namespace dirbridge::testing {
 constexpr int kReplicas = 3;
 constexpr int kUsers = 300;
 constexpr char kSuffix[] = "dc=example,dc=com";
+// Every replica's --replica_heartbeat; one silent for kMissedBeats of them
+// (cloud_svc's default) is dead, and reaped by a survivor.
+constexpr absl::Duration kHeartbeat = absl::Milliseconds(300);
+constexpr int kMissedBeats = 3;
+
+// How many lines of a process's log hold `what`.
+inline int LinesWith(absl::string_view log, absl::string_view what) {
+  int n = 0;
+  for (absl::string_view line : absl::StrSplit(log, '\n')) n += absl::StrContains(line, what);
+  return n;
+}
 
 // Logins from a backend as a real one would send them: one channel over
 // every replica's backend address (round robin over those whose health
@@ -144,7 +157,8 @@ class ReplicasTest : public ::testing::Test {
     o.replica_of = i == 0 ? nullptr : clouds_[0].get();
     o.extra_flags = {"--store", pg_->uri(db_), "--store_password_file", pg_->password_file(),
                      "--peer_addr", "127.0.0.1:0", "--replica_id", absl::StrCat("r", i),
-                     "--replica_heartbeat", "300ms", "--drain_timeout", "10s"};
+                     "--replica_heartbeat", absl::FormatDuration(kHeartbeat),
+                     "--drain_timeout", "10s"};
     o.extra_flags.insert(o.extra_flags.end(), more.begin(), more.end());
     return o;
   }

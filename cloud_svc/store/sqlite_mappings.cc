@@ -1,13 +1,10 @@
 #include "absl/strings/str_cat.h"
-#include "cloud_svc/store/sqlite_rows.h"
+#include "cloud_svc/store/lines.h"
 #include "cloud_svc/store/sqlite_store.h"
 #include "common/status_macros.h"
 
 namespace dirbridge::cloud {
 namespace {
-
-using sqlite_rows::JoinLines;
-using sqlite_rows::SplitLines;
 
 constexpr char kMappingColumns[] =
     "tenant_id, mapping_id, name, base_dn, ou_dns, group_dns, sync_interval_s, priority, "

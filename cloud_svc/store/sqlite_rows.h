@@ -2,7 +2,7 @@
 #define DIRBRIDGE_CLOUD_SVC_STORE_SQLITE_ROWS_H_
 
 // Row layouts SqliteStore's files share: users are read by the user and the
-// deployment parts alike. Internal to SqliteStore.
+// deployment parts alike (in kUserColumns' order). Internal to SqliteStore.
 
 #include <string>
 #include <vector>
@@ -12,13 +12,6 @@
 #include "cloud_svc/store/sqlite_db.h"
 
 namespace dirbridge::cloud::sqlite_rows {
-
-using ::dirbridge::cloud::JoinLines;
-using ::dirbridge::cloud::SplitLines;
-
-inline constexpr char kUserColumns[] =
-    "tenant_id, user_id, mapping_id, directory_id, dn, username, user_principal_name, email, "
-    "display_name, groups, disabled, state, imported_at";
 
 inline UserRecord ReadUser(const SqliteStatement& s) {
   UserRecord u;

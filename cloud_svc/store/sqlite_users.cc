@@ -1,16 +1,16 @@
 #include <cstdint>
 
 #include "absl/strings/str_cat.h"
+#include "cloud_svc/store/lines.h"
 #include "cloud_svc/store/sqlite_rows.h"
 #include "cloud_svc/store/sqlite_store.h"
+#include "cloud_svc/store/user_columns.h"
 #include "common/secrets.h"
 #include "common/status_macros.h"
 
 namespace dirbridge::cloud {
 namespace {
 
-using sqlite_rows::JoinLines;
-using sqlite_rows::kUserColumns;
 using sqlite_rows::ReadUser;
 
 bool SameDirectoryFields(const UserRecord& a, const UserRecord& b) {

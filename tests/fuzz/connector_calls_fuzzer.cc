@@ -6,7 +6,6 @@
 // every call is answered once with its own id, and nothing the connector
 // would send weighs more than the cloud's frame limit.
 #include <fuzzer/FuzzedDataProvider.h>
-#include <google/protobuf/stubs/logging.h>
 
 #include <cstdio>
 #include <cstdlib>
@@ -16,22 +15,13 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/synchronization/notification.h"
 #include "common/crypto.h"
-#include "common/log.h"
 #include "connector_svc/call.h"
 #include "connector_svc/dispatcher.h"
 #include "dirbridge/v1/tunnel.pb.h"
+#include "tests/fuzz/fuzz_support.h"
 
 namespace dirbridge::connector {
 namespace {
-
-#define FUZZ_CHECK(cond)                                                   \
-  do {                                                                     \
-    if (!(cond)) {                                                         \
-      std::fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, __LINE__, \
-                   #cond);                                                 \
-      std::abort();                                                        \
-    }                                                                      \
-  } while (0)
 
 // A directory that answers whatever the input put in it, ignoring the
 // answer budget: the frame budget is the last guard and must hold alone.
@@ -300,16 +290,4 @@ void Run(FuzzedDataProvider& in) {
 }  // namespace
 }  // namespace dirbridge::connector
 
-extern "C" int LLVMFuzzerInitialize(int*, char***) {
-  spdlog::set_level(spdlog::level::off);
-  // Strings that are not UTF-8 are refused by the parser; its log of each
-  // one would be most of the fuzzer's time.
-  google::protobuf::SetLogHandler(nullptr);
-  return 0;
-}
-
-extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
-  FuzzedDataProvider in(data, size);
-  dirbridge::connector::Run(in);
-  return 0;
-}
+DIRBRIDGE_FRAME_FUZZER(dirbridge::connector::Run)

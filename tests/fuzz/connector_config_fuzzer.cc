@@ -6,21 +6,11 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
-#include <cstdio>
-#include <cstdlib>
 #include <string>
 
 #include "absl/strings/str_cat.h"
 #include "connector_svc/config.h"
-
-#define FUZZ_CHECK(cond)                                                   \
-  do {                                                                     \
-    if (!(cond)) {                                                         \
-      std::fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, __LINE__, \
-                   #cond);                                                 \
-      std::abort();                                                        \
-    }                                                                      \
-  } while (0)
+#include "tests/fuzz/fuzz_support.h"
 
 // The seeds' bind_password_file: a config that names it can pass every check.
 extern "C" int LLVMFuzzerInitialize(int*, char***) {

@@ -20,18 +20,10 @@
 #include "common/dn.h"
 #include "common/ldap_escape.h"
 #include "connector_svc/ldap/ldap_dn.h"
+#include "tests/fuzz/fuzz_support.h"
 
 namespace dirbridge {
 namespace {
-
-#define FUZZ_CHECK(cond)                                                   \
-  do {                                                                     \
-    if (!(cond)) {                                                         \
-      std::fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, __LINE__, \
-                   #cond);                                                 \
-      std::abort();                                                        \
-    }                                                                      \
-  } while (0)
 
 // caseIgnoreMatch as dn.h describes it, written again: ASCII case folded,
 // leading and trailing spaces dropped, runs of spaces one.

@@ -9,8 +9,6 @@
 #include <lber.h>
 #include <ldap.h>
 
-#include <cstdio>
-#include <cstdlib>
 #include <string>
 #include <vector>
 
@@ -20,6 +18,7 @@
 #include "connector_svc/ldap/attribute_map.h"
 #include "connector_svc/ldap/ldap_dn.h"
 #include "connector_svc/ldap/user_filter.h"
+#include "tests/fuzz/fuzz_support.h"
 
 // libldap's filter encoder and unescaper: exported, but declared only in
 // its private header, which Debian does not ship.
@@ -28,15 +27,6 @@ extern "C" ber_slen_t ldap_pvt_filter_value_unescape(char* filter);
 
 namespace dirbridge::connector {
 namespace {
-
-#define FUZZ_CHECK(cond)                                                   \
-  do {                                                                     \
-    if (!(cond)) {                                                         \
-      std::fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, __LINE__, \
-                   #cond);                                                 \
-      std::abort();                                                        \
-    }                                                                      \
-  } while (0)
 
 using Ava = std::pair<std::string, std::string>;
 

@@ -4,25 +4,15 @@
 // which one and how to tamper with it, and is also opened as it is.
 #include <fuzzer/FuzzedDataProvider.h>
 
-#include <cstdio>
-#include <cstdlib>
 #include <string>
 #include <vector>
 
 #include "common/crypto.h"
 #include "common/sealed_password.h"
+#include "tests/fuzz/fuzz_support.h"
 
 namespace dirbridge::crypto {
 namespace {
-
-#define FUZZ_CHECK(cond)                                                   \
-  do {                                                                     \
-    if (!(cond)) {                                                         \
-      std::fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, __LINE__, \
-                   #cond);                                                 \
-      std::abort();                                                        \
-    }                                                                      \
-  } while (0)
 
 struct Boxes {
   Boxes() {

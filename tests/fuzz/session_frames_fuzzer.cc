@@ -6,28 +6,16 @@
 // call unanswered, let a chunk pass without a credit, or make the cloud
 // queue frames without bound.
 #include <fuzzer/FuzzedDataProvider.h>
-#include <google/protobuf/stubs/logging.h>
 
-#include <cstdio>
-#include <cstdlib>
 #include <map>
 #include <memory>
 
 #include "cloud_svc/routing/session.h"
-#include "common/log.h"
 #include "dirbridge/v1/tunnel.pb.h"
+#include "tests/fuzz/fuzz_support.h"
 
 namespace dirbridge::cloud {
 namespace {
-
-#define FUZZ_CHECK(cond)                                                   \
-  do {                                                                     \
-    if (!(cond)) {                                                         \
-      std::fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, __LINE__, \
-                   #cond);                                                 \
-      std::abort();                                                        \
-    }                                                                      \
-  } while (0)
 
 // Stands where gRPC's call would: records what the reactor asks for.
 class FakeStream : public grpc::ServerCallbackReaderWriter<v1::ConnectorFrame, v1::CloudFrame> {
@@ -261,16 +249,4 @@ void Run(FuzzedDataProvider& in) {
 }  // namespace
 }  // namespace dirbridge::cloud
 
-extern "C" int LLVMFuzzerInitialize(int*, char***) {
-  spdlog::set_level(spdlog::level::off);
-  // Strings that are not UTF-8 are refused by the parser; its log of each
-  // one would be most of the fuzzer's time.
-  google::protobuf::SetLogHandler(nullptr);
-  return 0;
-}
-
-extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
-  FuzzedDataProvider in(data, size);
-  dirbridge::cloud::Run(in);
-  return 0;
-}
+DIRBRIDGE_FRAME_FUZZER(dirbridge::cloud::Run)

@@ -12,13 +12,14 @@
 
 #include "absl/cleanup/cleanup.h"
 #include "absl/strings/str_cat.h"
-#include "absl/synchronization/mutex.h"
+#include "absl/synchronization/notification.h"
 #include "cloud_svc/store/postgres/pg_pool.h"
 #include "cloud_svc/store/postgres/pg_schema.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "tests/harness/postgres.h"
 #include "tests/harness/process.h"
+#include "tests/store/heard.h"
 
 namespace dirbridge::cloud {
 namespace {
@@ -64,28 +65,6 @@ ConnectorRecord Connector(const std::string& tenant_id, const std::string& conne
   c.name = "dc";
   c.created_at = absl::Now();
   return c;
-}
-
-// What a WatchSessions callback heard; shared, as it may outlive the test.
-struct Heard {
-  absl::Mutex mu;
-  std::vector<std::string> tenants ABSL_GUARDED_BY(mu);
-  bool WaitFor(const std::string& tenant_id, absl::Duration timeout) {
-    absl::MutexLock lock(&mu);
-    auto heard = [&]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu) {
-      return std::find(tenants.begin(), tenants.end(), tenant_id) != tenants.end();
-    };
-    bool ok = mu.AwaitWithTimeout(absl::Condition(&heard), timeout);
-    tenants.clear();
-    return ok;
-  }
-};
-
-std::function<void(const std::string&)> Into(std::shared_ptr<Heard> heard) {
-  return [heard](const std::string& tenant_id) {
-    absl::MutexLock lock(&heard->mu);
-    heard->tenants.push_back(tenant_id);
-  };
 }
 
 TEST_F(PostgresStoreTest, ReplicasStartingAtOnceMigrateOnce) {
@@ -141,14 +120,24 @@ TEST_F(PostgresStoreTest, APoolCheckoutWaitsItsTimeThenIsUnavailable) {
   absl::StatusOr<pg::Pool::Lease> second = pool.Checkout();
   EXPECT_EQ(second.status().code(), absl::StatusCode::kUnavailable) << second.status();
   EXPECT_GE(absl::Now() - start, absl::Milliseconds(300));
-  // Given back, it is lent again: the pool is bounded, not used up.
-  std::thread giver([held = std::move(*held)]() mutable {
-    absl::SleepFor(absl::Milliseconds(50));
+  // Given back while a Checkout waits, it is lent to that one: the pool is
+  // bounded, not used up. A thread blocked in Checkout cannot be observed,
+  // so the giver counts its delay from just before the call: a Checkout
+  // that returns sooner than the delay did not wait for the lease.
+  absl::Notification checking_out;
+  const absl::Duration giver_delay = absl::Milliseconds(100);
+  std::thread giver([&checking_out, giver_delay, held = std::move(*held)]() mutable {
+    checking_out.WaitForNotification();
+    absl::SleepFor(giver_delay);
     pg::Pool::Lease gone = std::move(held);
   });
+  const absl::Time third_start = absl::Now();
+  checking_out.Notify();
   absl::StatusOr<pg::Pool::Lease> third = pool.Checkout();
+  const absl::Duration third_waited = absl::Now() - third_start;
   giver.join();
   ASSERT_TRUE(third.ok()) << third.status();
+  EXPECT_GE(third_waited, giver_delay);
   EXPECT_TRUE((*third)->Exec("SELECT 1").ok());
 }
 

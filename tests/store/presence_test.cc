@@ -1,10 +1,10 @@
-#include <algorithm>
 #include <atomic>
 #include <memory>
 #include <thread>
 
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
+#include "tests/store/heard.h"
 #include "tests/store/store_conformance.h"
 
 namespace dirbridge::cloud {
@@ -152,26 +152,6 @@ TEST_P(PresenceStoreTest, OfConcurrentReapsOfOneReplicaExactlyOneGetsItsSessions
   EXPECT_EQ(mourners.load(), 1);
   EXPECT_EQ(sessions.load(), 2u);
 }
-
-// What a WatchSessions callback heard, shared with the store's thread: the
-// callback may run after the test body (until the store is gone).
-struct Heard {
-  absl::Mutex mu;
-  std::vector<std::string> tenants ABSL_GUARDED_BY(mu);
-  // A callback ran on the caller's thread, or could not read the store.
-  bool wrong ABSL_GUARDED_BY(mu) = false;
-
-  // Waits until `tenant_id` was heard, then forgets what was heard.
-  bool WaitFor(const std::string& tenant_id) {
-    absl::MutexLock lock(&mu);
-    auto heard = [&]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu) {
-      return std::find(tenants.begin(), tenants.end(), tenant_id) != tenants.end();
-    };
-    bool ok = mu.AwaitWithTimeout(absl::Condition(&heard), absl::Seconds(10));
-    tenants.clear();
-    return ok;
-  }
-};
 
 TEST_P(PresenceStoreTest, WatchSessionsHearsEveryChangeOffTheCallersThread) {
   auto heard = std::make_shared<Heard>();

@@ -1,9 +1,37 @@
 #include "cloud_svc/routing/peer/forwarded_call.h"
 
+#include <optional>
+#include <utility>
+
 #include "absl/strings/str_cat.h"
 #include "common/grpc_status.h"
 
 namespace dirbridge::cloud {
+namespace {
+
+// What a forwarded call came to, from how its RPC ended; the same for the
+// stream and the unary form. `answer` is the holder's result, if one came;
+// `taken` says the holder took the call (it says so before it routes
+// anything); `refused` that it said the call never reached a connector.
+absl::StatusOr<v1::CallResult> Outcome(const grpc::Status& status,
+                                       std::optional<v1::CallResult> answer,
+                                       const std::optional<absl::Status>& cancelled, bool taken,
+                                       bool refused) {
+  if (answer && status.ok()) return std::move(*answer);
+  if (cancelled) return *cancelled;
+  if (status.ok()) {
+    return absl::InternalError("the holding replica ended the call without an answer");
+  }
+  if (!taken || (refused && status.error_code() == grpc::StatusCode::UNAVAILABLE)) {
+    // Not taken: unreachable, or stopping, so gRPC cancelled it; refused:
+    // the holder said so. Either way no connector saw it.
+    return NotSentError(absl::StrCat("the replica holding the connector did not take the call: ",
+                                     status.error_message()));
+  }
+  return FromGrpcStatus(status);
+}
+
+}  // namespace
 
 void ForwardedCall::Start(v1::ReplicaPeer::Stub* stub, std::shared_ptr<ForwardedCall> self,
                           v1::ForwardCall call, absl::Time deadline) {
@@ -98,21 +126,8 @@ void ForwardedCall::OnDone(const grpc::Status& status) {
     absl::MutexLock lock(&mu_);
     self = std::move(self_);
     bool refused = context_.GetServerTrailingMetadata().count(kNotSentTrailer) > 0;
-    if (result_ && status.ok()) {
-      outcome = std::move(*result_);
-    } else if (cancelled_) {
-      outcome = *cancelled_;
-    } else if (status.ok()) {
-      outcome = absl::InternalError("the holding replica ended the call without an answer");
-    } else if (!reached_ || (refused && status.error_code() == grpc::StatusCode::UNAVAILABLE)) {
-      // No headers: the holder never took the call (it sends them before
-      // it routes anything). Unreachable, or stopping, so gRPC cancelled
-      // it: either way no connector saw it.
-      outcome = NotSentError(absl::StrCat("the replica holding the connector did not take the "
-                                          "call: ", status.error_message()));
-    } else {
-      outcome = FromGrpcStatus(status);
-    }
+    // reached_: the holder's headers came, which it sends before it routes.
+    outcome = Outcome(status, std::move(result_), cancelled_, reached_, refused);
   }
   handlers_.on_done(std::move(outcome));
   on_end_();
@@ -148,16 +163,8 @@ void ForwardedUnary::Done(const grpc::Status& status) {
     self = std::move(self_);
     bool taken = context_.GetServerInitialMetadata().count(kTakenHeader) > 0;
     bool refused = context_.GetServerTrailingMetadata().count(kNotSentTrailer) > 0;
-    if (status.ok()) {
-      outcome = std::move(response_);
-    } else if (cancelled_) {
-      outcome = *cancelled_;
-    } else if (!taken || (refused && status.error_code() == grpc::StatusCode::UNAVAILABLE)) {
-      outcome = NotSentError(absl::StrCat("the replica holding the connector did not take the "
-                                          "call: ", status.error_message()));
-    } else {
-      outcome = FromGrpcStatus(status);
-    }
+    // A unary RPC that ended OK carries its answer.
+    outcome = Outcome(status, std::move(response_), cancelled_, taken, refused);
   }
   handlers_.on_done(std::move(outcome));
   on_end_();

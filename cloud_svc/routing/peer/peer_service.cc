@@ -30,6 +30,23 @@ bool PresentsReplicaCert(const grpc::CallbackServerContext& context) {
   return false;
 }
 
+// How a call another replica forwarded is routed here, for Forward and
+// ForwardUnary alike: to its connector among this replica's own sessions
+// only (a forwarded call is never forwarded again), within its timeout.
+absl::StatusOr<RouteOptions> ForwardRoute(const v1::ForwardCall& forward) {
+  if (forward.tenant_id().empty() || forward.connector_id().empty()) {
+    return absl::InvalidArgumentError("a forwarded call needs a tenant_id and a connector_id");
+  }
+  RouteOptions options;
+  options.connector_id = forward.connector_id();
+  options.local_only = true;
+  // An unset timeout is the holder's own default, as for a backend call.
+  if (forward.request().timeout_ms() > 0) {
+    options.deadline = absl::Now() + absl::Milliseconds(forward.request().timeout_ms());
+  }
+  return options;
+}
+
 class ForwardReactor : public grpc::ServerBidiReactor<v1::PeerFrame, v1::PeerReply> {
  public:
   ForwardReactor(grpc::CallbackServerContext* context, Router* router)
@@ -133,16 +150,10 @@ class ForwardReactor : public grpc::ServerBidiReactor<v1::PeerFrame, v1::PeerRep
 
  private:
   void Begin(v1::ForwardCall forward) {
-    if (forward.tenant_id().empty() || forward.connector_id().empty()) {
-      Complete(absl::InvalidArgumentError("Forward needs a tenant_id and a connector_id"));
+    absl::StatusOr<RouteOptions> options = ForwardRoute(forward);
+    if (!options.ok()) {
+      Complete(options.status());
       return;
-    }
-    RouteOptions options;
-    options.connector_id = forward.connector_id();
-    options.local_only = true;
-    // An unset timeout is the holder's own default, as for a backend call.
-    if (forward.request().timeout_ms() > 0) {
-      options.deadline = absl::Now() + absl::Milliseconds(forward.request().timeout_ms());
     }
     bool streams = forward.request().request_case() == v1::CallRequest::kSearchUsers;
     CallHandlers handlers;
@@ -186,7 +197,7 @@ class ForwardReactor : public grpc::ServerBidiReactor<v1::PeerFrame, v1::PeerRep
     spdlog::debug("event=peer_forward_in origin={} connector={}",
                   LogSafe(forward.origin_replica()), forward.connector_id());
     std::shared_ptr<RoutedCall> call = router_->Call(
-        forward.tenant_id(), std::move(*forward.mutable_request()), options, std::move(handlers));
+        forward.tenant_id(), std::move(*forward.mutable_request()), *options, std::move(handlers));
     absl::MutexLock lock(&mu_);
     if (!finish_) call_ = std::move(call);
   }
@@ -256,15 +267,10 @@ class UnaryForwardReactor : public grpc::ServerUnaryReactor {
       Complete(absl::CancelledError("the forwarding replica went away"));
       return;
     }
-    if (request_->tenant_id().empty() || request_->connector_id().empty()) {
-      Complete(absl::InvalidArgumentError("ForwardUnary needs a tenant_id and a connector_id"));
+    absl::StatusOr<RouteOptions> options = ForwardRoute(*request_);
+    if (!options.ok()) {
+      Complete(options.status());
       return;
-    }
-    RouteOptions options;
-    options.connector_id = request_->connector_id();
-    options.local_only = true;
-    if (request_->request().timeout_ms() > 0) {
-      options.deadline = absl::Now() + absl::Milliseconds(request_->request().timeout_ms());
     }
     CallHandlers handlers;
     handlers.on_done = [this](absl::StatusOr<v1::CallResult> result) {
@@ -274,7 +280,7 @@ class UnaryForwardReactor : public grpc::ServerUnaryReactor {
     spdlog::debug("event=peer_forward_in origin={} connector={}",
                   LogSafe(request_->origin_replica()), request_->connector_id());
     std::shared_ptr<RoutedCall> call = router_->Call(
-        request_->tenant_id(), request_->request(), options, std::move(handlers));
+        request_->tenant_id(), request_->request(), *options, std::move(handlers));
     absl::MutexLock lock(&mu_);
     if (!finished_) call_ = std::move(call);
   }

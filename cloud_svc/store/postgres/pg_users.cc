@@ -8,15 +8,12 @@
 #include "absl/strings/str_cat.h"
 #include "cloud_svc/store/lines.h"
 #include "cloud_svc/store/postgres/postgres_store.h"
+#include "cloud_svc/store/user_columns.h"
 #include "common/secrets.h"
 #include "common/status_macros.h"
 
 namespace dirbridge::cloud {
 namespace {
-
-constexpr char kUserColumns[] =
-    "tenant_id, user_id, mapping_id, directory_id, dn, username, user_principal_name, email, "
-    "display_name, groups, disabled, state, imported_at";
 
 UserRecord ReadUser(const pg::Result& r, int row) {
   UserRecord u;
@@ -137,15 +134,14 @@ absl::Status UpsertRound(pg::Connection& c, const MappingRecord& m, absl::string
     ++(same ? counts->unchanged : counts->updated);
   }
   if (!inserted.empty()) {
-    ASSIGN_OR_RETURN(pg::Result added, c.Exec(
-        "INSERT INTO users (tenant_id, user_id, mapping_id, directory_id, dn, username, "
-        "user_principal_name, email, display_name, groups, disabled, state, imported_at, "
-        "last_seen_run) SELECT $1, i.user_id, $2, i.directory_id, i.dn, i.username, i.upn, "
-        "i.email, i.display_name, i.groups, i.disabled, 1, i.imported_at, $3 FROM unnest("
+    ASSIGN_OR_RETURN(pg::Result added, c.Exec(absl::StrCat(
+        "INSERT INTO users (", kUserColumns, ", last_seen_run) SELECT $1, i.user_id, $2, "
+        "i.directory_id, i.dn, i.username, i.upn, i.email, i.display_name, i.groups, "
+        "i.disabled, 1, i.imported_at, $3 FROM unnest("
         "$4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::text[], $10::text[], "
         "$11::text[], $12::bool[], $13::bigint[]) AS i(user_id, directory_id, dn, username, upn, "
         "email, display_name, groups, disabled, imported_at) "
-        "ON CONFLICT (tenant_id, directory_id) DO NOTHING RETURNING directory_id",
+        "ON CONFLICT (tenant_id, directory_id) DO NOTHING RETURNING directory_id"),
         pg::Params().Text(m.tenant_id).Text(m.mapping_id).Text(run_id).TextArray(fresh.user_id)
             .TextArray(fresh.directory_id).TextArray(fresh.dn).TextArray(fresh.username)
             .TextArray(fresh.upn).TextArray(fresh.email).TextArray(fresh.display_name)
@@ -267,11 +263,10 @@ absl::StatusOr<Activation> PostgresStore::Activate(const MappingRecord& mapping,
     // Of activations racing on replicas, one INSERT makes the user; the
     // others wait on its unique key, do nothing, and read the one it made.
     const std::string fresh_id = NewId();
-    ASSIGN_OR_RETURN(pg::Result made, c.Exec(
-        "INSERT INTO users (tenant_id, user_id, mapping_id, directory_id, dn, username, "
-        "user_principal_name, email, display_name, groups, disabled, state, imported_at, "
-        "last_seen_run) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, 1, $12, '') "
-        "ON CONFLICT (tenant_id, directory_id) DO NOTHING RETURNING user_id",
+    ASSIGN_OR_RETURN(pg::Result made, c.Exec(absl::StrCat(
+        "INSERT INTO users (", kUserColumns, ", last_seen_run) "
+        "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, 1, $12, '') "
+        "ON CONFLICT (tenant_id, directory_id) DO NOTHING RETURNING user_id"),
         pg::Params().Text(user.tenant_id).Text(fresh_id).Text(mapping.mapping_id)
             .Text(user.directory_id).Text(user.dn).Text(user.username)
             .Text(user.user_principal_name).Text(user.email).Text(user.display_name)
