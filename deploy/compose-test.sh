@@ -342,6 +342,16 @@ if [ $REPLICAS -eq 1 ]; then
   done
 fi
 
+# The operator's way (README): the connector image run by hand with the
+# config and the state volume, here its `check` against the running stack.
+operator_check() {
+  "$DOCKER" run --rm --network host -v "${PROJECT}_connector-state:/var/lib/dirbridge-connector:ro" \
+    -v "$WORK/connector.yaml:/etc/dirbridge/connector.yaml:ro" \
+    -v "$WORK/secrets/bind-password:/run/secrets/bind_password:ro" \
+    dirbridge/connector_svc:latest check --config /etc/dirbridge/connector.yaml
+}
+check "docker run dirbridge/connector_svc check (config + state volume)" operator_check
+
 # No secret in any log: the demo tokens, the registration keys, the passwords.
 no_secret_logged() {
   local secrets=$WORK/secrets/all
