@@ -1,11 +1,11 @@
-#!/bin/sh
+#!/bin/bash
 # The connector image's entrypoint.
 #   (no arguments)  run with $DIRBRIDGE_CONFIG (default
 #                   /etc/dirbridge/connector.yaml); demo stacks only: when a
 #                   bootstrap volume at /bootstrap holds a registration key
 #                   and the state holds no identity yet, register first.
 #   ARGS...         connector_svc ARGS (register, check, keys, --help).
-set -eu
+set -euo pipefail
 CONFIG=${DIRBRIDGE_CONFIG:-/etc/dirbridge/connector.yaml}
 STATE=${DIRBRIDGE_STATE_DIR:-/var/lib/dirbridge-connector/state}
 if [ $# -gt 0 ]; then exec connector_svc "$@"; fi

@@ -4,6 +4,7 @@
 # the config's metrics_addr (0.0.0.0 read as 127.0.0.1), or
 # $DIRBRIDGE_METRICS_ADDR.
 set -euo pipefail
+case "${1:-}" in -h|--help) sed -n '2,5p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;; esac
 config=${DIRBRIDGE_CONFIG:-/etc/dirbridge/connector.yaml}
 addr=${DIRBRIDGE_METRICS_ADDR:-$(sed -n 's/^metrics_addr:[[:space:]]*["'\'']\{0,1\}\([^"'\''[:space:]#]*\).*/\1/p' "$config")}
 if [ -z "$addr" ]; then

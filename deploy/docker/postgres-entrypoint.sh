@@ -1,8 +1,10 @@
-#!/bin/sh
+#!/bin/bash
 # First start: a cluster in $PGDATA whose superuser "dirbridge" has the
 # password of $POSTGRES_PASSWORD_FILE (never on a command line), and a
 # database "dirbridge". Then the server, password (SCRAM) logins only.
-set -eu
+# PGPORT, PG_LISTEN: its port and addresses (5432, every address).
+set -euo pipefail
+case "${1:-}" in -h|--help) sed -n '2,5p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;; esac
 if [ ! -s "$PGDATA/PG_VERSION" ]; then
   pwfile=${POSTGRES_PASSWORD_FILE:?POSTGRES_PASSWORD_FILE names the role password file}
   initdb -D "$PGDATA" --username=dirbridge --pwfile="$pwfile" --auth-local=peer \
