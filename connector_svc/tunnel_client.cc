@@ -44,17 +44,29 @@ absl::StatusOr<std::shared_ptr<grpc::Channel>> MakeChannel(const TunnelOptions& 
 TunnelClient::~TunnelClient() = default;
 
 void TunnelClient::StreamEnded(TunnelStream* stream) {
-  absl::MutexLock lock(&mu_);
-  if (stream == current_) {
-    stream_ended_ = true;
-  } else {
-    retired_.push_back(stream);
+  bool was_current;
+  {
+    absl::MutexLock lock(&mu_);
+    was_current = stream == current_;
+    if (was_current) {
+      stream_ended_ = true;
+    } else {
+      retired_.push_back(stream);
+    }
   }
+  // Outside mu_: the registry has a lock of its own.
+  if (was_current) Metrics::Get().Set("dirbridge_tunnel_connected", {}, 0);
 }
 
 void TunnelClient::StreamAccepted(TunnelStream* stream) {
-  absl::MutexLock lock(&mu_);
-  if (stream == current_) accepted_ = true;
+  bool was_current;
+  {
+    absl::MutexLock lock(&mu_);
+    was_current = stream == current_;
+    if (was_current) accepted_ = true;
+  }
+  // What the container health check reads (deploy/docker/connector-health.sh).
+  if (was_current) Metrics::Get().Set("dirbridge_tunnel_connected", {}, 1);
 }
 
 void TunnelClient::StreamGoaway(TunnelStream* stream) {

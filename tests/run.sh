@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The test command: installs what is missing, builds, runs every test; then
 # the same suite under ASan+UBSan and each fuzz target for a bounded time
-# (tests/sanitize.sh, tests/fuzz/run.sh; README "Sanitizers and fuzzing").
+# (tests/sanitize.sh, tests/fuzz/run.sh; README "Sanitizers and fuzzing");
+# last, the container images and the compose stack (deploy/compose-test.sh).
 # Integration tests start their own slapd, cloud_svc and connector_svc on
 # loopback ports they pick themselves.
 set -euo pipefail
@@ -60,5 +61,13 @@ fuzz_status=0
 if [ $sanitize_status -ne 2 ]; then  # 2: the sanitizer build itself failed
   tests/fuzz/run.sh "${FUZZ_SECONDS:-30}" || fuzz_status=$?
 fi
-echo "total: $(( $(date +%s) - start )) s (normal: $status, sanitizers: $sanitize_status, fuzz: $fuzz_status)"
-[ $status -eq 0 ] && [ $sanitize_status -eq 0 ] && [ $fuzz_status -eq 0 ]
+
+# The container images built and the compose stack run on loopback
+# (deploy/compose-test.sh installs docker.io and mmdebstrap when missing,
+# starts dockerd when none answers; README "Operations").
+compose_start=$(date +%s)
+compose_status=0
+deploy/compose-test.sh || compose_status=$?
+echo "compose: $(( $(date +%s) - compose_start )) s"
+echo "total: $(( $(date +%s) - start )) s (normal: $status, sanitizers: $sanitize_status, fuzz: $fuzz_status, compose: $compose_status)"
+[ $status -eq 0 ] && [ $sanitize_status -eq 0 ] && [ $fuzz_status -eq 0 ] && [ $compose_status -eq 0 ]

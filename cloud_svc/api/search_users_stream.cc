@@ -93,8 +93,8 @@ void StreamState::Pump() {
 }
 
 // Sends the search for `tenant_id` on behalf of `state`.
-void Route(const std::shared_ptr<StreamState>& state, Router* router,
-           const std::string& tenant_id, v1::CallRequest call, RouteOptions options) {
+void RouteSearch(const std::shared_ptr<StreamState>& state, Router* router,
+                 const std::string& tenant_id, v1::CallRequest call, RouteOptions options) {
   CallHandlers handlers;
   handlers.on_chunk = [state](v1::ResultChunk&& chunk) {
     absl::MutexLock lock(&state->mu);
@@ -154,7 +154,7 @@ grpc::ServerWriteReactor<v1::SearchUsersResponse>* StreamSearchUsers(
   std::optional<absl::StatusOr<std::string>> known = auth->TenantIfKnown(authorization);
   if (known) {
     if (known->ok()) {
-      Route(state, router, **known, std::move(call), std::move(options));
+      RouteSearch(state, router, **known, std::move(call), std::move(options));
     } else {
       Fail(state, known->status());
     }
@@ -168,7 +168,7 @@ grpc::ServerWriteReactor<v1::SearchUsersResponse>* StreamSearchUsers(
       Fail(state, tenant.status());
       return;
     }
-    Route(state, router, *tenant, std::move(call), std::move(options));
+    RouteSearch(state, router, *tenant, std::move(call), std::move(options));
   });
   if (!queued) {
     Fail(state, QueueFullError(*pool, "cloud_svc"));

@@ -24,7 +24,7 @@ ConnectorRecord ReadConnector(const SqliteStatement& s) {
   return c;
 }
 
-std::string Named(absl::string_view connector_id) {
+std::string ConnectorNamed(absl::string_view connector_id) {
   return absl::StrCat("connector \"", connector_id, "\"");
 }
 
@@ -56,7 +56,7 @@ absl::StatusOr<ConnectorRecord> SqliteStore::GetConnector(absl::string_view tena
   absl::StatusOr<ConnectorRecord> c =
       OneConnector("tenant_id = ? AND connector_id = ?", tenant_id, connector_id);
   if (absl::IsNotFound(c.status())) {
-    return absl::NotFoundError(absl::StrCat(Named(connector_id), " not found"));
+    return absl::NotFoundError(absl::StrCat(ConnectorNamed(connector_id), " not found"));
   }
   return c;
 }
@@ -79,7 +79,7 @@ absl::Status SqliteStore::DeleteConnector(absl::string_view tenant_id,
         "UPDATE connectors SET deleted = 1, credential_hash = NULL "
         "WHERE tenant_id = ? AND connector_id = ? AND deleted = 0"));
     s->Bind(1, tenant_id).Bind(2, connector_id);
-    RETURN_IF_ERROR(UpdateOne(*s, Named(connector_id)));
+    RETURN_IF_ERROR(UpdateOne(*s, ConnectorNamed(connector_id)));
     ASSIGN_OR_RETURN(auto k, db_->Prepare("DELETE FROM registration_keys WHERE connector_id = ?"));
     k->Bind(1, connector_id);
     RETURN_IF_ERROR(k->Run());
@@ -94,7 +94,7 @@ absl::Status SqliteStore::SetRegistrationKey(absl::string_view tenant_id,
   absl::StatusOr<ConnectorRecord> c =
       OneConnector("tenant_id = ? AND connector_id = ?", tenant_id, connector_id);
   if (absl::IsNotFound(c.status())) {
-    return absl::NotFoundError(absl::StrCat(Named(connector_id), " not found"));
+    return absl::NotFoundError(absl::StrCat(ConnectorNamed(connector_id), " not found"));
   }
   RETURN_IF_ERROR(c.status());
   ASSIGN_OR_RETURN(auto s, db_->Prepare(
@@ -159,7 +159,7 @@ absl::Status SqliteStore::RecordConnection(const ConnectorRecord& c) {
       .Bind(4, int64_t{c.ldap_ok}).BindBlob(5, c.password_public_key)
       .Bind(6, int64_t{c.protocol_revision})
       .Bind(7, c.tenant_id).Bind(8, c.connector_id);
-  return UpdateOne(*s, Named(c.connector_id));
+  return UpdateOne(*s, ConnectorNamed(c.connector_id));
 }
 
 absl::Status SqliteStore::TouchConnector(absl::string_view tenant_id,
@@ -171,7 +171,7 @@ absl::Status SqliteStore::TouchConnector(absl::string_view tenant_id,
       "WHERE tenant_id = ? AND connector_id = ? AND deleted = 0"));
   s->Bind(1, SqlTime(last_seen)).Bind(2, int64_t{ldap_ok}).Bind(3, tenant_id)
       .Bind(4, connector_id);
-  return UpdateOne(*s, Named(connector_id));
+  return UpdateOne(*s, ConnectorNamed(connector_id));
 }
 
 }  // namespace dirbridge::cloud

@@ -32,7 +32,7 @@ MappingRecord ReadMapping(const SqliteStatement& s) {
   return m;
 }
 
-std::string Named(absl::string_view mapping_id) {
+std::string MappingNamed(absl::string_view mapping_id) {
   return absl::StrCat("mapping \"", mapping_id, "\"");
 }
 
@@ -66,7 +66,7 @@ absl::StatusOr<MappingRecord> SqliteStore::GetMapping(absl::string_view tenant_i
       "SELECT ", kMappingColumns, " FROM mappings WHERE tenant_id = ? AND mapping_id = ?")));
   s->Bind(1, tenant_id).Bind(2, mapping_id);
   ASSIGN_OR_RETURN(bool row, s->Step());
-  if (!row) return absl::NotFoundError(absl::StrCat(Named(mapping_id), " not found"));
+  if (!row) return absl::NotFoundError(absl::StrCat(MappingNamed(mapping_id), " not found"));
   return ReadMapping(*s);
 }
 
@@ -95,7 +95,7 @@ absl::Status SqliteStore::SetMappingRun(const MappingRecord& m) {
   s->Bind(1, m.last_run_id).Bind(2, m.held_run_id).Bind(3, static_cast<int64_t>(m.held_count))
       .Bind(4, m.watermark).Bind(5, m.watermark_server).Bind(6, SqlTime(m.last_full_at))
       .Bind(7, m.tenant_id).Bind(8, m.mapping_id);
-  return UpdateOne(*s, Named(m.mapping_id));
+  return UpdateOne(*s, MappingNamed(m.mapping_id));
 }
 
 absl::Status SqliteStore::SetNextRun(absl::string_view tenant_id, absl::string_view mapping_id,
@@ -104,7 +104,7 @@ absl::Status SqliteStore::SetNextRun(absl::string_view tenant_id, absl::string_v
   ASSIGN_OR_RETURN(auto s, db_->Prepare(
       "UPDATE mappings SET next_run_at = ? WHERE tenant_id = ? AND mapping_id = ?"));
   s->Bind(1, SqlTime(next_run_at)).Bind(2, tenant_id).Bind(3, mapping_id);
-  return UpdateOne(*s, Named(mapping_id));
+  return UpdateOne(*s, MappingNamed(mapping_id));
 }
 
 absl::StatusOr<bool> SqliteStore::ClaimRun(absl::string_view tenant_id,
@@ -123,7 +123,7 @@ absl::StatusOr<bool> SqliteStore::ClaimRun(absl::string_view tenant_id,
       "SELECT 1 FROM mappings WHERE tenant_id = ? AND mapping_id = ?"));
   q->Bind(1, tenant_id).Bind(2, mapping_id);
   ASSIGN_OR_RETURN(bool found, q->Step());
-  if (!found) return absl::NotFoundError(absl::StrCat(Named(mapping_id), " not found"));
+  if (!found) return absl::NotFoundError(absl::StrCat(MappingNamed(mapping_id), " not found"));
   return false;
 }
 
@@ -138,7 +138,7 @@ absl::StatusOr<MappingRecord> SqliteStore::UpdateMapping(const MappingRecord& m)
         .Bind(4, JoinLines(m.group_dns)).Bind(5, absl::ToInt64Seconds(m.sync_interval))
         .Bind(6, SqlTime(m.next_run_at)).Bind(7, m.watermark).Bind(8, m.watermark_server)
         .Bind(9, m.tenant_id).Bind(10, m.mapping_id);
-    RETURN_IF_ERROR(UpdateOne(*u, Named(m.mapping_id)));
+    RETURN_IF_ERROR(UpdateOne(*u, MappingNamed(m.mapping_id)));
     ASSIGN_OR_RETURN(auto s, db_->Prepare(absl::StrCat(
         "SELECT ", kMappingColumns, " FROM mappings WHERE tenant_id = ? AND mapping_id = ?")));
     s->Bind(1, m.tenant_id).Bind(2, m.mapping_id);
@@ -156,7 +156,7 @@ absl::StatusOr<uint64_t> SqliteStore::DeleteMapping(absl::string_view tenant_id,
     ASSIGN_OR_RETURN(auto d, db_->Prepare(
         "DELETE FROM mappings WHERE tenant_id = ? AND mapping_id = ?"));
     d->Bind(1, tenant_id).Bind(2, mapping_id);
-    RETURN_IF_ERROR(UpdateOne(*d, Named(mapping_id)));
+    RETURN_IF_ERROR(UpdateOne(*d, MappingNamed(mapping_id)));
     ASSIGN_OR_RETURN(auto t, db_->Prepare(
         "DELETE FROM deployment_tokens WHERE tenant_id = ? AND mapping_id = ?"));
     t->Bind(1, tenant_id).Bind(2, mapping_id);

@@ -37,7 +37,7 @@ absl::StatusOr<std::string> RegistrationKey(const RegisterOptions& options) {
   return key;
 }
 
-absl::Status CheckOptions(const RegisterOptions& options, const std::string& key) {
+absl::Status CheckRegisterOptions(const RegisterOptions& options, const std::string& key) {
   std::vector<std::string> problems;
   if (options.cloud.empty()) problems.push_back("--cloud HOST:PORT is required");
   if (options.state_dir.empty()) problems.push_back("--state_dir DIR is required");
@@ -73,7 +73,7 @@ absl::Status PrepareTls(const RegisterOptions& options, v1::RegisterRequest& req
 
 absl::Status RegisterConnector(const RegisterOptions& options) {
   ASSIGN_OR_RETURN(std::string key, RegistrationKey(options));
-  RETURN_IF_ERROR(CheckOptions(options, key));
+  RETURN_IF_ERROR(CheckRegisterOptions(options, key));
   const std::string& state_dir = options.state_dir;
   RETURN_IF_ERROR(EnsureStateDir(state_dir));
   v1::RegisterRequest req;

@@ -31,7 +31,10 @@ absl::StatusOr<std::unique_ptr<MetricsServer>> StartMetrics(const ConnectorConfi
   m.Describe("dirbridge_connector_calls_total", "counter", "Calls handled, by kind and status.");
   m.Describe("dirbridge_ldap_operation_seconds", "histogram", "LDAP operation latency, per server.");
   m.Describe("dirbridge_ldap_errors_total", "counter", "LDAP operations lost to a server error.");
+  m.Describe("dirbridge_tunnel_connected", "gauge",
+             "1 while a tunnel stream to the cloud is accepted, else 0.");
   m.Add("dirbridge_tunnel_reconnects_total", {}, 0);
+  m.Set("dirbridge_tunnel_connected", {}, 0);
   ASSIGN_OR_RETURN(std::unique_ptr<MetricsServer> metrics, MetricsServer::Start(config.metrics_addr));
   spdlog::info("event=metrics_listening port={}", metrics->port());
   return metrics;

@@ -164,7 +164,7 @@ namespace {
 
 // The statement's first words name it in an error ("INSERT INTO users"):
 // the values are bound apart, so this never carries one.
-std::string Named(absl::string_view sql) {
+std::string StatementNamed(absl::string_view sql) {
   sql = absl::StripLeadingAsciiWhitespace(sql);
   std::string out(sql.substr(0, 40));
   for (char& c : out) {
@@ -184,7 +184,7 @@ bool Succeeded(const PGresult* r) {
 absl::StatusOr<Result> Connection::Collect(bool sent, absl::string_view sql) {
   if (!sent) {
     lost_ = PQstatus(conn_) != CONNECTION_OK;
-    return ErrorOf(conn_, nullptr, Named(sql));
+    return ErrorOf(conn_, nullptr, StatementNamed(sql));
   }
   const absl::Time deadline = absl::Now() + query_timeout_;
   std::optional<Result> last;
@@ -197,31 +197,32 @@ absl::StatusOr<Result> Connection::Collect(bool sent, absl::string_view sql) {
       if (left <= absl::ZeroDuration()) {
         lost_ = true;  // its answer may still come: the connection is done for
         return absl::UnavailableError(absl::StrCat(
-            "postgres: ", Named(sql), ": no answer within ", absl::FormatDuration(query_timeout_)));
+            "postgres: ", StatementNamed(sql), ": no answer within ",
+            absl::FormatDuration(query_timeout_)));
       }
       pollfd pfd{PQsocket(conn_), POLLIN, 0};
       poll(&pfd, 1, static_cast<int>(std::max<int64_t>(1, absl::ToInt64Milliseconds(left))));
       if (PQconsumeInput(conn_) == 0) {
         lost_ = true;
-        return ErrorOf(conn_, nullptr, Named(sql));
+        return ErrorOf(conn_, nullptr, StatementNamed(sql));
       }
     }
     PGresult* raw = PQgetResult(conn_);
     if (raw == nullptr) break;
     Result r(raw);
-    if (!failed && !Succeeded(r.raw())) failed = ErrorOf(conn_, r.raw(), Named(sql));
+    if (!failed && !Succeeded(r.raw())) failed = ErrorOf(conn_, r.raw(), StatementNamed(sql));
     last = std::move(r);
   }
   if (failed) return *failed;
-  if (!last) return ErrorOf(conn_, nullptr, Named(sql));
+  if (!last) return ErrorOf(conn_, nullptr, StatementNamed(sql));
   return std::move(*last);
 }
 
 absl::StatusOr<Result> Connection::Exec(absl::string_view sql, const Params& params) {
   if (params.has_nul()) {
     return absl::InvalidArgumentError(absl::StrCat(
-        "postgres: ", Named(sql), ": a value holds a NUL byte, which PostgreSQL text cannot "
-        "store"));
+        "postgres: ", StatementNamed(sql),
+        ": a value holds a NUL byte, which PostgreSQL text cannot store"));
   }
   const std::string text(sql);
   const bool sent = PQsendQueryParams(conn_, text.c_str(), params.size(), /*paramTypes=*/nullptr,

@@ -28,7 +28,7 @@ ConnectorRecord ReadConnector(const pg::Result& r, int row) {
   return c;
 }
 
-std::string Named(absl::string_view connector_id) {
+std::string ConnectorNamed(absl::string_view connector_id) {
   return absl::StrCat("connector \"", connector_id, "\"");
 }
 
@@ -68,7 +68,9 @@ absl::StatusOr<ConnectorRecord> PostgresStore::GetConnector(absl::string_view te
                    Exec(absl::StrCat("SELECT ", kConnectorColumns, " FROM connectors "
                                      "WHERE NOT deleted AND tenant_id = $1 AND connector_id = $2"),
                         pg::Params().Text(tenant_id).Text(connector_id)));
-  if (r.rows() == 0) return absl::NotFoundError(absl::StrCat(Named(connector_id), " not found"));
+  if (r.rows() == 0) {
+    return absl::NotFoundError(absl::StrCat(ConnectorNamed(connector_id), " not found"));
+  }
   return ReadConnector(r, 0);
 }
 
@@ -92,7 +94,7 @@ absl::Status PostgresStore::DeleteConnector(absl::string_view tenant_id,
                                    "WHERE tenant_id = $1 AND connector_id = $2 AND NOT deleted",
                                    pg::Params().Text(tenant_id).Text(connector_id)));
            if (r.affected() == 0) {
-             return absl::NotFoundError(absl::StrCat(Named(connector_id), " not found"));
+             return absl::NotFoundError(absl::StrCat(ConnectorNamed(connector_id), " not found"));
            }
            RETURN_IF_ERROR(c.Exec("DELETE FROM registration_keys WHERE connector_id = $1",
                                   pg::Params().Text(connector_id))
@@ -112,7 +114,7 @@ absl::Status PostgresStore::SetRegistrationKey(absl::string_view tenant_id,
                                    "connector_id = $2 AND NOT deleted FOR UPDATE",
                                    pg::Params().Text(tenant_id).Text(connector_id)));
            if (live.rows() == 0) {
-             return absl::NotFoundError(absl::StrCat(Named(connector_id), " not found"));
+             return absl::NotFoundError(absl::StrCat(ConnectorNamed(connector_id), " not found"));
            }
            // As SQLite's INSERT OR REPLACE: the connector's older key goes,
            // and so does an equal hash of another connector.
@@ -171,7 +173,7 @@ absl::Status PostgresStore::RecordConnection(const ConnectorRecord& c) {
       pg::Params().Time(c.last_seen.value_or(absl::Now())).Text(c.version).Text(c.hostname)
           .Bool(c.ldap_ok).Bytes(c.password_public_key).Int(c.protocol_revision)
           .Text(c.tenant_id).Text(c.connector_id),
-      Named(c.connector_id));
+      ConnectorNamed(c.connector_id));
 }
 
 absl::Status PostgresStore::TouchConnector(absl::string_view tenant_id,
@@ -180,7 +182,7 @@ absl::Status PostgresStore::TouchConnector(absl::string_view tenant_id,
   return UpdateOne("UPDATE connectors SET last_seen = $1, ldap_ok = $2 "
                    "WHERE tenant_id = $3 AND connector_id = $4 AND NOT deleted",
                    pg::Params().Time(last_seen).Bool(ldap_ok).Text(tenant_id).Text(connector_id),
-                   Named(connector_id));
+                   ConnectorNamed(connector_id));
 }
 
 }  // namespace dirbridge::cloud

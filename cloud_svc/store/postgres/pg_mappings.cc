@@ -40,7 +40,7 @@ std::vector<MappingRecord> ReadMappings(const pg::Result& r) {
   return out;
 }
 
-std::string Named(absl::string_view mapping_id) {
+std::string MappingNamed(absl::string_view mapping_id) {
   return absl::StrCat("mapping \"", mapping_id, "\"");
 }
 
@@ -77,7 +77,9 @@ absl::StatusOr<MappingRecord> PostgresStore::GetMapping(absl::string_view tenant
                                                    " FROM mappings WHERE tenant_id = $1 AND "
                                                    "mapping_id = $2"),
                                       pg::Params().Text(tenant_id).Text(mapping_id)));
-  if (r.rows() == 0) return absl::NotFoundError(absl::StrCat(Named(mapping_id), " not found"));
+  if (r.rows() == 0) {
+    return absl::NotFoundError(absl::StrCat(MappingNamed(mapping_id), " not found"));
+  }
   return ReadMapping(r, 0);
 }
 
@@ -105,14 +107,14 @@ absl::Status PostgresStore::SetMappingRun(const MappingRecord& m) {
       pg::Params().Text(m.last_run_id).Text(m.held_run_id).Int(static_cast<int64_t>(m.held_count))
           .Text(m.watermark).Text(m.watermark_server).Time(m.last_full_at).Text(m.tenant_id)
           .Text(m.mapping_id),
-      Named(m.mapping_id));
+      MappingNamed(m.mapping_id));
 }
 
 absl::Status PostgresStore::SetNextRun(absl::string_view tenant_id, absl::string_view mapping_id,
                                        absl::Time next_run_at) {
   return UpdateOne(
       "UPDATE mappings SET next_run_at = $1 WHERE tenant_id = $2 AND mapping_id = $3",
-      pg::Params().Time(next_run_at).Text(tenant_id).Text(mapping_id), Named(mapping_id));
+      pg::Params().Time(next_run_at).Text(tenant_id).Text(mapping_id), MappingNamed(mapping_id));
 }
 
 absl::StatusOr<bool> PostgresStore::ClaimRun(absl::string_view tenant_id,
@@ -128,7 +130,9 @@ absl::StatusOr<bool> PostgresStore::ClaimRun(absl::string_view tenant_id,
   ASSIGN_OR_RETURN(pg::Result found,
                    Exec("SELECT 1 FROM mappings WHERE tenant_id = $1 AND mapping_id = $2",
                         pg::Params().Text(tenant_id).Text(mapping_id)));
-  if (found.rows() == 0) return absl::NotFoundError(absl::StrCat(Named(mapping_id), " not found"));
+  if (found.rows() == 0) {
+    return absl::NotFoundError(absl::StrCat(MappingNamed(mapping_id), " not found"));
+  }
   return false;
 }
 
@@ -141,7 +145,9 @@ absl::StatusOr<MappingRecord> PostgresStore::UpdateMapping(const MappingRecord& 
           .Text(JoinLines(m.group_dns)).Int(absl::ToInt64Seconds(m.sync_interval))
           .Time(m.next_run_at).Text(m.watermark).Text(m.watermark_server).Text(m.tenant_id)
           .Text(m.mapping_id)));
-  if (r.rows() == 0) return absl::NotFoundError(absl::StrCat(Named(m.mapping_id), " not found"));
+  if (r.rows() == 0) {
+    return absl::NotFoundError(absl::StrCat(MappingNamed(m.mapping_id), " not found"));
+  }
   return ReadMapping(r, 0);
 }
 
@@ -153,7 +159,7 @@ absl::StatusOr<uint64_t> PostgresStore::DeleteMapping(absl::string_view tenant_i
     ASSIGN_OR_RETURN(pg::Result gone, c.Exec(
         "DELETE FROM mappings WHERE tenant_id = $1 AND mapping_id = $2", ids));
     if (gone.affected() == 0) {
-      return absl::NotFoundError(absl::StrCat(Named(mapping_id), " not found"));
+      return absl::NotFoundError(absl::StrCat(MappingNamed(mapping_id), " not found"));
     }
     RETURN_IF_ERROR(c.Exec("DELETE FROM deployment_tokens WHERE tenant_id = $1 AND "
                            "mapping_id = $2", ids).status());
