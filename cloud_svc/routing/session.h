@@ -31,7 +31,8 @@ class SessionHost {
   // The Hello arrived and passed the session's own checks. The host checks
   // the connector's credential again and calls Accept (or Close).
   virtual void OnHello(std::shared_ptr<Session> session) = 0;
-  // Accepted: Settings are sent and the session takes calls.
+  // Accepted: Settings go out and the session takes calls as soon as this
+  // returns, so that a connector holding its Settings is always routable.
   virtual void OnSessionReady(std::shared_ptr<Session> session) = 0;
   // The stream is over. `why` is what ended it.
   virtual void OnSessionClosed(Session* session, const absl::Status& why) = 0;
@@ -137,6 +138,7 @@ class Session : public grpc::ServerBidiReactor<v1::ConnectorFrame, v1::CloudFram
   std::shared_ptr<Session> self_ ABSL_GUARDED_BY(mu_);
   std::deque<v1::CloudFrame> outbox_ ABSL_GUARDED_BY(mu_);
   bool write_in_flight_ ABSL_GUARDED_BY(mu_) = false;
+  bool accepted_ ABSL_GUARDED_BY(mu_) = false;  // Accept ran: the host has it
   bool ready_ ABSL_GUARDED_BY(mu_) = false;
   bool hello_seen_ ABSL_GUARDED_BY(mu_) = false;
   bool closing_ ABSL_GUARDED_BY(mu_) = false;

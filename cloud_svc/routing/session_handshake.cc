@@ -39,23 +39,28 @@ void Session::Accept() {
   std::shared_ptr<Session> self;
   {
     absl::MutexLock lock(&mu_);
-    if (closing_ || ready_) return;
-    v1::CloudFrame frame;
-    v1::Settings* s = frame.mutable_settings();
-    s->set_protocol_revision(revision_);
-    s->mutable_heartbeat_interval()->set_seconds(
-        absl::ToInt64Seconds(limits_.heartbeat_interval));
-    s->mutable_heartbeat_interval()->set_nanos(static_cast<int32_t>(
-        absl::ToInt64Nanoseconds(limits_.heartbeat_interval) % 1000000000));
-    s->set_max_frame_bytes(limits_.max_frame_bytes);
-    s->set_max_concurrent_calls(limits_.max_concurrent_calls);
-    s->set_initial_stream_credits(limits_.initial_stream_credits);
-    s->set_connector_id(identity_.connector_id);
-    Send(std::move(frame));
-    ready_ = true;
+    if (closing_ || accepted_) return;
+    accepted_ = true;
     self = self_;
   }
-  if (self) host_->OnSessionReady(std::move(self));
+  if (!self) return;
+  // The host files the session first (it takes no calls until ready_): a
+  // connector that has its Settings is one a call can be routed to.
+  host_->OnSessionReady(self);
+  absl::MutexLock lock(&mu_);
+  if (closing_) return;
+  v1::CloudFrame frame;
+  v1::Settings* s = frame.mutable_settings();
+  s->set_protocol_revision(revision_);
+  s->mutable_heartbeat_interval()->set_seconds(absl::ToInt64Seconds(limits_.heartbeat_interval));
+  s->mutable_heartbeat_interval()->set_nanos(static_cast<int32_t>(
+      absl::ToInt64Nanoseconds(limits_.heartbeat_interval) % 1000000000));
+  s->set_max_frame_bytes(limits_.max_frame_bytes);
+  s->set_max_concurrent_calls(limits_.max_concurrent_calls);
+  s->set_initial_stream_credits(limits_.initial_stream_credits);
+  s->set_connector_id(identity_.connector_id);
+  Send(std::move(frame));
+  ready_ = true;
 }
 
 }  // namespace dirbridge::cloud
