@@ -30,6 +30,8 @@ class DeadlineTimer {
   // The call ended first: its closure never runs (no-op if it ran).
   void Disarm(const Id& id);
   size_t armed() const;
+  // How often Arm woke the timer thread (for tests).
+  uint64_t wakes() const;
 
  private:
   void Loop();
@@ -38,6 +40,8 @@ class DeadlineTimer {
   std::map<Id, absl::AnyInvocable<void()>> armed_ ABSL_GUARDED_BY(mu_);
   uint64_t next_ ABSL_GUARDED_BY(mu_) = 0;
   uint64_t earliest_changes_ ABSL_GUARDED_BY(mu_) = 0;
+  // When the timer thread wakes by itself; InfinitePast while it is awake.
+  absl::Time sleeping_until_ ABSL_GUARDED_BY(mu_) = absl::InfinitePast();
   bool stop_ ABSL_GUARDED_BY(mu_) = false;
   std::thread thread_;
 };
