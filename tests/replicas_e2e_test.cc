@@ -93,6 +93,45 @@ TEST_F(ReplicasTest, TheHopRefusesAConnectorCertificate) {
   EXPECT_FALSE(stream->Read(&reply));
   grpc::Status st = stream->Finish();
   EXPECT_EQ(st.error_code(), grpc::StatusCode::PERMISSION_DENIED) << st.error_message();
+
+  // The link that carries every other forwarded call refuses it too.
+  grpc::ClientContext link_ctx;
+  link_ctx.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(5)));
+  auto link = stub->Link(&link_ctx);
+  v1::LinkFrame call;
+  call.mutable_call()->set_id(1);
+  *call.mutable_call()->mutable_call() = frame.call();
+  link->Write(call);
+  link->WritesDone();
+  v1::LinkReply answer;
+  EXPECT_FALSE(link->Read(&answer));
+  st = link->Finish();
+  EXPECT_EQ(st.error_code(), grpc::StatusCode::PERMISSION_DENIED) << st.error_message();
+}
+
+// A forwarded call travels on the link shared by every call between two
+// replicas: its deadline ends it on both, and the link carries the next.
+TEST_F(ReplicasTest, AForwardedCallsDeadlineEndsItAndTheLinkCarriesOn) {
+  ASSERT_TRUE(RunUntilConnected(*clouds_[0], tenant_.token, *connector_).ok());
+  ASSERT_EQ(WaitForHolder(absl::Seconds(5)), 0);
+  ASSERT_EQ(Login(*clouds_[1], 3), v1::AUTH_RESULT_OK);  // the link is up
+  slapd_->Freeze();
+  v1::GetUserRequest req;
+  req.set_username("user00042");
+  v1::User user;
+  auto ctx = Ctx(tenant_.token);
+  ctx->set_deadline(absl::ToChronoTime(absl::Now() + absl::Milliseconds(500)));
+  absl::Time sent = absl::Now();
+  grpc::Status st = clouds_[1]->directory().GetUser(ctx.get(), req, &user);
+  absl::Duration took = absl::Now() - sent;
+  slapd_->Thaw();
+  EXPECT_EQ(st.error_code(), grpc::StatusCode::DEADLINE_EXCEEDED) << st.error_message();
+  EXPECT_LT(took, absl::Seconds(3));
+  // The holder was told: it answers the next calls through the same link.
+  for (int i = 0; i < 5; ++i) EXPECT_EQ(Login(*clouds_[1], 10 + i), v1::AUTH_RESULT_OK);
+  st = clouds_[1]->directory().GetUser(Ctx(tenant_.token).get(), req, &user);
+  ASSERT_TRUE(st.ok()) << st.error_message();
+  EXPECT_EQ(user.dn(), absl::StrCat("uid=user00042,ou=dept2,ou=people,", kSuffix));
 }
 
 TEST_F(ReplicasTest, SigkillOfTheHolderCostsNoLoginOnceItsConnectorsMoved) {

@@ -133,7 +133,10 @@ void AdminService::FillConnector(const ConnectorRecord& c, v1::Connector* out) c
   out->set_password_public_key(c.password_public_key);
   out->set_protocol_revision(c.protocol_revision);
   std::shared_ptr<Session> live = registry_->Find(c.connector_id);
-  if (live && live->identity().tenant_id == c.tenant_id && live->TakingCalls()) {
+  // A closing session counts until the registry forgets it, which comes
+  // after its Not Connected alert: whoever sees the status flip finds the
+  // alert too.
+  if (live && live->identity().tenant_id == c.tenant_id && live->WasReady()) {
     // What the live session said is newer than the store's copy, which
     // the presence thread writes a moment later.
     const v1::Hello& hello = live->hello();

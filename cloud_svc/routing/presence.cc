@@ -228,11 +228,11 @@ void Presence::Released(const std::string& tenant_id, const std::string& connect
   }
 }
 
-std::shared_ptr<v1::ReplicaPeer::Stub> Presence::StubFor(const std::string& replica_id) {
+std::shared_ptr<PeerLink> Presence::LinkFor(const std::string& replica_id) {
   absl::MutexLock lock(&mu_);
   auto it = peers_.find(replica_id);
   if (it == peers_.end()) return nullptr;
-  if (!it->second.second) it->second.second = dial_(it->second.first);
+  if (!it->second.second) it->second.second = std::make_shared<PeerLink>(dial_(it->second.first));
   return it->second.second;
 }
 
@@ -260,8 +260,8 @@ absl::StatusOr<std::vector<std::shared_ptr<RemoteSession>>> Presence::Fetch(
       targets.push_back(it->second);
       continue;
     }
-    std::shared_ptr<v1::ReplicaPeer::Stub> stub = StubFor(s.replica_id);
-    if (!stub && !learned) {
+    std::shared_ptr<PeerLink> link = LinkFor(s.replica_id);
+    if (!link && !learned) {
       // A replica we have not heard of yet (it just started): learn the
       // live ones, once per fetch.
       learned = true;
@@ -275,11 +275,11 @@ absl::StatusOr<std::vector<std::shared_ptr<RemoteSession>>> Presence::Fetch(
           }
         }
       }
-      stub = StubFor(s.replica_id);
+      link = LinkFor(s.replica_id);
     }
-    if (!stub) continue;
+    if (!link) continue;
     targets.push_back(std::make_shared<RemoteSession>(
-        s.tenant_id, s.connector_id, s.replica_id, options_.replica_id, std::move(stub),
+        s.tenant_id, s.connector_id, s.replica_id, options_.replica_id, std::move(link),
         options_.max_calls_per_connector));
   }
   return targets;

@@ -13,6 +13,7 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "cloud_svc/routing/not_connected_alert.h"
+#include "cloud_svc/routing/peer/peer_link.h"
 #include "cloud_svc/routing/peer/remote_session.h"
 #include "cloud_svc/routing/router.h"
 #include "cloud_svc/store/presence_store.h"
@@ -107,7 +108,7 @@ class Presence : public RemoteTargets, public ReplicaPresence {
   std::vector<std::shared_ptr<CallTarget>> Reachable(
       const std::vector<std::shared_ptr<RemoteSession>>& targets, absl::Time now)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  std::shared_ptr<v1::ReplicaPeer::Stub> StubFor(const std::string& replica_id);
+  std::shared_ptr<PeerLink> LinkFor(const std::string& replica_id);
 
   Store* const store_;
   const PresenceOptions options_;
@@ -123,9 +124,9 @@ class Presence : public RemoteTargets, public ReplicaPresence {
   // store lost them (it was down, or reaped us while we stalled).
   absl::flat_hash_set<ConnectorKey> held_ ABSL_GUARDED_BY(mu_);
   absl::flat_hash_map<std::string, TenantView> tenants_ ABSL_GUARDED_BY(mu_);
-  // replica id -> (peer address, stub to it)
-  absl::flat_hash_map<std::string, std::pair<std::string, std::shared_ptr<v1::ReplicaPeer::Stub>>>
-      peers_ ABSL_GUARDED_BY(mu_);
+  // replica id -> (peer address, link to it)
+  absl::flat_hash_map<std::string, std::pair<std::string, std::shared_ptr<PeerLink>>> peers_
+      ABSL_GUARDED_BY(mu_);
   absl::flat_hash_map<std::string, absl::Time> unreachable_until_ ABSL_GUARDED_BY(mu_);
   // One entry per connector however often it dropped: the latest drop's.
   absl::flat_hash_map<ConnectorKey, Mourning> mourning_ ABSL_GUARDED_BY(mu_);

@@ -150,6 +150,11 @@ bool Session::TakingCalls() const {
   return ready_ && !closing_ && !draining_ && !retiring_;
 }
 
+bool Session::WasReady() const {
+  absl::MutexLock lock(&mu_);
+  return ready_;
+}
+
 bool Session::ldap_ok() const {
   absl::MutexLock lock(&mu_);
   return ldap_ok_;

@@ -103,6 +103,8 @@ class Session : public grpc::ServerBidiReactor<v1::ConnectorFrame, v1::CloudFram
   bool Draining() const;
   // Ready, and neither closing nor draining: a call sent now may be answered.
   bool TakingCalls() const override;
+  // Hello and Settings were exchanged, whether or not it is closing now.
+  bool WasReady() const;
   bool ldap_ok() const;
   absl::Time last_frame() const;
 

@@ -89,6 +89,7 @@ void Replica::Drain(SessionRegistry* registry, absl::Time deadline) {
 }
 
 void Replica::Stop() {
+  if (service_) service_->CloseLinks();
   if (server_) server_->Shutdown(absl::ToChronoTime(absl::Now() + absl::Seconds(1)));
   presence_->Stop();
 }

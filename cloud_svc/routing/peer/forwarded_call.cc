@@ -133,41 +133,4 @@ void ForwardedCall::OnDone(const grpc::Status& status) {
   on_end_();
 }
 
-void ForwardedUnary::Start(v1::ReplicaPeer::Stub* stub, std::shared_ptr<ForwardedUnary> self,
-                           v1::ForwardCall call, absl::Time deadline) {
-  context_.set_deadline(absl::ToChronoTime(deadline + absl::Seconds(2)));
-  request_ = std::move(call);
-  {
-    absl::MutexLock lock(&mu_);
-    self_ = std::move(self);
-  }
-  stub->async()->ForwardUnary(&context_, &request_, &response_,
-                              [this](grpc::Status status) { Done(status); });
-}
-
-void ForwardedUnary::Cancel(const absl::Status& why) {
-  {
-    absl::MutexLock lock(&mu_);
-    if (cancelled_ || done_) return;
-    cancelled_ = why;
-  }
-  context_.TryCancel();
-}
-
-void ForwardedUnary::Done(const grpc::Status& status) {
-  absl::StatusOr<v1::CallResult> outcome;
-  std::shared_ptr<ForwardedUnary> self;
-  {
-    absl::MutexLock lock(&mu_);
-    done_ = true;
-    self = std::move(self_);
-    bool taken = context_.GetServerInitialMetadata().count(kTakenHeader) > 0;
-    bool refused = context_.GetServerTrailingMetadata().count(kNotSentTrailer) > 0;
-    // A unary RPC that ended OK carries its answer.
-    outcome = Outcome(status, std::move(response_), cancelled_, taken, refused);
-  }
-  handlers_.on_done(std::move(outcome));
-  on_end_();
-}
-
 }  // namespace dirbridge::cloud

@@ -21,41 +21,14 @@ namespace dirbridge::cloud {
 // Trailing metadata of a Forward that the holder refused before any
 // connector saw the call: the origin may send it elsewhere.
 inline constexpr char kNotSentTrailer[] = "dirbridge-not-sent";
-// Initial metadata of ForwardUnary: the holder took the call. Without it,
-// no connector saw the call.
-inline constexpr char kTakenHeader[] = "dirbridge-taken";
 
-// A call on its way to another replica, as RemoteSession holds it.
+// A call on its way to another replica, as RemoteSession holds it: a
+// stream of its own (ForwardedCall) or a call on the link (PeerLink).
 class Forward {
  public:
   virtual ~Forward() = default;
   virtual void Cancel(const absl::Status& why) = 0;
   virtual void Credit(uint32_t n) = 0;
-};
-
-// A call that does not stream, on ReplicaPeer.ForwardUnary.
-class ForwardedUnary : public Forward {
- public:
-  ForwardedUnary(CallHandlers handlers, std::function<void()> on_end)
-      : handlers_(std::move(handlers)), on_end_(std::move(on_end)) {}
-
-  void Start(v1::ReplicaPeer::Stub* stub, std::shared_ptr<ForwardedUnary> self,
-             v1::ForwardCall call, absl::Time deadline);
-  void Cancel(const absl::Status& why) override;
-  void Credit(uint32_t) override {}
-
- private:
-  void Done(const grpc::Status& status);
-
-  grpc::ClientContext context_;
-  v1::ForwardCall request_;
-  v1::CallResult response_;
-  CallHandlers handlers_;
-  std::function<void()> on_end_;
-  absl::Mutex mu_;
-  std::shared_ptr<ForwardedUnary> self_ ABSL_GUARDED_BY(mu_);
-  std::optional<absl::Status> cancelled_ ABSL_GUARDED_BY(mu_);
-  bool done_ ABSL_GUARDED_BY(mu_) = false;
 };
 
 // One backend call on its way to the replica that holds the connector: the

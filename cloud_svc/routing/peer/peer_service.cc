@@ -30,23 +30,6 @@ bool PresentsReplicaCert(const grpc::CallbackServerContext& context) {
   return false;
 }
 
-// How a call another replica forwarded is routed here, for Forward and
-// ForwardUnary alike: to its connector among this replica's own sessions
-// only (a forwarded call is never forwarded again), within its timeout.
-absl::StatusOr<RouteOptions> ForwardRoute(const v1::ForwardCall& forward) {
-  if (forward.tenant_id().empty() || forward.connector_id().empty()) {
-    return absl::InvalidArgumentError("a forwarded call needs a tenant_id and a connector_id");
-  }
-  RouteOptions options;
-  options.connector_id = forward.connector_id();
-  options.local_only = true;
-  // An unset timeout is the holder's own default, as for a backend call.
-  if (forward.request().timeout_ms() > 0) {
-    options.deadline = absl::Now() + absl::Milliseconds(forward.request().timeout_ms());
-  }
-  return options;
-}
-
 class ForwardReactor : public grpc::ServerBidiReactor<v1::PeerFrame, v1::PeerReply> {
  public:
   ForwardReactor(grpc::CallbackServerContext* context, Router* router)
@@ -251,83 +234,17 @@ class ForwardReactor : public grpc::ServerBidiReactor<v1::PeerFrame, v1::PeerRep
   v1::PeerReply last_;  // written once, by StartWriteAndFinish
 };
 
-// ForwardUnary's holder side: headers (kTakenHeader) first, then the call
-// is routed; cancelled when the origin goes.
-class UnaryForwardReactor : public grpc::ServerUnaryReactor {
- public:
-  UnaryForwardReactor(grpc::CallbackServerContext* context, Router* router,
-                      const v1::ForwardCall* request, v1::CallResult* response)
-      : context_(context), router_(router), request_(request), response_(response) {
-    context_->AddInitialMetadata(kTakenHeader, "1");
-    StartSendInitialMetadata();
-  }
-
-  void OnSendInitialMetadataDone(bool ok) override {
-    if (!ok) {
-      Complete(absl::CancelledError("the forwarding replica went away"));
-      return;
-    }
-    absl::StatusOr<RouteOptions> options = ForwardRoute(*request_);
-    if (!options.ok()) {
-      Complete(options.status());
-      return;
-    }
-    CallHandlers handlers;
-    handlers.on_done = [this](absl::StatusOr<v1::CallResult> result) {
-      if (result.ok()) *response_ = std::move(*result);
-      Complete(result.status());
-    };
-    spdlog::debug("event=peer_forward_in origin={} connector={}",
-                  LogSafe(request_->origin_replica()), request_->connector_id());
-    std::shared_ptr<RoutedCall> call = router_->Call(
-        request_->tenant_id(), request_->request(), *options, std::move(handlers));
-    absl::MutexLock lock(&mu_);
-    if (!finished_) call_ = std::move(call);
-  }
-
-  void OnCancel() override {
-    std::shared_ptr<RoutedCall> call;
-    {
-      absl::MutexLock lock(&mu_);
-      call = call_;
-    }
-    if (call) call->Cancel(absl::CancelledError("the forwarding replica gave up on the call"));
-  }
-
-  void OnDone() override { delete this; }
-
- private:
-  // Finish runs unlocked: gRPC may run OnDone (delete this) inside it.
-  void Complete(const absl::Status& status) {
-    {
-      absl::MutexLock lock(&mu_);
-      if (finished_) return;
-      finished_ = true;
-      call_.reset();
-      if (IsNotSent(status)) context_->AddTrailingMetadata(kNotSentTrailer, "1");
-    }
-    Finish(ToGrpcStatus(status));
-  }
-
-  grpc::CallbackServerContext* const context_;
-  Router* const router_;
-  const v1::ForwardCall* const request_;
-  v1::CallResult* const response_;
-  absl::Mutex mu_;
-  std::shared_ptr<RoutedCall> call_ ABSL_GUARDED_BY(mu_);
-  bool finished_ ABSL_GUARDED_BY(mu_) = false;
-};
-
 }  // namespace
 
-grpc::ServerUnaryReactor* PeerService::ForwardUnary(grpc::CallbackServerContext* context,
-                                                    const v1::ForwardCall* request,
-                                                    v1::CallResult* response) {
+grpc::ServerBidiReactor<v1::LinkFrame, v1::LinkReply>* PeerService::Link(
+    grpc::CallbackServerContext* context) {
   if (require_replica_cert_ && !PresentsReplicaCert(*context)) {
-    return FinishWith(context,
-                      absl::PermissionDeniedError("the peer hop serves cloud_svc replicas only"));
+    spdlog::warn("event=peer_refused peer=\"{}\" note=\"no replica certificate\"",
+                 LogSafe(context->peer()));
+    return new RefusedReactor<grpc::ServerBidiReactor<v1::LinkFrame, v1::LinkReply>>(
+        absl::PermissionDeniedError("the peer hop serves cloud_svc replicas only"));
   }
-  return new UnaryForwardReactor(context, router_, request, response);
+  return links_.Open();
 }
 
 grpc::ServerBidiReactor<v1::PeerFrame, v1::PeerReply>* PeerService::Forward(

@@ -3,6 +3,7 @@
 
 #include <string>
 
+#include "cloud_svc/routing/peer/holder_link.h"
 #include "cloud_svc/routing/router.h"
 #include "dirbridge/v1/peer.grpc.pb.h"
 
@@ -17,17 +18,21 @@ namespace dirbridge::cloud {
 class PeerService : public v1::ReplicaPeer::CallbackService {
  public:
   PeerService(Router* router, bool require_replica_cert)
-      : router_(router), require_replica_cert_(require_replica_cert) {}
+      : router_(router), require_replica_cert_(require_replica_cert), links_(router) {}
 
   grpc::ServerBidiReactor<v1::PeerFrame, v1::PeerReply>* Forward(
       grpc::CallbackServerContext* context) override;
-  grpc::ServerUnaryReactor* ForwardUnary(grpc::CallbackServerContext* context,
-                                         const v1::ForwardCall* request,
-                                         v1::CallResult* response) override;
+  grpc::ServerBidiReactor<v1::LinkFrame, v1::LinkReply>* Link(
+      grpc::CallbackServerContext* context) override;
+
+  // The replica stops: links end once their calls are answered, so that
+  // the server's shutdown does not wait out its deadline for them.
+  void CloseLinks() { links_.Close(); }
 
  private:
   Router* const router_;
   const bool require_replica_cert_;
+  HolderLinks links_;
 };
 
 }  // namespace dirbridge::cloud

@@ -13,8 +13,7 @@ absl::StatusOr<uint64_t> RemoteSession::StartCall(v1::CallRequest request,
                                            : absl::Minutes(5));
   const bool streams = static_cast<bool>(handlers.on_chunk);
   uint64_t id;
-  std::shared_ptr<ForwardedCall> stream;
-  std::shared_ptr<ForwardedUnary> unary;
+  std::function<void()> on_end;
   {
     absl::MutexLock lock(&mu_);
     if (calls_.size() >= max_calls_) {
@@ -23,20 +22,14 @@ absl::StatusOr<uint64_t> RemoteSession::StartCall(v1::CallRequest request,
                        " calls from this replica through ", replica_id_, " (the limit)"));
     }
     id = next_id_++;
+    calls_[id] = nullptr;  // counted from now; its handle follows
     std::weak_ptr<RemoteSession> weak = weak_from_this();
-    auto on_end = [weak, id] {
+    on_end = [weak, id] {
       if (std::shared_ptr<RemoteSession> self = weak.lock()) {
         absl::MutexLock lock(&self->mu_);
         self->calls_.erase(id);
       }
     };
-    if (streams) {
-      stream = std::make_shared<ForwardedCall>(std::move(handlers), std::move(on_end));
-      calls_[id] = stream;
-    } else {
-      unary = std::make_shared<ForwardedUnary>(std::move(handlers), std::move(on_end));
-      calls_[id] = unary;
-    }
   }
   v1::ForwardCall forward;
   forward.set_tenant_id(tenant_id_);
@@ -44,12 +37,24 @@ absl::StatusOr<uint64_t> RemoteSession::StartCall(v1::CallRequest request,
   forward.set_origin_replica(origin_replica_);
   request.set_call_id(id);
   *forward.mutable_request() = std::move(request);
+  std::shared_ptr<Forward> call;
   if (streams) {
-    stream->Start(stub_.get(), stream, std::move(forward), deadline);
+    auto stream = std::make_shared<ForwardedCall>(std::move(handlers), std::move(on_end));
+    call = stream;
+    Publish(id, call);
+    stream->Start(link_->stub(), stream, std::move(forward), deadline);
   } else {
-    unary->Start(stub_.get(), unary, std::move(forward), deadline);
+    // The router cancels it at its deadline; the holder enforces the same.
+    call = link_->Call(std::move(forward), std::move(handlers), std::move(on_end));
+    Publish(id, std::move(call));
   }
   return id;
+}
+
+void RemoteSession::Publish(uint64_t id, std::shared_ptr<Forward> call) {
+  absl::MutexLock lock(&mu_);
+  auto it = calls_.find(id);
+  if (it != calls_.end()) it->second = std::move(call);  // else it has ended
 }
 
 bool RemoteSession::TakingCalls() const {

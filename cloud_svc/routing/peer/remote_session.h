@@ -9,26 +9,27 @@
 #include "absl/synchronization/mutex.h"
 #include "cloud_svc/routing/call_target.h"
 #include "cloud_svc/routing/peer/forwarded_call.h"
+#include "cloud_svc/routing/peer/peer_link.h"
 #include "dirbridge/v1/peer.grpc.pb.h"
 
 namespace dirbridge::cloud {
 
 // A connector's tunnel stream held by another replica, as a call target:
-// each call is one ReplicaPeer.Forward stream on the channel to that
-// replica. InFlight counts this replica's calls on it (the holder counts
+// a streamed call is one ReplicaPeer.Forward stream on the channel to
+// that replica, every other call one message each way on the link to it. InFlight counts this replica's calls on it (the holder counts
 // its own): enough for least-in-flight to spread a tenant's load.
 // Thread-safe.
 class RemoteSession : public CallTarget,
                       public std::enable_shared_from_this<RemoteSession> {
  public:
   RemoteSession(std::string tenant_id, std::string connector_id, std::string replica_id,
-                std::string origin_replica, std::shared_ptr<v1::ReplicaPeer::Stub> stub,
+                std::string origin_replica, std::shared_ptr<PeerLink> link,
                 uint32_t max_calls)
       : tenant_id_(std::move(tenant_id)),
         connector_id_(std::move(connector_id)),
         replica_id_(std::move(replica_id)),
         origin_replica_(std::move(origin_replica)),
-        stub_(std::move(stub)),
+        link_(std::move(link)),
         max_calls_(max_calls) {}
 
   absl::StatusOr<uint64_t> StartCall(v1::CallRequest request, CallHandlers handlers) override;
@@ -44,12 +45,13 @@ class RemoteSession : public CallTarget,
 
  private:
   std::shared_ptr<Forward> Find(uint64_t call_id) const;
+  void Publish(uint64_t id, std::shared_ptr<Forward> call);
 
   const std::string tenant_id_;
   const std::string connector_id_;
   const std::string replica_id_;
   const std::string origin_replica_;
-  const std::shared_ptr<v1::ReplicaPeer::Stub> stub_;
+  const std::shared_ptr<PeerLink> link_;
   const uint32_t max_calls_;
 
   mutable absl::Mutex mu_;
