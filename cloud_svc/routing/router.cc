@@ -196,11 +196,13 @@ void Router::Send(std::shared_ptr<Attempt> attempt) {
 
   // Publish the session before the call can complete, so that a Cancel
   // racing with the answer always finds where to go.
+  uint64_t send;
   {
     absl::MutexLock lock(&attempt->call->mu_);
     if (attempt->call->done_) return;
     attempt->call->target_ = best;
     attempt->call->call_id_ = 0;
+    send = ++attempt->call->sends_;
   }
   absl::StatusOr<uint64_t> id =
       best->StartCall(attempt->request, std::move(handlers));
@@ -221,6 +223,9 @@ void Router::Send(std::shared_ptr<Attempt> attempt) {
   std::optional<absl::Status> cancelled;
   {
     absl::MutexLock lock(&attempt->call->mu_);
+    // Answered already, and maybe sent again (a not-sent answer can beat
+    // StartCall's return): the id is no longer the call's.
+    if (attempt->call->done_ || attempt->call->sends_ != send) return;
     attempt->call->call_id_ = *id;
     cancelled = attempt->call->cancelled_;
   }

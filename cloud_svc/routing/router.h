@@ -55,6 +55,8 @@ class RoutedCall {
   absl::Mutex mu_;
   std::shared_ptr<CallTarget> target_ ABSL_GUARDED_BY(mu_);
   uint64_t call_id_ ABSL_GUARDED_BY(mu_) = 0;
+  // Which sending of the call target_ is (a retry sends it again).
+  uint64_t sends_ ABSL_GUARDED_BY(mu_) = 0;
   bool done_ ABSL_GUARDED_BY(mu_) = false;
   // Cancel arrived before the call had its id: sent as soon as it has one.
   std::optional<absl::Status> cancelled_ ABSL_GUARDED_BY(mu_);

@@ -68,8 +68,16 @@ absl::StatusOr<std::unique_ptr<Replica>> Replica::Make(const CloudConfig& config
 
 absl::Status Replica::Start(Router* router, SessionRegistry* registry, int* port) {
   service_ = std::make_unique<PeerService>(router, /*require_replica_cert=*/tls_);
+  // As the channels that dial it: the same message limit, and their
+  // keepalive pings on links that sit idle between calls are welcome.
+  auto configure = [](grpc::ServerBuilder& builder) {
+    builder.SetMaxReceiveMessageSize(64 << 20);
+    builder.AddChannelArgument(GRPC_ARG_KEEPALIVE_PERMIT_WITHOUT_CALLS, 1);
+    builder.AddChannelArgument(GRPC_ARG_HTTP2_MIN_RECV_PING_INTERVAL_WITHOUT_DATA_MS, 5000);
+    builder.AddChannelArgument(GRPC_ARG_HTTP2_MAX_PING_STRIKES, 0);
+  };
   ASSIGN_OR_RETURN(server_, StartListener("peer_addr", config_.peer_addr, server_creds_,
-                                          {service_.get()}, port));
+                                          {service_.get()}, port, configure));
   // What others dial: the address as given, with the port actually bound.
   std::string published = config_.peer_addr;
   if (size_t colon = published.rfind(':'); colon != std::string::npos) {

@@ -291,5 +291,81 @@ TEST_F(RouterTest, StopAcceptingRefusesNewCallsAndWaitIdleWaitsForTheRest) {
   EXPECT_TRUE(answered->ok()) << answered->status();
 }
 
+// A target one peer hop away whose holder answered "not sent" before
+// StartCall returned (a link's answer can beat it), with an id that is
+// also a local session's.
+class NotSentAtOnce : public cloud::CallTarget {
+ public:
+  absl::StatusOr<uint64_t> StartCall(v1::CallRequest, cloud::CallHandlers handlers) override {
+    handlers.on_done(cloud::NotSentError("the holder did not take it"));
+    return uint64_t{1};
+  }
+  void CancelCall(uint64_t, const absl::Status&) override {}
+  void GrantCredit(uint64_t, uint32_t) override {}
+  int InFlight() const override { return 0; }
+  bool TakingCalls() const override { return true; }
+  const std::string& target_connector_id() const override { return connector_; }
+  const std::string& replica_id() const override { return replica_; }
+
+ private:
+  const std::string connector_ = "c-remote";
+  const std::string replica_ = "r-other";
+};
+
+class OneRemoteTarget : public cloud::RemoteTargets {
+ public:
+  std::vector<std::shared_ptr<cloud::CallTarget>> For(const std::string&) override {
+    return {target_};
+  }
+  void Unreachable(const std::string&) override {}
+  bool Holds(const std::string&, const std::string&) override { return false; }
+
+ private:
+  std::shared_ptr<cloud::CallTarget> target_ = std::make_shared<NotSentAtOnce>();
+};
+
+// The retry on a local connector is the call from then on: a cancel goes
+// to it, by its own id, and never to the unrelated call that has the id
+// the remote target returned.
+TEST_F(RouterTest, ANotSentAnswerBeforeStartCallReturnsLeavesTheRetryCancellable) {
+  OneRemoteTarget remote;
+  cloud::Router router(&cloud_.registry(), {}, &remote);
+  CallOutcome held1, held2;
+  router.Call(cloud_.tenant_id(), Echo("held-1"), Pinned("c1"), held1.Handlers());
+  router.Call(cloud_.tenant_id(), Echo("held-2"), Pinned("c2"), held2.Handlers());
+  std::optional<v1::CallRequest> first1 = c1_->NextCall(absl::Seconds(10));
+  std::optional<v1::CallRequest> first2 = c2_->NextCall(absl::Seconds(10));
+  ASSERT_TRUE(first1.has_value());
+  ASSERT_TRUE(first2.has_value());
+  ASSERT_EQ(first1->call_id(), 1u);  // the id the remote target answers with
+  // Both local connectors busy: the idle remote one is tried first.
+  CallOutcome retried;
+  std::shared_ptr<cloud::RoutedCall> call =
+      router.Call(cloud_.tenant_id(), Echo("retried"), {}, retried.Handlers());
+  ScriptedConnector* got_it = nullptr;
+  std::optional<v1::CallRequest> got;
+  for (ScriptedConnector* c : {c1_.get(), c2_.get()}) {
+    if ((got = c->NextCall(absl::Milliseconds(500)))) {
+      got_it = c;
+      break;
+    }
+  }
+  ASSERT_NE(got_it, nullptr) << "the call was not sent again after the not-sent answer";
+  EXPECT_EQ(got->echo().payload(), "retried");
+  call->Cancel(absl::CancelledError("the backend gave up"));
+  std::optional<absl::StatusOr<v1::CallResult>> r = retried.Wait(absl::Seconds(5));
+  ASSERT_TRUE(r.has_value()) << "the cancel did not reach the retried call";
+  EXPECT_EQ(r->status().code(), absl::StatusCode::kCancelled);
+  ASSERT_TRUE(got_it->WaitReceived(v1::CloudFrame::kCancel, 1, absl::Seconds(10)));
+  EXPECT_EQ(got_it->Received(v1::CloudFrame::kCancel)[0].cancel().call_id(), got->call_id());
+  EXPECT_EQ(held1.done_count(), 0);
+  EXPECT_EQ(held2.done_count(), 0);
+  // Ended before this router goes: their answers come back through it.
+  AnswerWithPayload(*c1_, *first1);
+  AnswerWithPayload(*c2_, *first2);
+  ASSERT_TRUE(held1.Wait().has_value());
+  ASSERT_TRUE(held2.Wait().has_value());
+}
+
 }  // namespace
 }  // namespace dirbridge::testing

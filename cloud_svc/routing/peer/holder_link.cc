@@ -1,5 +1,6 @@
 #include "cloud_svc/routing/peer/holder_link.h"
 
+#include <algorithm>
 #include <deque>
 #include <memory>
 #include <utility>
@@ -34,7 +35,12 @@ absl::StatusOr<RouteOptions> ForwardRoute(const v1::ForwardCall& forward) {
 // its calls are answered; deletes itself in OnDone.
 class HolderLink : public grpc::ServerBidiReactor<v1::LinkFrame, v1::LinkReply> {
  public:
-  HolderLink(HolderLinks* links, Router* router) : links_(links), router_(router) {
+  HolderLink(grpc::CallbackServerContext* context, HolderLinks* links, Router* router)
+      : context_(context), links_(links), router_(router) {
+    // The origin counts a call as possibly taken only on a link that
+    // said it is one.
+    context_->AddInitialMetadata(kLinkHeader, "1");
+    StartSendInitialMetadata();
     StartRead(&in_);
   }
 
@@ -48,6 +54,14 @@ class HolderLink : public grpc::ServerBidiReactor<v1::LinkFrame, v1::LinkReply> 
   }
   void FinishNow() { Finish(grpc::Status::OK); }
 
+  void OnSendInitialMetadataDone(bool) override {
+    {
+      absl::MutexLock lock(&mu_);
+      metadata_pending_ = false;
+    }
+    MaybeFinish();
+  }
+
   void OnReadDone(bool ok) override {
     if (!ok) {
       {
@@ -56,6 +70,12 @@ class HolderLink : public grpc::ServerBidiReactor<v1::LinkFrame, v1::LinkReply> 
       }
       MaybeFinish();
       return;
+    }
+    {
+      absl::MutexLock lock(&mu_);
+      // Decided to end: what came after the decision was never taken,
+      // and the origin learns so from the trailer (kLinkLastCallTrailer).
+      if (finished_) return;
     }
     if (in_.has_call()) {
       Take(in_.call().id(), std::move(*in_.mutable_call()->mutable_call()));
@@ -69,7 +89,8 @@ class HolderLink : public grpc::ServerBidiReactor<v1::LinkFrame, v1::LinkReply> 
       if (call) call->Cancel(absl::CancelledError("the forwarding replica gave up on the call"));
     }
     in_.Clear();
-    StartRead(&in_);
+    absl::MutexLock lock(&mu_);
+    ReadMoreLocked();
   }
 
   void OnWriteDone(bool ok) override {
@@ -79,9 +100,12 @@ class HolderLink : public grpc::ServerBidiReactor<v1::LinkFrame, v1::LinkReply> 
       if (!ok) outbox_.clear();  // the origin is gone; OnReadDone(false) follows
       if (!outbox_.empty()) {
         StartWrite(&outbox_.front());
-        return;
+      } else {
+        write_in_flight_ = false;
       }
-      write_in_flight_ = false;
+      // An origin that does not read its answers stops being read.
+      if (read_paused_ && outbox_.size() < kMaxQueuedReplies / 2) ReadMoreLocked();
+      if (write_in_flight_) return;
     }
     MaybeFinish();
   }
@@ -90,6 +114,7 @@ class HolderLink : public grpc::ServerBidiReactor<v1::LinkFrame, v1::LinkReply> 
     std::vector<std::shared_ptr<RoutedCall>> calls;
     {
       absl::MutexLock lock(&mu_);
+      cancelled_ = true;
       for (auto& [id, call] : calls_) {
         if (call) calls.push_back(call);
       }
@@ -105,10 +130,21 @@ class HolderLink : public grpc::ServerBidiReactor<v1::LinkFrame, v1::LinkReply> 
   }
 
  private:
+  void ReadMoreLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    if (finished_ || reading_done_) return;
+    if (outbox_.size() >= kMaxQueuedReplies) {
+      read_paused_ = true;
+      return;
+    }
+    read_paused_ = false;
+    StartRead(&in_);
+  }
+
   void Take(uint64_t id, v1::ForwardCall forward) {
     absl::Status refused;
     {
       absl::MutexLock lock(&mu_);
+      last_read_ = std::max(last_read_, id);
       if (closing_) {
         refused = NotSentError("this replica is stopping");
       } else if (calls_.size() >= kMaxCallsPerLink) {
@@ -135,9 +171,16 @@ class HolderLink : public grpc::ServerBidiReactor<v1::LinkFrame, v1::LinkReply> 
                   LogSafe(forward.origin_replica()), forward.connector_id());
     std::shared_ptr<RoutedCall> call = router_->Call(
         forward.tenant_id(), std::move(*forward.mutable_request()), *options, std::move(handlers));
-    absl::MutexLock lock(&mu_);
-    auto it = calls_.find(id);
-    if (it != calls_.end()) it->second = std::move(call);  // else answered already
+    bool cancel = false;
+    {
+      absl::MutexLock lock(&mu_);
+      auto it = calls_.find(id);
+      if (it != calls_.end()) {  // else answered already
+        it->second = call;
+        cancel = cancelled_;  // OnCancel ran while it was being routed
+      }
+    }
+    if (cancel) call->Cancel(absl::CancelledError("the forwarding replica went away"));
   }
 
   // `tracked`: the call is in calls_ (a refused one never was, and its id
@@ -156,6 +199,7 @@ class HolderLink : public grpc::ServerBidiReactor<v1::LinkFrame, v1::LinkReply> 
     {
       absl::MutexLock lock(&mu_);
       if (tracked) calls_.erase(id);
+      if (finished_) return;  // only a refusal can come this late; nobody reads it
       outbox_.push_back(std::move(reply));
       if (!write_in_flight_) {
         write_in_flight_ = true;
@@ -168,12 +212,15 @@ class HolderLink : public grpc::ServerBidiReactor<v1::LinkFrame, v1::LinkReply> 
   }
 
   // Decides, once, that the stream can end: reads over (or closing), no
-  // call in flight, nothing left to write.
+  // call in flight, nothing left to write. Names the last call it read,
+  // so that the origin knows every later one was not taken.
   bool Finishable() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
-    if (finished_ || !(reading_done_ || closing_) || !calls_.empty() || write_in_flight_) {
+    if (finished_ || !(reading_done_ || closing_) || !calls_.empty() || write_in_flight_ ||
+        metadata_pending_) {
       return false;
     }
     finished_ = true;
+    context_->AddTrailingMetadata(kLinkLastCallTrailer, absl::StrCat(last_read_));
     return true;
   }
 
@@ -186,6 +233,7 @@ class HolderLink : public grpc::ServerBidiReactor<v1::LinkFrame, v1::LinkReply> 
     if (finish) Finish(grpc::Status::OK);
   }
 
+  grpc::CallbackServerContext* const context_;
   HolderLinks* const links_;
   Router* const router_;
   v1::LinkFrame in_;  // the one read in flight
@@ -195,18 +243,23 @@ class HolderLink : public grpc::ServerBidiReactor<v1::LinkFrame, v1::LinkReply> 
   absl::flat_hash_map<uint64_t, std::shared_ptr<RoutedCall>> calls_ ABSL_GUARDED_BY(mu_);
   std::deque<v1::LinkReply> outbox_ ABSL_GUARDED_BY(mu_);
   bool write_in_flight_ ABSL_GUARDED_BY(mu_) = false;
+  bool metadata_pending_ ABSL_GUARDED_BY(mu_) = true;
   bool reading_done_ ABSL_GUARDED_BY(mu_) = false;
+  bool read_paused_ ABSL_GUARDED_BY(mu_) = false;
   bool closing_ ABSL_GUARDED_BY(mu_) = false;
+  bool cancelled_ ABSL_GUARDED_BY(mu_) = false;
   bool finished_ ABSL_GUARDED_BY(mu_) = false;
+  uint64_t last_read_ ABSL_GUARDED_BY(mu_) = 0;
 };
 
-grpc::ServerBidiReactor<v1::LinkFrame, v1::LinkReply>* HolderLinks::Open() {
+grpc::ServerBidiReactor<v1::LinkFrame, v1::LinkReply>* HolderLinks::Open(
+    grpc::CallbackServerContext* context) {
   absl::MutexLock lock(&mu_);
   if (closed_) {
     return new RefusedReactor<grpc::ServerBidiReactor<v1::LinkFrame, v1::LinkReply>>(
         absl::UnavailableError("this replica is stopping"));
   }
-  auto* link = new HolderLink(this, router_);
+  auto* link = new HolderLink(context, this, router_);
   open_.insert(link);
   return link;
 }

@@ -17,9 +17,19 @@ namespace dirbridge::cloud {
 // forwarded call is never forwarded again), within its timeout.
 absl::StatusOr<RouteOptions> ForwardRoute(const v1::ForwardCall& forward);
 
-// The most calls one link carries at once: a replica is trusted, but a
-// bug in one must not grow another without bound.
+// The most calls one link carries at once, and the most answers queued
+// for an origin that does not read them (it is not read meanwhile): a
+// replica is trusted, but a bug in one must not grow another without
+// bound.
 inline constexpr size_t kMaxCallsPerLink = 1 << 16;
+inline constexpr size_t kMaxQueuedReplies = 4096;
+
+// Initial metadata of a Link the holder took: until it is seen, no call
+// written on the link was taken.
+inline constexpr char kLinkHeader[] = "dirbridge-link";
+// Trailing metadata of a Link the holder ended: the last call id it read.
+// A later call was not taken.
+inline constexpr char kLinkLastCallTrailer[] = "dirbridge-link-last-call";
 
 class HolderLink;
 
@@ -30,7 +40,8 @@ class HolderLinks {
  public:
   explicit HolderLinks(Router* router) : router_(router) {}
 
-  grpc::ServerBidiReactor<v1::LinkFrame, v1::LinkReply>* Open();
+  grpc::ServerBidiReactor<v1::LinkFrame, v1::LinkReply>* Open(
+      grpc::CallbackServerContext* context);
   // Every link ends once its calls are answered; calls that arrive
   // meanwhile come back not_sent. For good: links opened later end at once.
   void Close();

@@ -1,9 +1,12 @@
 #include "cloud_svc/routing/peer/peer_link.h"
 
+#include <algorithm>
+#include <limits>
 #include <optional>
 #include <utility>
 #include <vector>
 
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 
 namespace dirbridge::cloud {
@@ -34,8 +37,9 @@ PeerLink::~PeerLink() {
   if (stream_) stream_->End();
 }
 
-std::shared_ptr<Forward> PeerLink::Call(v1::ForwardCall call, CallHandlers handlers,
-                                        std::function<void()> on_end) {
+absl::StatusOr<std::shared_ptr<Forward>> PeerLink::Call(v1::ForwardCall call,
+                                                        CallHandlers handlers,
+                                                        std::function<void()> on_end) {
   // A stream found over is replaced once; one that is over as soon as it
   // is opened means the replica cannot be reached now.
   for (int attempt = 0; attempt < 2; ++attempt) {
@@ -49,15 +53,19 @@ std::shared_ptr<Forward> PeerLink::Call(v1::ForwardCall call, CallHandlers handl
       stream = stream_;
     }
     uint64_t id = stream->NextId();
-    if (stream->Send(id, &call, &handlers, &on_end)) {
-      return std::make_shared<LinkedCall>(stream, id);
+    switch (stream->Send(id, &call, &handlers, &on_end)) {
+      case Stream::Sent::kYes:
+        return std::make_shared<LinkedCall>(stream, id);
+      case Stream::Sent::kFull:
+        return absl::UnavailableError(
+            "the link to the replica holding the connector has too much waiting to be written");
+      case Stream::Sent::kOver:
+        break;
     }
     absl::MutexLock lock(&mu_);
     if (stream_ == stream) stream_.reset();
   }
-  handlers.on_done(NotSentError("the link to the replica holding the connector is down"));
-  on_end();
-  return std::make_shared<LinkedCall>(std::weak_ptr<Stream>(), 0);
+  return absl::UnavailableError("the link to the replica holding the connector is down");
 }
 
 void PeerLink::Stream::Start(v1::ReplicaPeer::Stub* stub, std::shared_ptr<Stream> self) {
@@ -79,10 +87,12 @@ uint64_t PeerLink::Stream::NextId() {
   return next_id_++;
 }
 
-bool PeerLink::Stream::Send(uint64_t id, v1::ForwardCall* call, CallHandlers* handlers,
-                            std::function<void()>* on_end) {
+PeerLink::Stream::Sent PeerLink::Stream::Send(uint64_t id, v1::ForwardCall* call,
+                                               CallHandlers* handlers,
+                                               std::function<void()>* on_end) {
   absl::MutexLock lock(&mu_);
-  if (over_) return false;
+  if (over_) return Sent::kOver;
+  if (outbox_.size() >= kMaxQueued) return Sent::kFull;
   pending_[id] = Pending{std::move(*handlers), std::move(*on_end)};
   Out out;
   out.call_id = id;
@@ -90,7 +100,7 @@ bool PeerLink::Stream::Send(uint64_t id, v1::ForwardCall* call, CallHandlers* ha
   linked->set_id(id);
   *linked->mutable_call() = std::move(*call);
   Write(std::move(out));
-  return true;
+  return Sent::kYes;
 }
 
 void PeerLink::Stream::CancelCall(uint64_t id, const absl::Status& why) {
@@ -101,13 +111,23 @@ void PeerLink::Stream::CancelCall(uint64_t id, const absl::Status& why) {
     if (it == pending_.end()) return;  // answered, or the link ended it
     pending = std::move(it->second);
     pending_.erase(it);
-    if (!over_) {
+    // Still waiting to be written: it never leaves. Else the holder is told.
+    auto queued = std::find_if(outbox_.begin() + (write_in_flight_ ? 1 : 0), outbox_.end(),
+                               [id](const Out& o) { return o.call_id == id; });
+    if (queued != outbox_.end()) {
+      outbox_.erase(queued);
+    } else if (!over_) {
       Out out;
       out.frame.set_cancel(id);
       Write(std::move(out));
     }
   }
   Complete(std::move(*pending), why);
+}
+
+void PeerLink::Stream::OnReadInitialMetadataDone(bool ok) {
+  absl::MutexLock lock(&mu_);
+  reached_ = ok && context_.GetServerInitialMetadata().count(kLinkHeader) > 0;
 }
 
 void PeerLink::Stream::Write(Out out) {
@@ -171,25 +191,37 @@ void PeerLink::Stream::OnReadDone(bool ok) {
 }
 
 void PeerLink::Stream::OnDone(const grpc::Status& status) {
-  std::vector<Pending> ended;
+  std::vector<std::pair<bool, Pending>> ended;  // (maybe taken, call)
   std::shared_ptr<Stream> self;
   {
     absl::MutexLock lock(&mu_);
     over_ = true;
-    for (auto& [id, p] : pending_) ended.push_back(std::move(p));
+    // A holder that ended the link names the last call it read.
+    uint64_t last = std::numeric_limits<uint64_t>::max();
+    auto trailer = context_.GetServerTrailingMetadata().find(kLinkLastCallTrailer);
+    if (trailer != context_.GetServerTrailingMetadata().end()) {
+      uint64_t n;
+      if (absl::SimpleAtoi(absl::string_view(trailer->second.data(), trailer->second.size()),
+                           &n)) {
+        last = n;
+      }
+    }
+    for (auto& [id, p] : pending_) {
+      ended.emplace_back(reached_ && p.written && id <= last, std::move(p));
+    }
     pending_.clear();
     self = std::move(self_);
   }
-  for (Pending& p : ended) {
-    // Written: the holder may be running it, so only an idempotent call
-    // may go elsewhere (the router knows which).
+  for (auto& [taken, p] : ended) {
+    // Maybe taken: the holder may be running it, so only an idempotent
+    // call may go elsewhere (the router knows which).
     absl::Status why =
-        p.written ? absl::UnavailableError(absl::StrCat(
-                        "the link to the replica holding the connector broke during the call: ",
-                        status.error_message()))
-                  : NotSentError(absl::StrCat(
-                        "the replica holding the connector could not be reached: ",
-                        status.error_message()));
+        taken ? absl::UnavailableError(absl::StrCat(
+                    "the link to the replica holding the connector broke during the call: ",
+                    status.error_message()))
+              : NotSentError(absl::StrCat("the replica holding the connector did not take the "
+                                          "call: ",
+                                          status.error_message()));
     Complete(std::move(p), std::move(why));
   }
 }

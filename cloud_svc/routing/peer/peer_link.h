@@ -13,6 +13,7 @@
 #include "absl/synchronization/mutex.h"
 #include "cloud_svc/routing/call_target.h"
 #include "cloud_svc/routing/peer/forwarded_call.h"
+#include "cloud_svc/routing/peer/holder_link.h"
 #include "dirbridge/v1/peer.grpc.pb.h"
 
 namespace dirbridge::cloud {
@@ -30,13 +31,15 @@ class PeerLink {
 
   v1::ReplicaPeer::Stub* stub() const { return stub_.get(); }
 
-  // Sends `call` over the link. handlers.on_done runs exactly once, then
-  // on_end: the holder's answer; NotSentError when the call never left
-  // (the link could not be opened) or the holder did not route it;
-  // UNAVAILABLE when the link broke after the call was written. Cancel on
-  // the returned handle ends the call here at once.
-  std::shared_ptr<Forward> Call(v1::ForwardCall call, CallHandlers handlers,
-                                std::function<void()> on_end);
+  // Sends `call` over the link. UNAVAILABLE, with nothing sent and no
+  // handler run, when the link cannot take it (it cannot be opened, or
+  // too much waits to be written). Otherwise handlers.on_done runs exactly
+  // once, then on_end: the holder's answer; NotSentError when the holder
+  // did not take the call; UNAVAILABLE when the link broke after the
+  // holder may have taken it. Cancel on the returned handle ends the call
+  // here at once.
+  absl::StatusOr<std::shared_ptr<Forward>> Call(v1::ForwardCall call, CallHandlers handlers,
+                                                std::function<void()> on_end);
 
   class Stream;  // one incarnation of the link, below
 
@@ -54,17 +57,23 @@ class PeerLink::Stream : public grpc::ClientBidiReactor<v1::LinkFrame, v1::LinkR
  public:
   // Starts the RPC; `self` is this stream, held until OnDone.
   void Start(v1::ReplicaPeer::Stub* stub, std::shared_ptr<Stream> self);
-  // False when the stream is over: the caller opens another. Takes the
-  // call and its handlers only when it returns true.
-  bool Send(uint64_t id, v1::ForwardCall* call, CallHandlers* handlers,
+  enum class Sent { kYes, kOver, kFull };
+  // kOver: the stream is over, the caller opens another; kFull: too much
+  // waits to be written. Takes the call and its handlers only on kYes.
+  Sent Send(uint64_t id, v1::ForwardCall* call, CallHandlers* handlers,
             std::function<void()>* on_end);
   void CancelCall(uint64_t id, const absl::Status& why);
   void End() { context_.TryCancel(); }
   uint64_t NextId();
 
+  void OnReadInitialMetadataDone(bool ok) override;
   void OnReadDone(bool ok) override;
   void OnWriteDone(bool ok) override;
   void OnDone(const grpc::Status& status) override;
+
+  // Frames waiting to be written, past which calls are refused: a holder
+  // that stopped reading holds no more of this replica's memory.
+  static constexpr size_t kMaxQueued = 4096;
 
  private:
   struct Pending {
@@ -86,6 +95,8 @@ class PeerLink::Stream : public grpc::ClientBidiReactor<v1::LinkFrame, v1::LinkR
   absl::Mutex mu_;
   std::shared_ptr<Stream> self_ ABSL_GUARDED_BY(mu_);
   bool over_ ABSL_GUARDED_BY(mu_) = false;
+  // The holder's headers came, marked as a link it took (kLinkHeader).
+  bool reached_ ABSL_GUARDED_BY(mu_) = false;
   uint64_t next_id_ ABSL_GUARDED_BY(mu_) = 1;
   absl::flat_hash_map<uint64_t, Pending> pending_ ABSL_GUARDED_BY(mu_);
   std::deque<Out> outbox_ ABSL_GUARDED_BY(mu_);

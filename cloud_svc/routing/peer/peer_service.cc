@@ -244,7 +244,7 @@ grpc::ServerBidiReactor<v1::LinkFrame, v1::LinkReply>* PeerService::Link(
     return new RefusedReactor<grpc::ServerBidiReactor<v1::LinkFrame, v1::LinkReply>>(
         absl::PermissionDeniedError("the peer hop serves cloud_svc replicas only"));
   }
-  return links_.Open();
+  return links_.Open(context);
 }
 
 grpc::ServerBidiReactor<v1::PeerFrame, v1::PeerReply>* PeerService::Forward(

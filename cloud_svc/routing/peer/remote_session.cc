@@ -45,8 +45,14 @@ absl::StatusOr<uint64_t> RemoteSession::StartCall(v1::CallRequest request,
     stream->Start(link_->stub(), stream, std::move(forward), deadline);
   } else {
     // The router cancels it at its deadline; the holder enforces the same.
-    call = link_->Call(std::move(forward), std::move(handlers), std::move(on_end));
-    Publish(id, std::move(call));
+    absl::StatusOr<std::shared_ptr<Forward>> linked =
+        link_->Call(std::move(forward), std::move(handlers), std::move(on_end));
+    if (!linked.ok()) {
+      absl::MutexLock lock(&mu_);
+      calls_.erase(id);
+      return linked.status();  // nothing left: the router may go elsewhere
+    }
+    Publish(id, *std::move(linked));
   }
   return id;
 }
