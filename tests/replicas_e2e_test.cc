@@ -107,6 +107,10 @@ TEST_F(ReplicasTest, TheHopRefusesAConnectorCertificate) {
   EXPECT_FALSE(link->Read(&answer));
   st = link->Finish();
   EXPECT_EQ(st.error_code(), grpc::StatusCode::PERMISSION_DENIED) << st.error_message();
+  // It says it took no call, so an origin may send them elsewhere.
+  auto last = link_ctx.GetServerTrailingMetadata().find("dirbridge-link-last-call");
+  ASSERT_NE(last, link_ctx.GetServerTrailingMetadata().end());
+  EXPECT_EQ(std::string(last->second.data(), last->second.size()), "0");
 }
 
 // A forwarded call travels on the link shared by every call between two

@@ -186,6 +186,9 @@ void Router::Send(std::shared_ptr<Attempt> attempt) {
       {
         absl::MutexLock lock(&attempt->call->mu_);
         if (attempt->call->done_) return;
+        // The first attempt's id is over: a cancel from now on waits for
+        // the retry's (cancelled_), rather than going where nothing is.
+        attempt->call->call_id_ = 0;
       }
       attempt->retried = true;
       Send(attempt);

@@ -37,9 +37,8 @@ class HolderLink : public grpc::ServerBidiReactor<v1::LinkFrame, v1::LinkReply> 
  public:
   HolderLink(grpc::CallbackServerContext* context, HolderLinks* links, Router* router)
       : context_(context), links_(links), router_(router) {
-    // The origin counts a call as possibly taken only on a link that
-    // said it is one.
-    context_->AddInitialMetadata(kLinkHeader, "1");
+    // Headers at once: a Finish racing a first answer could otherwise
+    // both send them.
     StartSendInitialMetadata();
     StartRead(&in_);
   }
@@ -256,6 +255,7 @@ grpc::ServerBidiReactor<v1::LinkFrame, v1::LinkReply>* HolderLinks::Open(
     grpc::CallbackServerContext* context) {
   absl::MutexLock lock(&mu_);
   if (closed_) {
+    context->AddTrailingMetadata(kLinkLastCallTrailer, "0");  // took nothing
     return new RefusedReactor<grpc::ServerBidiReactor<v1::LinkFrame, v1::LinkReply>>(
         absl::UnavailableError("this replica is stopping"));
   }

@@ -24,11 +24,8 @@ absl::StatusOr<RouteOptions> ForwardRoute(const v1::ForwardCall& forward);
 inline constexpr size_t kMaxCallsPerLink = 1 << 16;
 inline constexpr size_t kMaxQueuedReplies = 4096;
 
-// Initial metadata of a Link the holder took: until it is seen, no call
-// written on the link was taken.
-inline constexpr char kLinkHeader[] = "dirbridge-link";
-// Trailing metadata of a Link the holder ended: the last call id it read.
-// A later call was not taken.
+// Trailing metadata of a Link the holder ended or refused: the last call
+// id it read (0: none). A later call was not taken.
 inline constexpr char kLinkLastCallTrailer[] = "dirbridge-link-last-call";
 
 class HolderLink;

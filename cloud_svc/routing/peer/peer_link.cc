@@ -52,8 +52,8 @@ absl::StatusOr<std::shared_ptr<Forward>> PeerLink::Call(v1::ForwardCall call,
       }
       stream = stream_;
     }
-    uint64_t id = stream->NextId();
-    switch (stream->Send(id, &call, &handlers, &on_end)) {
+    uint64_t id;
+    switch (stream->Send(&call, &handlers, &on_end, &id)) {
       case Stream::Sent::kYes:
         return std::make_shared<LinkedCall>(stream, id);
       case Stream::Sent::kFull:
@@ -82,17 +82,15 @@ void PeerLink::Stream::Start(v1::ReplicaPeer::Stub* stub, std::shared_ptr<Stream
   StartCall();
 }
 
-uint64_t PeerLink::Stream::NextId() {
-  absl::MutexLock lock(&mu_);
-  return next_id_++;
-}
-
-PeerLink::Stream::Sent PeerLink::Stream::Send(uint64_t id, v1::ForwardCall* call,
-                                               CallHandlers* handlers,
-                                               std::function<void()>* on_end) {
+PeerLink::Stream::Sent PeerLink::Stream::Send(v1::ForwardCall* call, CallHandlers* handlers,
+                                               std::function<void()>* on_end, uint64_t* id_out) {
   absl::MutexLock lock(&mu_);
   if (over_) return Sent::kOver;
   if (outbox_.size() >= kMaxQueued) return Sent::kFull;
+  // Numbered in the order written: the holder's "last call read" then
+  // says exactly which were not.
+  const uint64_t id = next_id_++;
+  *id_out = id;
   pending_[id] = Pending{std::move(*handlers), std::move(*on_end)};
   Out out;
   out.call_id = id;
@@ -111,11 +109,13 @@ void PeerLink::Stream::CancelCall(uint64_t id, const absl::Status& why) {
     if (it == pending_.end()) return;  // answered, or the link ended it
     pending = std::move(it->second);
     pending_.erase(it);
-    // Still waiting to be written: it never leaves. Else the holder is told.
+    // Still waiting to be written: it never leaves (marked, not erased:
+    // the frame being written must stay where gRPC was given it). Else
+    // the holder is told.
     auto queued = std::find_if(outbox_.begin() + (write_in_flight_ ? 1 : 0), outbox_.end(),
                                [id](const Out& o) { return o.call_id == id; });
     if (queued != outbox_.end()) {
-      outbox_.erase(queued);
+      queued->dropped = true;
     } else if (!over_) {
       Out out;
       out.frame.set_cancel(id);
@@ -123,11 +123,6 @@ void PeerLink::Stream::CancelCall(uint64_t id, const absl::Status& why) {
     }
   }
   Complete(std::move(*pending), why);
-}
-
-void PeerLink::Stream::OnReadInitialMetadataDone(bool ok) {
-  absl::MutexLock lock(&mu_);
-  reached_ = ok && context_.GetServerInitialMetadata().count(kLinkHeader) > 0;
 }
 
 void PeerLink::Stream::Write(Out out) {
@@ -149,6 +144,7 @@ void PeerLink::Stream::OnWriteDone(bool ok) {
     over_ = true;
     outbox_.clear();
   }
+  while (!outbox_.empty() && outbox_.front().dropped) outbox_.pop_front();
   if (outbox_.empty()) {
     write_in_flight_ = false;
     return;
@@ -196,8 +192,11 @@ void PeerLink::Stream::OnDone(const grpc::Status& status) {
   {
     absl::MutexLock lock(&mu_);
     over_ = true;
-    // A holder that ended the link names the last call it read.
+    // A holder that ended or refused the link names the last call it read
+    // (0: none); a replica older than the link took none. Without a
+    // trailer (a crash, a broken connection) any written call may have run.
     uint64_t last = std::numeric_limits<uint64_t>::max();
+    if (status.error_code() == grpc::StatusCode::UNIMPLEMENTED) last = 0;
     auto trailer = context_.GetServerTrailingMetadata().find(kLinkLastCallTrailer);
     if (trailer != context_.GetServerTrailingMetadata().end()) {
       uint64_t n;
@@ -207,7 +206,7 @@ void PeerLink::Stream::OnDone(const grpc::Status& status) {
       }
     }
     for (auto& [id, p] : pending_) {
-      ended.emplace_back(reached_ && p.written && id <= last, std::move(p));
+      ended.emplace_back(p.written && id <= last, std::move(p));
     }
     pending_.clear();
     self = std::move(self_);

@@ -60,13 +60,12 @@ class PeerLink::Stream : public grpc::ClientBidiReactor<v1::LinkFrame, v1::LinkR
   enum class Sent { kYes, kOver, kFull };
   // kOver: the stream is over, the caller opens another; kFull: too much
   // waits to be written. Takes the call and its handlers only on kYes.
-  Sent Send(uint64_t id, v1::ForwardCall* call, CallHandlers* handlers,
-            std::function<void()>* on_end);
+  // On kYes, *id is the call's id on the link.
+  Sent Send(v1::ForwardCall* call, CallHandlers* handlers, std::function<void()>* on_end,
+            uint64_t* id);
   void CancelCall(uint64_t id, const absl::Status& why);
   void End() { context_.TryCancel(); }
-  uint64_t NextId();
 
-  void OnReadInitialMetadataDone(bool ok) override;
   void OnReadDone(bool ok) override;
   void OnWriteDone(bool ok) override;
   void OnDone(const grpc::Status& status) override;
@@ -84,6 +83,7 @@ class PeerLink::Stream : public grpc::ClientBidiReactor<v1::LinkFrame, v1::LinkR
   struct Out {
     v1::LinkFrame frame;
     uint64_t call_id = 0;  // 0 for a cancel
+    bool dropped = false;  // cancelled before it was written: skipped
   };
 
   void Write(Out out) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
@@ -95,8 +95,6 @@ class PeerLink::Stream : public grpc::ClientBidiReactor<v1::LinkFrame, v1::LinkR
   absl::Mutex mu_;
   std::shared_ptr<Stream> self_ ABSL_GUARDED_BY(mu_);
   bool over_ ABSL_GUARDED_BY(mu_) = false;
-  // The holder's headers came, marked as a link it took (kLinkHeader).
-  bool reached_ ABSL_GUARDED_BY(mu_) = false;
   uint64_t next_id_ ABSL_GUARDED_BY(mu_) = 1;
   absl::flat_hash_map<uint64_t, Pending> pending_ ABSL_GUARDED_BY(mu_);
   std::deque<Out> outbox_ ABSL_GUARDED_BY(mu_);

@@ -241,6 +241,7 @@ grpc::ServerBidiReactor<v1::LinkFrame, v1::LinkReply>* PeerService::Link(
   if (require_replica_cert_ && !PresentsReplicaCert(*context)) {
     spdlog::warn("event=peer_refused peer=\"{}\" note=\"no replica certificate\"",
                  LogSafe(context->peer()));
+    context->AddTrailingMetadata(kLinkLastCallTrailer, "0");  // took nothing
     return new RefusedReactor<grpc::ServerBidiReactor<v1::LinkFrame, v1::LinkReply>>(
         absl::PermissionDeniedError("the peer hop serves cloud_svc replicas only"));
   }
