@@ -83,7 +83,9 @@ absl::Status Run() {
             << absl::FormatDuration(absl::Now() - t0) << "\n";
   testing::CloudSvc::Options co;
   co.heartbeat = absl::Seconds(10);
-  co.extra_flags = {"--log_level", "warn", "--auth_failures_per_tenant", "100000000"};
+  // One tenant holds every idle session of the sessions figure.
+  co.extra_flags = {"--log_level", "warn", "--auth_failures_per_tenant", "100000000",
+                    "--max_connectors_per_tenant", "100000"};
   if (absl::Status st = w.cloud.Start(co); !st.ok()) return st;
   absl::StatusOr<TenantStack> main = NewTenant(w.cloud, *w.slapd, "bench", conc);
   if (!main.ok()) return main.status();
