@@ -62,6 +62,15 @@ void Presence::Stop() {
   if (beat_loop_.joinable()) beat_loop_.join();
   if (work_loop_.joinable()) work_loop_.join();
   refresh_.Stop();
+  // The router is drained: no call is on a link now.
+  std::vector<std::weak_ptr<PeerLink>> links;
+  {
+    absl::MutexLock lock(&mu_);
+    links.swap(links_);
+  }
+  for (const std::weak_ptr<PeerLink>& w : links) {
+    if (std::shared_ptr<PeerLink> link = w.lock()) link->Close(absl::Seconds(2));
+  }
   absl::Status st = store_->RemoveReplica(options_.replica_id);
   if (!st.ok()) {
     spdlog::warn("event=store_error op=remove_replica error=\"{}\" note=\"the others will "
@@ -232,7 +241,11 @@ std::shared_ptr<PeerLink> Presence::LinkFor(const std::string& replica_id) {
   absl::MutexLock lock(&mu_);
   auto it = peers_.find(replica_id);
   if (it == peers_.end()) return nullptr;
-  if (!it->second.second) it->second.second = std::make_shared<PeerLink>(dial_(it->second.first));
+  if (!it->second.second) {
+    it->second.second = std::make_shared<PeerLink>(dial_(it->second.first));
+    std::erase_if(links_, [](const std::weak_ptr<PeerLink>& w) { return w.expired(); });
+    links_.push_back(it->second.second);
+  }
   return it->second.second;
 }
 

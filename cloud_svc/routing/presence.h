@@ -128,6 +128,9 @@ class Presence : public RemoteTargets, public ReplicaPresence {
   absl::flat_hash_map<std::string, std::pair<std::string, std::shared_ptr<PeerLink>>> peers_
       ABSL_GUARDED_BY(mu_);
   absl::flat_hash_map<std::string, absl::Time> unreachable_until_ ABSL_GUARDED_BY(mu_);
+  // Every link made, to close at Stop: one a view still holds may have
+  // left peers_ already.
+  std::vector<std::weak_ptr<PeerLink>> links_ ABSL_GUARDED_BY(mu_);
   // One entry per connector however often it dropped: the latest drop's.
   absl::flat_hash_map<ConnectorKey, Mourning> mourning_ ABSL_GUARDED_BY(mu_);
   std::thread beat_loop_;

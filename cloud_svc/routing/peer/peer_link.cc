@@ -37,6 +37,23 @@ PeerLink::~PeerLink() {
   if (stream_) stream_->End();
 }
 
+void PeerLink::Close(absl::Duration timeout) {
+  std::vector<std::weak_ptr<Stream>> opened;
+  {
+    absl::MutexLock lock(&mu_);
+    closed_ = true;
+    stream_.reset();
+    opened.swap(opened_);
+  }
+  for (const std::weak_ptr<Stream>& w : opened) {
+    if (std::shared_ptr<Stream> s = w.lock()) s->End();
+  }
+  absl::Time deadline = absl::Now() + timeout;
+  for (const std::weak_ptr<Stream>& w : opened) {
+    while (!w.expired() && absl::Now() < deadline) absl::SleepFor(absl::Milliseconds(1));
+  }
+}
+
 absl::StatusOr<std::shared_ptr<Forward>> PeerLink::Call(v1::ForwardCall call,
                                                         CallHandlers handlers,
                                                         std::function<void()> on_end) {
@@ -46,8 +63,11 @@ absl::StatusOr<std::shared_ptr<Forward>> PeerLink::Call(v1::ForwardCall call,
     std::shared_ptr<Stream> stream;
     {
       absl::MutexLock lock(&mu_);
+      if (closed_) return absl::UnavailableError("this replica is stopping");
       if (!stream_) {
+        std::erase_if(opened_, [](const std::weak_ptr<Stream>& w) { return w.expired(); });
         stream_ = std::make_shared<Stream>();
+        opened_.push_back(stream_);
         stream_->Start(stub_.get(), stream_);
       }
       stream = stream_;

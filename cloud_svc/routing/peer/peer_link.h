@@ -7,6 +7,7 @@
 #include <deque>
 #include <functional>
 #include <memory>
+#include <vector>
 
 #include "absl/base/thread_annotations.h"
 #include "absl/container/flat_hash_map.h"
@@ -31,6 +32,11 @@ class PeerLink {
 
   v1::ReplicaPeer::Stub* stub() const { return stub_.get(); }
 
+  // Ends the link for good and waits (up to `timeout`) until gRPC is done
+  // with every stream it opened: a stream still open when the process
+  // exits races gRPC's own teardown. Calls after it answer UNAVAILABLE.
+  void Close(absl::Duration timeout);
+
   // Sends `call` over the link. UNAVAILABLE, with nothing sent and no
   // handler run, when the link cannot take it (it cannot be opened, or
   // too much waits to be written). Otherwise handlers.on_done runs exactly
@@ -47,7 +53,10 @@ class PeerLink {
 
   const std::shared_ptr<v1::ReplicaPeer::Stub> stub_;
   absl::Mutex mu_;
+  bool closed_ ABSL_GUARDED_BY(mu_) = false;
   std::shared_ptr<Stream> stream_ ABSL_GUARDED_BY(mu_);
+  // Every stream opened that gRPC may not be done with yet.
+  std::vector<std::weak_ptr<Stream>> opened_ ABSL_GUARDED_BY(mu_);
 };
 
 // One incarnation of the link: the client half of ReplicaPeer.Link
