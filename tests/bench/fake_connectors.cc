@@ -99,19 +99,22 @@ const connector::TunnelOptions kPolicy{};
 }  // namespace
 
 struct FakeConnectors::Impl {
+  struct Attempt {
+    std::unique_ptr<v1::ConnectorTunnel::Stub> stub;  // a new channel each time
+    std::unique_ptr<FakeStream> stream;
+  };
   struct Slot {
     std::string credential;
+    // The current stream and its channel. The previous one goes before the
+    // next is made, as connector_svc's loop does: an ended channel would
+    // keep its TCP connection (and a file descriptor on each side) open.
+    std::unique_ptr<Attempt> attempt;
     // As TunnelClient::Run with one address.
     absl::Duration backoff = kPolicy.initial_backoff;
     int failed_in_a_row = 0;
     bool connected = false;  // its current stream had its Settings
     absl::Time accepted_at = absl::InfinitePast();
   };
-  struct Attempt {
-    std::unique_ptr<v1::ConnectorTunnel::Stub> stub;  // a new channel each time
-    std::unique_ptr<FakeStream> stream;
-  };
-
   // Unlocked: a reaction (which may lock mu) could run inside StartCall.
   void Connect(size_t i) ABSL_LOCKS_EXCLUDED(mu) {
     std::string credential;
@@ -132,18 +135,25 @@ struct FakeConnectors::Impl {
                 static_cast<int>(absl::ToInt64Milliseconds(kPolicy.initial_backoff)));
     args.SetInt(GRPC_ARG_MAX_RECONNECT_BACKOFF_MS,
                 static_cast<int>(absl::ToInt64Milliseconds(kPolicy.max_backoff)));
-    Attempt a;
-    a.stub = v1::ConnectorTunnel::NewStub(
+    auto a = std::make_unique<Attempt>();
+    a->stub = v1::ConnectorTunnel::NewStub(
         grpc::CreateCustomChannel(address, grpc::InsecureChannelCredentials(), args));
-    a.stream = std::make_unique<FakeStream>(
-        a.stub.get(), credential, [this, i] { Accepted(i); },
+    a->stream = std::make_unique<FakeStream>(
+        a->stub.get(), credential, [this, i] { Accepted(i); },
         [this, i](bool was_accepted, grpc::StatusCode code) { Ended(i, was_accepted, code); });
     absl::MutexLock lock(&mu);
-    if (live.size() >= 2 * slots.size()) {
-      // Ended attempts hold a channel each: a long storm would pile them up.
-      std::erase_if(live, [](const Attempt& x) { return x.stream->done(); });
+    slots[i].attempt = std::move(a);
+  }
+
+  // The slot's ended attempt, freed (its OnDone may still be returning).
+  void Release(size_t i) ABSL_LOCKS_EXCLUDED(mu) {
+    std::unique_ptr<Attempt> old;
+    {
+      absl::MutexLock lock(&mu);
+      old = std::move(slots[i].attempt);
     }
-    live.push_back(std::move(a));
+    if (!old) return;
+    while (!old->stream->done()) absl::SleepFor(absl::Microseconds(50));
   }
 
   void Accepted(size_t i) {
@@ -192,6 +202,7 @@ struct FakeConnectors::Impl {
         i = due.top().second;
         due.pop();
       }
+      Release(i);
       Connect(i);
     }
   }
@@ -201,9 +212,6 @@ struct FakeConnectors::Impl {
   absl::Mutex mu;
   bool closing ABSL_GUARDED_BY(mu) = false;
   std::vector<Slot> slots ABSL_GUARDED_BY(mu);
-  // Every stream opened, ended or not, with its channel: freed at CloseAll
-  // (a reactor is not freed by its own OnDone here).
-  std::vector<Attempt> live ABSL_GUARDED_BY(mu);
   int attempts ABSL_GUARDED_BY(mu) = 0;
   std::mt19937_64 rng ABSL_GUARDED_BY(mu){7};
   using Due = std::pair<absl::Time, size_t>;
@@ -219,7 +227,11 @@ absl::Status FakeConnectors::Open(const std::string& address,
   {
     absl::MutexLock lock(&impl_->mu);
     impl_->address = address;
-    for (const std::string& c : credentials) impl_->slots.push_back({c});
+    for (const std::string& c : credentials) {
+      Impl::Slot slot;
+      slot.credential = c;
+      impl_->slots.push_back(std::move(slot));
+    }
   }
   for (size_t i = 0; i < credentials.size(); ++i) impl_->Connect(i);
   impl_->loop = std::thread([this] { impl_->Loop(); });
@@ -243,15 +255,17 @@ void FakeConnectors::CloseAll() {
     impl_->closing = true;
   }
   if (impl_->loop.joinable()) impl_->loop.join();
-  // Closing: no reaction adds to `live` any more.
-  std::vector<Impl::Attempt> live;
+  // Closing: nothing connects any more.
+  std::vector<std::unique_ptr<Impl::Attempt>> attempts;
   {
     absl::MutexLock lock(&impl_->mu);
-    live.swap(impl_->live);
+    for (Impl::Slot& s : impl_->slots) {
+      if (s.attempt) attempts.push_back(std::move(s.attempt));
+    }
   }
-  for (auto& a : live) a.stream->Cancel();
-  for (auto& a : live) {
-    while (!a.stream->done()) absl::SleepFor(absl::Milliseconds(1));
+  for (auto& a : attempts) a->stream->Cancel();
+  for (auto& a : attempts) {
+    while (!a->stream->done()) absl::SleepFor(absl::Milliseconds(1));
   }
 }
 
