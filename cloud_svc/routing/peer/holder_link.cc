@@ -166,8 +166,11 @@ class HolderLink : public grpc::ServerBidiReactor<v1::LinkFrame, v1::LinkReply> 
     handlers.on_done = [this, id](absl::StatusOr<v1::CallResult> result) {
       Answer(id, std::move(result), /*tracked=*/true);
     };
-    spdlog::debug("event=peer_forward_in origin={} connector={}",
-                  LogSafe(forward.origin_replica()), forward.connector_id());
+    // Checked first: LogSafe builds a string, on every forwarded call.
+    if (spdlog::should_log(spdlog::level::debug)) {
+      spdlog::debug("event=peer_forward_in origin={} connector={}",
+                    LogSafe(forward.origin_replica()), forward.connector_id());
+    }
     std::shared_ptr<RoutedCall> call = router_->Call(
         forward.tenant_id(), std::move(*forward.mutable_request()), *options, std::move(handlers));
     bool cancel = false;

@@ -177,8 +177,11 @@ class ForwardReactor : public grpc::ServerBidiReactor<v1::PeerFrame, v1::PeerRep
         Settle();
       }
     };
-    spdlog::debug("event=peer_forward_in origin={} connector={}",
-                  LogSafe(forward.origin_replica()), forward.connector_id());
+    // Checked first: LogSafe builds a string, on every forwarded call.
+    if (spdlog::should_log(spdlog::level::debug)) {
+      spdlog::debug("event=peer_forward_in origin={} connector={}",
+                    LogSafe(forward.origin_replica()), forward.connector_id());
+    }
     std::shared_ptr<RoutedCall> call = router_->Call(
         forward.tenant_id(), std::move(*forward.mutable_request()), *options, std::move(handlers));
     absl::MutexLock lock(&mu_);
